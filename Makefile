@@ -1,0 +1,98 @@
+# The two commands of the README: `make demo` and `make test`. Everything else is set-up.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+ROOT := $(CURDIR)
+PYTHON ?= python3
+VENV_PY := $(ROOT)/.venv/bin/python
+STACK := s3-base-connection
+PORT ?= 8750
+DATA ?= $(ROOT)/.flowservice-data
+RUN := $(ROOT)/.run
+PIPENV_VERSION := 2026.10.3
+
+# The index pip itself is configured with, or pip's own default: no registry host is written here.
+PIPENV_INDEX_URL ?= $(shell $(PYTHON) -m pip config get global.index-url 2>/dev/null || $(PYTHON) -c 'from pip._internal.models.index import PyPI; print(PyPI.simple_url)')
+export PIPENV_INDEX_URL
+export PIPENV_VENV_IN_PROJECT := 1
+export PIPENV_NOSPIN := 1
+export PIPENV_YES := 1
+export PIPENV_VERBOSITY := -1
+# Terraform and cdktf: the project's own CLI config (mirror for our provider), nothing calls home.
+export TF_CLI_CONFIG_FILE := $(ROOT)/.tf/cli.tfrc
+export CHECKPOINT_DISABLE := 1
+export DISABLE_VERSION_CHECK := 1
+export CDKTF_DISABLE_PLUGIN_CACHE_ENV := 1
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+export PATH := $(ROOT)/node_modules/.bin:$(PATH)
+
+.PHONY: help setup demo test lint flowservice flowservice-start flowservice-stop bench clean
+
+help:
+	@echo "make demo         set up, start the local Flow Service, cdktf deploy the example"
+	@echo "make test         set up and run the whole test suite"
+	@echo "make flowservice  run the local Flow Service in the foreground (PORT=$(PORT) DATA=$(DATA))"
+	@echo "make flowservice-stop  stop the one 'make demo' started"
+	@echo "make bench        write benchmark figures to benchmarks/results/"
+
+setup: .stamps/prereqs .stamps/venv .stamps/node .stamps/provider
+
+.stamps/prereqs: scripts/check-prereqs
+	@scripts/check-prereqs
+	@mkdir -p .stamps && touch $@
+
+.stamps/pipenv: .stamps/prereqs
+	@$(PYTHON) -m pipenv --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet "pipenv==$(PIPENV_VERSION)"
+	@touch $@
+
+.stamps/venv: Pipfile.lock .stamps/pipenv
+	$(PYTHON) -m pipenv sync --dev
+	@touch $@
+
+.stamps/node: package-lock.json .stamps/prereqs
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+.stamps/provider: .stamps/venv flowservice_provider/install.py
+	$(VENV_PY) -m flowservice_provider.install --root $(ROOT)
+	@touch $@
+
+# The stack's .terraform.lock.hcl, made from the mirror: `cdktf deploy` would otherwise run
+# `terraform providers lock` against the registry, which fails offline.
+cdktf.out/stacks/$(STACK)/.terraform.lock.hcl: .stamps/provider .stamps/node main.py $(wildcard constructs_lib/*.py)
+	$(VENV_PY) -m flowservice_provider.lock_stack --project $(ROOT) --stack $(STACK)
+
+flowservice: .stamps/venv
+	$(VENV_PY) -m local_flowservice --host 127.0.0.1 --port $(PORT) --data $(DATA)
+
+flowservice-start: .stamps/venv
+	@$(VENV_PY) scripts/flowservice-daemon start --port $(PORT) --data $(DATA) --run-dir $(RUN)
+
+flowservice-stop:
+	@$(PYTHON) scripts/flowservice-daemon stop --run-dir $(RUN)
+
+# Fake credentials unless the caller set real ones: the demo talks to the local Flow Service.
+demo: export AEP_CLIENT_ID ?= local-demo-client
+demo: export AEP_CLIENT_SECRET ?= local-demo-secret
+demo: export AEP_ORG_ID ?= DEMO0000000000000000000@AdobeOrg
+demo: export TF_VAR_s3_access_key ?= FAKE-DEMO-ACCESS-KEY
+demo: export TF_VAR_s3_secret_key ?= FAKE-DEMO-SECRET-KEY
+demo: export TF_VAR_s3_session_token ?= FAKE-DEMO-SESSION-TOKEN
+demo: cdktf.out/stacks/$(STACK)/.terraform.lock.hcl flowservice-start
+	CI=1 cdktf deploy $(STACK) --auto-approve
+	@$(VENV_PY) scripts/show-connection terraform.$(STACK).tfstate
+	@echo "The local Flow Service keeps running on http://127.0.0.1:$(PORT) (data in $(DATA))."
+	@echo "Stop it with: make flowservice-stop"
+
+test: setup
+	$(VENV_PY) -m pytest tests
+
+lint: .stamps/venv
+	$(VENV_PY) -m ruff check .
+
+bench: setup
+	$(VENV_PY) -m benchmarks
+
+clean:
+	rm -rf .stamps .tf cdktf.out .run
