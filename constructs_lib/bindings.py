@@ -1,0 +1,256 @@
+"""Hand-written CDKTF bindings for the ``flowservice`` provider (``terraform.local/aep/flowservice``).
+
+Written by hand rather than by ``cdktf get``: the provider has one resource, and generated code
+(~100 KB) would need the provider installed at generation time. The attribute names follow the
+provider's schema (docs/design.md) exactly; values are passed through unchanged, tokens included.
+
+Secrets (the provider's ``client_secret`` and the resource's ``*_wo`` attributes) are accepted
+only as tokens, so that no secret is ever written to cdk.tf.json.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import cdktf
+from constructs import Construct
+
+from constructs_lib.errors import require_token
+
+PROVIDER_NAME = "flowservice"
+PROVIDER_SOURCE = "terraform.local/aep/flowservice"
+PROVIDER_VERSION = "0.1.0"
+RESOURCE_TYPE = "flowservice_s3_base_connection"
+
+# The CLI rejects a required_providers entry without a version: the metadata carries it.
+_GENERATOR_METADATA = cdktf.TerraformProviderGeneratorMetadata(
+    provider_name=PROVIDER_NAME,
+    provider_version_constraint=PROVIDER_VERSION,
+)
+
+_CREDENTIAL_HINT = (
+    "Declare a sensitive (ideally ephemeral) TerraformVariable and pass its .string_value, "
+    "or leave it unset to use the environment variable"
+)
+
+
+def _present(attributes: Mapping[str, Any]) -> dict[str, Any]:
+    """Unset (None) attributes are left out, so Terraform sees them as null."""
+    return {key: value for key, value in attributes.items() if value is not None}
+
+
+def _version(value: str | int | None) -> str | None:
+    """Versions are strings in the provider's schema: write literal integers as strings."""
+    if value is None or isinstance(value, str) or cdktf.Token.is_unresolved(value):
+        return value
+    return str(value)
+
+
+def _hcl(attributes: Mapping[str, Any], kinds: Mapping[str, str]) -> dict[str, Any]:
+    """The shape ``cdktf synth --hcl`` expects for each attribute."""
+    out: dict[str, Any] = {}
+    for key, value in _present(attributes).items():
+        kind = kinds.get(key, "string")
+        out[key] = {
+            "value": value,
+            "isBlock": False,
+            "type": "list" if kind == "list" else "simple",
+            "storageClassType": "stringList" if kind == "list" else kind,
+        }
+    return out
+
+
+class FlowserviceProvider(cdktf.TerraformProvider):
+    """The ``flowservice`` provider block.
+
+    Every attribute is optional: unset ones fall back to the provider's environment variables
+    (``AEP_CLIENT_ID``, ``AEP_CLIENT_SECRET``, ``AEP_ORG_ID``...; see docs/design.md), which is
+    the recommended way to supply ``client_secret``. ``client_secret``, when given, must be a
+    token (a sensitive TerraformVariable reference), never a literal.
+    """
+
+    _KINDS: Mapping[str, str] = {
+        "scopes": "list",
+        "request_timeout": "number",
+        "operation_timeout": "number",
+        "max_retries": "number",
+        "alias": "string",
+    }
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        flow_service_url: str | None = None,
+        ims_url: str | None = None,
+        client_id: str | None = None,
+        client_secret: str | None = None,
+        org_id: str | None = None,
+        sandbox_name: str | None = None,
+        scopes: Sequence[str] | None = None,
+        request_timeout: float | None = None,
+        operation_timeout: float | None = None,
+        max_retries: int | None = None,
+        alias: str | None = None,
+    ) -> None:
+        require_token(client_secret, "client_secret", _CREDENTIAL_HINT + " AEP_CLIENT_SECRET.")
+        for prop, value, minimum in (
+            ("request_timeout", request_timeout, 0),
+            ("operation_timeout", operation_timeout, 0),
+            ("max_retries", max_retries, -1),
+        ):
+            if value is not None and not cdktf.Token.is_unresolved(value) and value <= minimum:
+                relation = "greater than 0" if minimum == 0 else "0 or more"
+                raise ValueError(f"{prop}: must be {relation} (it is {value})")
+        super().__init__(
+            scope,
+            id,
+            terraform_resource_type=PROVIDER_NAME,
+            terraform_provider_source=PROVIDER_SOURCE,
+            terraform_generator_metadata=_GENERATOR_METADATA,
+        )
+        self._alias = alias
+        self._attributes: dict[str, Any] = {
+            "flow_service_url": flow_service_url,
+            "ims_url": ims_url,
+            "client_id": client_id,
+            "client_secret": client_secret,
+            "org_id": org_id,
+            "sandbox_name": sandbox_name,
+            "scopes": list(scopes) if scopes is not None else None,
+            "request_timeout": request_timeout,
+            "operation_timeout": operation_timeout,
+            "max_retries": max_retries,
+        }
+
+    # cdktf's base class ignores alias (generated bindings override it): the override here is
+    # what makes resources refer to "flowservice.<alias>".
+    @property
+    def alias(self) -> str | None:
+        return getattr(self, "_alias", None)
+
+    @alias.setter
+    def alias(self, value: str | None) -> None:
+        self._alias = value
+
+    def _synthesize_attributes(self) -> Mapping[str, Any]:
+        return _present({**self._attributes, "alias": self.alias})
+
+    def _synthesize_hcl_attributes(self) -> Mapping[str, Any]:
+        return _hcl({**self._attributes, "alias": self.alias}, self._KINDS)
+
+
+class S3BaseConnectionResource(cdktf.TerraformResource):
+    """The ``flowservice_s3_base_connection`` resource, attribute for attribute.
+
+    Prefer the :class:`~constructs_lib.S3BaseConnection` construct, which validates the props
+    against Adobe's S3 spec and wires credentials from variables. The ``*_wo`` attributes are
+    write-only (Terraform >= 1.11): Terraform sends them to the provider but never stores them;
+    bump the matching ``*_wo_version`` to send a new value. They must be tokens.
+    """
+
+    _KINDS: Mapping[str, str] = {}
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        name: str,
+        description: str | None = None,
+        auth_spec_name: str | None = None,
+        bucket_name: str | None = None,
+        folder_path: str | None = None,
+        service_url: str | None = None,
+        access_key_wo: str | None = None,
+        access_key_wo_version: str | int | None = None,
+        secret_key_wo: str | None = None,
+        secret_key_wo_version: str | int | None = None,
+        session_token_wo: str | None = None,
+        session_token_wo_version: str | int | None = None,
+        depends_on: Sequence[cdktf.ITerraformDependable] | None = None,
+        lifecycle: cdktf.TerraformResourceLifecycle | Mapping[str, Any] | None = None,
+        provider: cdktf.TerraformProvider | None = None,
+        count: float | cdktf.TerraformCount | None = None,
+        for_each: cdktf.ITerraformIterator | None = None,
+    ) -> None:
+        for prop, value in (
+            ("access_key_wo", access_key_wo),
+            ("secret_key_wo", secret_key_wo),
+            ("session_token_wo", session_token_wo),
+        ):
+            require_token(value, prop, _CREDENTIAL_HINT + ".")
+        super().__init__(
+            scope,
+            id,
+            terraform_resource_type=RESOURCE_TYPE,
+            terraform_generator_metadata=_GENERATOR_METADATA,
+            depends_on=depends_on,
+            lifecycle=lifecycle,
+            provider=provider,
+            count=count,
+            for_each=for_each,
+        )
+        self._attributes: dict[str, Any] = {
+            "name": name,
+            "description": description,
+            "auth_spec_name": auth_spec_name,
+            "bucket_name": bucket_name,
+            "folder_path": folder_path,
+            "service_url": service_url,
+            "access_key_wo": access_key_wo,
+            "access_key_wo_version": _version(access_key_wo_version),
+            "secret_key_wo": secret_key_wo,
+            "secret_key_wo_version": _version(secret_key_wo_version),
+            "session_token_wo": session_token_wo,
+            "session_token_wo_version": _version(session_token_wo_version),
+        }
+
+    @property
+    def configured(self) -> Mapping[str, Any]:
+        """The configured attributes (None = unset), as given; tokens stay tokens."""
+        return dict(self._attributes)
+
+    def _synthesize_attributes(self) -> Mapping[str, Any]:
+        return _present(self._attributes)
+
+    def _synthesize_hcl_attributes(self) -> Mapping[str, Any]:
+        return _hcl(self._attributes, self._KINDS)
+
+    # Computed attributes: references resolved by Terraform (tokens here).
+    @property
+    def id(self) -> str:
+        """The connection id Flow Service assigned."""
+        return self.get_string_attribute("id")
+
+    @property
+    def etag(self) -> str:
+        """The connection's current etag (changes on every update)."""
+        return self.get_string_attribute("etag")
+
+    @property
+    def state(self) -> str:
+        return self.get_string_attribute("state")
+
+    @property
+    def created_at(self) -> str:
+        return self.get_string_attribute("created_at")
+
+    @property
+    def updated_at(self) -> str:
+        return self.get_string_attribute("updated_at")
+
+    @property
+    def connection_spec_id(self) -> str:
+        return self.get_string_attribute("connection_spec_id")
+
+    @property
+    def sandbox_name(self) -> str:
+        return self.get_string_attribute("sandbox_name")
+
+    @property
+    def auth_spec_name(self) -> str:
+        """The auth spec in effect (computed when not configured)."""
+        return self.get_string_attribute("auth_spec_name")

@@ -1,0 +1,142 @@
+"""Command line: `python -m local_flowservice --port 8750 --data DIR`.
+
+Servers started by tests must not outlive them, hence `--parent-pid` and `--max-lifetime`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+import threading
+import time
+from pathlib import Path
+
+from .app import DEFAULT_SANDBOX, App, Server, Settings
+from .ims import DEFAULT_LIFETIME, DEFAULT_SCOPES, TokenService
+from .instrumentation import FAULT_KINDS, FaultConfig, Faults, RequestLog
+from .model import FlowModel
+from .store import Store
+
+
+def _csv(value: str) -> list[str]:
+    return [part.strip() for part in value.split(",") if part.strip()]
+
+
+def _clients(value: str) -> dict[str, str]:
+    clients: dict[str, str] = {}
+    for item in _csv(value):
+        client_id, sep, secret = item.partition(":")
+        if not sep or not client_id or not secret:
+            raise argparse.ArgumentTypeError(f"expected id:secret, got {item!r}")
+        clients[client_id] = secret
+    return clients
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m local_flowservice",
+                                description="Local emulator of AEP Flow Service and IMS.")
+    p.add_argument("--host", default="127.0.0.1", help="bind address (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8750, help="port; 0 picks a free one")
+    p.add_argument("--data", default=".flowservice-data", help="directory of the SQLite database")
+    p.add_argument("--clients", type=_clients, default=None,
+                   help="IMS allow-list id:secret,...; default accepts any non-empty pair")
+    p.add_argument("--token-lifetime", type=int, default=DEFAULT_LIFETIME,
+                   help="IMS token lifetime in seconds (default 86399)")
+    p.add_argument("--allowed-scopes", type=_csv, default=None,
+                   help="scopes IMS accepts (comma-separated); 'any' accepts every scope")
+    p.add_argument("--sandboxes", type=_csv, default=[],
+                   help="sandboxes besides 'prod' (comma-separated)")
+    p.add_argument("--require-sandbox-header", action="store_true",
+                   help="answer 400/2105 when x-sandbox-name is missing instead of using 'prod'")
+    p.add_argument("--page-size", type=int, default=100, help="default list page size")
+    p.add_argument("--latency-ms", type=float, default=0.0, help="added to every request")
+    p.add_argument("--jitter-ms", type=float, default=0.0, help="random extra latency, up to")
+    p.add_argument("--fault-rate", type=float, default=0.0, help="share of requests to fail, 0..1")
+    p.add_argument("--fault-kinds", type=_csv, default=["503"],
+                   help=f"comma-separated among {', '.join(FAULT_KINDS)}")
+    p.add_argument("--fault-seed", type=int, default=None, help="seed for latency and faults")
+    p.add_argument("--retry-after", type=int, default=1, help="Retry-After seconds on 429/503")
+    p.add_argument("--fault-methods", type=_csv, default=[], help="only these methods")
+    p.add_argument("--fault-templates", type=_csv, default=[],
+                   help="only these route templates, e.g. '/connections/{id}'")
+    p.add_argument("--parent-pid", type=int, default=None, help="exit when this process is gone")
+    p.add_argument("--max-lifetime", type=float, default=None, help="exit after this many seconds")
+    p.add_argument("--ready-file", default=None, help="write the server URL here once listening")
+    p.add_argument("--verbose", action="store_true", help="log each request to stderr")
+    return p
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:  # a zombie parent is dead for our purposes
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        return state != "Z"
+    except (OSError, IndexError):
+        return True
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    faults = Faults(FaultConfig(
+        latency_ms=args.latency_ms, jitter_ms=args.jitter_ms, rate=args.fault_rate,
+        kinds=args.fault_kinds, seed=args.fault_seed, retry_after=args.retry_after,
+        methods=args.fault_methods, templates=args.fault_templates,
+    ))
+    if args.allowed_scopes is None:
+        scopes: frozenset[str] | None = DEFAULT_SCOPES
+    elif args.allowed_scopes == ["any"]:
+        scopes = None
+    else:
+        scopes = frozenset(args.allowed_scopes)
+    store = Store(args.data)
+    tokens = TokenService(store, clients=args.clients, lifetime=args.token_lifetime,
+                          allowed_scopes=scopes)
+    settings = Settings(sandboxes=frozenset({DEFAULT_SANDBOX, *args.sandboxes}),
+                        require_sandbox_header=args.require_sandbox_header, verbose=args.verbose)
+    app = App(FlowModel(store, page_size=args.page_size), tokens, RequestLog(), faults, settings)
+    server = Server((args.host, args.port), app)
+    host, port = server.server_address[:2]
+    url = f"http://{host}:{port}"
+
+    stop = threading.Event()
+
+    def shutdown(reason: str) -> None:
+        if not stop.is_set():
+            stop.set()
+            print(f"stopping: {reason}", file=sys.stderr, flush=True)
+            threading.Thread(target=server.shutdown, daemon=True).start()
+
+    signal.signal(signal.SIGTERM, lambda *_: shutdown("SIGTERM"))
+    signal.signal(signal.SIGINT, lambda *_: shutdown("SIGINT"))
+
+    def watchdog() -> None:
+        deadline = time.monotonic() + args.max_lifetime if args.max_lifetime else None
+        while not stop.wait(0.5):
+            if args.parent_pid is not None and not _alive(args.parent_pid):
+                shutdown(f"parent {args.parent_pid} is gone")
+            if deadline is not None and time.monotonic() >= deadline:
+                shutdown("max lifetime reached")
+
+    threading.Thread(target=watchdog, daemon=True).start()
+    if args.ready_file:
+        tmp = Path(args.ready_file + ".tmp")
+        tmp.write_text(url + "\n")
+        tmp.replace(args.ready_file)  # atomic: readers never see a half-written URL
+    print(f"listening on {url}", flush=True)
+    try:
+        server.serve_forever(poll_interval=0.2)
+    finally:
+        server.server_close()
+        store.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,191 @@
+"""Start a real emulator process for tests of any part of the project.
+
+    with LocalFlowService() as svc:
+        headers = svc.auth_headers()
+        requests.post(svc.flow_url + "/connections", json=..., headers=headers)
+
+The server runs as `python -m local_flowservice` on a free port of 127.0.0.1 with a temporary
+data directory, and exits by itself if the test process dies (`--parent-pid`).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import requests
+
+FLOW_BASE = "/data/foundation/flowservice"
+DEFAULT_CLIENT_ID = "local-client-id"
+DEFAULT_CLIENT_SECRET = "local-client-secret"  # noqa: S105 - a fixture value, not a credential
+DEFAULT_ORG_ID = "0123456789ABCDEF01234567@AdobeOrg"
+DEFAULT_SCOPES = "openid,AdobeID,read_organizations,additional_info.projectedProductContext,session"
+
+
+class LocalFlowService:
+    """A managed `local_flowservice` subprocess: start, stop, kill -9, restart on the same port."""
+
+    def __init__(self, *, data_dir: str | os.PathLike[str] | None = None,
+                 args: list[str] | None = None, startup_timeout: float = 20.0,
+                 max_lifetime: float | None = 3600.0, python: str | None = None) -> None:
+        self._owned_dir = data_dir is None
+        self.data_dir = Path(data_dir) if data_dir else Path(tempfile.mkdtemp(prefix="flowsvc-"))
+        self.args = list(args or [])
+        self.startup_timeout = startup_timeout
+        self.max_lifetime = max_lifetime
+        self.python = python or sys.executable
+        self.port = 0
+        self.proc: subprocess.Popen[bytes] | None = None
+        self._log_path = self.data_dir / "server.log"
+
+    # --- lifecycle -----------------------------------------------------------------------
+
+    def start(self) -> LocalFlowService:
+        if self.proc is not None and self.proc.poll() is None:
+            raise RuntimeError("already running")
+        ready = self.data_dir / "ready-url"
+        ready.unlink(missing_ok=True)
+        cmd = [self.python, "-m", "local_flowservice", "--host", "127.0.0.1",
+               "--port", str(self.port), "--data", str(self.data_dir),
+               "--parent-pid", str(os.getpid()), "--ready-file", str(ready), *self.args]
+        if self.max_lifetime:
+            cmd += ["--max-lifetime", str(self.max_lifetime)]
+        env = dict(os.environ)
+        root = str(Path(__file__).resolve().parent.parent)
+        env["PYTHONPATH"] = root + os.pathsep + env.get("PYTHONPATH", "") if env.get("PYTHONPATH") else root
+        log = open(self._log_path, "ab")
+        try:
+            self.proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env,
+                                         stdin=subprocess.DEVNULL)
+        finally:
+            log.close()
+        deadline = time.monotonic() + self.startup_timeout
+        while time.monotonic() < deadline:
+            if ready.exists():
+                url = ready.read_text().strip()
+                self.port = int(url.rsplit(":", 1)[1])
+                return self
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"local_flowservice exited with {self.proc.returncode}:\n"
+                                   f"{self.log_tail()}")
+            time.sleep(0.02)
+        self.kill()
+        raise RuntimeError(f"local_flowservice not ready after {self.startup_timeout}s:\n"
+                           f"{self.log_tail()}")
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Graceful stop (SIGTERM), falling back to SIGKILL."""
+        if self.proc is None:
+            return
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.proc = None
+
+    def kill(self) -> None:
+        """`kill -9`: the durability test; nothing gets a chance to flush."""
+        if self.proc is None:
+            return
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        self.proc = None
+
+    def restart(self, *, hard: bool = True) -> LocalFlowService:
+        """Stop (kill -9 when `hard`) and start again on the same port and data directory."""
+        if hard:
+            self.kill()
+        else:
+            self.stop()
+        return self.start()
+
+    def close(self) -> None:
+        self.stop()
+        if self._owned_dir:
+            shutil.rmtree(self.data_dir, ignore_errors=True)
+
+    def __enter__(self) -> LocalFlowService:
+        return self.start()
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()
+
+    def log_tail(self, chars: int = 4000) -> str:
+        try:
+            return self._log_path.read_text(errors="replace")[-chars:]
+        except OSError:
+            return ""
+
+    # --- addresses -----------------------------------------------------------------------
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def flow_url(self) -> str:
+        return self.url + FLOW_BASE
+
+    @property
+    def ims_url(self) -> str:
+        return self.url
+
+    # --- instrumentation -----------------------------------------------------------------
+
+    def requests(self) -> list[dict[str, Any]]:
+        return self._local("GET", "requests")
+
+    def reset_requests(self) -> None:
+        self._local("DELETE", "requests")
+
+    def counters(self) -> dict[str, int]:
+        return self._local("GET", "counters")
+
+    def set_faults(self, **settings: Any) -> dict[str, Any]:
+        """E.g. `set_faults(script=["503", "commit-drop"])` or `set_faults(rate=0.3, seed=1)`."""
+        return self._local("POST", "faults", settings)
+
+    def clear_faults(self) -> dict[str, Any]:
+        return self._local("DELETE", "faults")
+
+    def health(self) -> dict[str, Any]:
+        return self._local("GET", "health")
+
+    # --- convenience for clients under test --------------------------------------------------
+
+    def token(self, client_id: str = DEFAULT_CLIENT_ID, client_secret: str = DEFAULT_CLIENT_SECRET,
+              scope: str = DEFAULT_SCOPES) -> str:
+        resp = requests.post(self.url + "/ims/token/v3", timeout=10, data={
+            "grant_type": "client_credentials", "client_id": client_id,
+            "client_secret": client_secret, "scope": scope})
+        resp.raise_for_status()
+        return str(resp.json()["access_token"])
+
+    def auth_headers(self, *, client_id: str = DEFAULT_CLIENT_ID,
+                     client_secret: str = DEFAULT_CLIENT_SECRET, org_id: str = DEFAULT_ORG_ID,
+                     sandbox: str | None = "prod") -> dict[str, str]:
+        """Every header a Flow Service call needs, with a fresh token."""
+        headers = {"Authorization": f"Bearer {self.token(client_id, client_secret)}",
+                   "x-api-key": client_id, "x-gw-ims-org-id": org_id,
+                   "Content-Type": "application/json"}
+        if sandbox is not None:
+            headers["x-sandbox-name"] = sandbox
+        return headers
+
+    def _local(self, method: str, name: str, body: Any = None) -> Any:
+        resp = requests.request(method, f"{self.url}/__local/{name}", json=body, timeout=10)
+        resp.raise_for_status()
+        return resp.json() if resp.content else None
