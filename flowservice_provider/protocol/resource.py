@@ -12,7 +12,7 @@ does not know yet (including refined unknowns).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, Self
 
 
 class _Unknown:
@@ -20,7 +20,7 @@ class _Unknown:
 
     _instance: _Unknown | None = None
 
-    def __new__(cls) -> _Unknown:
+    def __new__(cls) -> Self:
         if cls._instance is None:
             cls._instance = super().__new__(cls)
         return cls._instance
@@ -161,6 +161,15 @@ class ResourceHandler:
         """Return a state for ``import_id`` (only ``id`` needs to be set: read follows)."""
         raise NotImplementedError
 
+    def upgrade_state(self, version: int, state: dict[str, Value]) -> dict[str, Value]:
+        """Migrate a stored state (decoded JSON) written at schema ``version`` to the current one.
+
+        Called for every stored instance, even at the current version. The protocol layer then
+        drops names not in the schema and fills missing ones with null, so renames are all a
+        handler usually needs to do here.
+        """
+        return state
+
 
 class ProviderHandler:
     """The provider itself: its configuration schema and the resources it serves."""
@@ -179,3 +188,6 @@ class ProviderHandler:
     def resources(self) -> dict[str, ResourceHandler]:
         """Resource handlers keyed by their full type name."""
         return {}
+
+    def stop(self) -> None:
+        """StopProvider (Terraform was interrupted): make in-flight waits give up soon. Thread-safe."""

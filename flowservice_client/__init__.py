@@ -1,0 +1,97 @@
+"""Client for Adobe Experience Platform Flow Service base connections.
+
+Names are resolved lazily (PEP 562): the Terraform provider process starts several times per
+command, and importing ``requests`` only when a request is actually made keeps start-up cheap.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+from ._version import __version__
+
+if TYPE_CHECKING:
+    from .config import FlowServiceConfig
+    from .connections import ConnectionRef, FlowServiceClient
+    from .errors import (
+        AmbiguousCreateError,
+        AuthenticationError,
+        BadRequestError,
+        ConfigurationError,
+        FlowServiceError,
+        ImsAuthenticationError,
+        ImsError,
+        NotFoundError,
+        OperationTimeoutError,
+        OutcomeUnknownError,
+        PermissionDeniedError,
+        PreconditionFailedError,
+        RateLimitedError,
+        ServerError,
+        TransportError,
+    )
+    from .ims import TokenProvider
+    from .session import CallStats, FlowServiceSession
+
+_EXPORTS = {
+    "FlowServiceConfig": "config",
+    "ConnectionRef": "connections",
+    "FlowServiceClient": "connections",
+    "TokenProvider": "ims",
+    "CallStats": "session",
+    "FlowServiceSession": "session",
+    "AmbiguousCreateError": "errors",
+    "AuthenticationError": "errors",
+    "BadRequestError": "errors",
+    "ConfigurationError": "errors",
+    "FlowServiceError": "errors",
+    "ImsAuthenticationError": "errors",
+    "ImsError": "errors",
+    "NotFoundError": "errors",
+    "OperationTimeoutError": "errors",
+    "OutcomeUnknownError": "errors",
+    "PermissionDeniedError": "errors",
+    "PreconditionFailedError": "errors",
+    "RateLimitedError": "errors",
+    "ServerError": "errors",
+    "TransportError": "errors",
+}
+
+__all__ = [
+    "AmbiguousCreateError",
+    "AuthenticationError",
+    "BadRequestError",
+    "CallStats",
+    "ConfigurationError",
+    "ConnectionRef",
+    "FlowServiceClient",
+    "FlowServiceConfig",
+    "FlowServiceError",
+    "FlowServiceSession",
+    "ImsAuthenticationError",
+    "ImsError",
+    "NotFoundError",
+    "OperationTimeoutError",
+    "OutcomeUnknownError",
+    "PermissionDeniedError",
+    "PreconditionFailedError",
+    "RateLimitedError",
+    "ServerError",
+    "TokenProvider",
+    "TransportError",
+    "__version__",
+]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return __all__

@@ -1,0 +1,410 @@
+"""Typed errors of the Flow Service client.
+
+Every failure the client reports is a :class:`FlowServiceError`, so callers (the Terraform
+provider) can turn any of them into a diagnostic with ``str(err)``. Messages are built only from
+the status, the error code and the server's human text, redacted of every secret the client knows
+(tokens, the client secret, credential values of the request); request bodies and headers are
+never part of an error.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+__all__ = [
+    "AmbiguousCreateError",
+    "AuthenticationError",
+    "BadRequestError",
+    "ConfigurationError",
+    "FlowServiceError",
+    "ImsAuthenticationError",
+    "ImsError",
+    "NotFoundError",
+    "OperationTimeoutError",
+    "OutcomeUnknownError",
+    "PermissionDeniedError",
+    "PreconditionFailedError",
+    "RateLimitedError",
+    "ServerError",
+    "TransportError",
+    "error_from_response",
+    "redact",
+]
+
+REDACTED = "***"
+_MAX_MESSAGE = 600
+# Secrets shorter than this are not searched for: replacing "a" everywhere would garble text
+# without protecting anything real.
+_MIN_SECRET_LEN = 4
+_BEARER = re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]+")
+_TYPE_CODE = re.compile(r"([A-Z][A-Z0-9_]*)-(\d+)-(\d{3})$")
+
+# Gateway codes that mean "your credentials are wrong or missing" rather than "not allowed".
+_GATEWAY_AUTH_CODES = frozenset({"401013", "403010", "403000", "403003"})
+_IMS_AUTH_CODES = frozenset({"invalid_client", "unauthorized_client", "invalid_grant"})
+
+
+def redact(text: str, secrets: Iterable[str | None] = ()) -> str:
+    """Remove known secrets (and anything shaped like an Authorization value) from ``text``."""
+    if not text:
+        return text
+    for secret in sorted({s for s in secrets if s and len(s) >= _MIN_SECRET_LEN}, key=len, reverse=True):
+        text = text.replace(secret, REDACTED)
+    return _BEARER.sub(lambda m: f"{m.group(1)} {REDACTED}", text)
+
+
+class FlowServiceError(Exception):
+    """Base of every error the client raises; ``str()`` is safe to show to a user."""
+
+    default_title = "Flow Service error"
+
+    def __init__(
+        self,
+        status: int | None = None,
+        code: str | None = None,
+        title: str | None = None,
+        message: str = "",
+        request_id: str | None = None,
+        *,
+        method: str | None = None,
+        path: str | None = None,
+        error_type: str | None = None,
+    ) -> None:
+        self.status = status
+        self.code = code
+        self.title = title or self.default_title
+        self.message = message
+        self.request_id = request_id
+        self.method = method
+        self.path = path
+        self.error_type = error_type
+        super().__init__(self._render())
+
+    def _details(self) -> list[str]:
+        parts = []
+        if self.status is not None:
+            parts.append(f"status {self.status}")
+        if self.code:
+            parts.append(f"code {self.code}")
+        if self.request_id:
+            parts.append(f"request id {self.request_id}")
+        return parts
+
+    def _render(self) -> str:
+        head = self.title
+        if self.method and self.path:
+            head = f"{self.method} {self.path}: {head}"
+        text = f"{head}: {self.message}" if self.message and self.message != self.title else head
+        details = self._details()
+        return f"{text} ({', '.join(details)})" if details else text
+
+    def __str__(self) -> str:
+        # Re-render so attributes set after construction (e.g. current_etag) are reflected.
+        return self._render()
+
+
+class ConfigurationError(FlowServiceError, ValueError):
+    """The provider configuration is incomplete or invalid; raised before any request.
+
+    ``attributes`` names the offending provider attributes, so a caller can point its
+    diagnostics at them.
+    """
+
+    default_title = "Invalid Flow Service configuration"
+
+    def __init__(self, *args: Any, attributes: Iterable[str] = (), **kwargs: Any) -> None:
+        self.attributes = tuple(attributes)
+        super().__init__(*args, **kwargs)
+
+
+class BadRequestError(FlowServiceError):
+    """400: the request was rejected as invalid (validation codes 13xx/14xx, missing headers)."""
+
+    default_title = "Bad Request"
+
+
+class AuthenticationError(FlowServiceError):
+    """Credentials are missing, invalid or expired (401, gateway 401013/403010/403000/403003)."""
+
+    default_title = "Authentication failed"
+
+
+class PermissionDeniedError(FlowServiceError):
+    """403: authenticated but not allowed (e.g. 2118 write permission missing)."""
+
+    default_title = "Permission denied"
+
+
+class NotFoundError(FlowServiceError):
+    """404 (code 1101 for connections): the entity does not exist in this sandbox."""
+
+    default_title = "Not Found"
+
+
+class PreconditionFailedError(FlowServiceError):
+    """412/1404: the ``If-Match`` etag is stale; carries the etag sent and, when known, the current one."""
+
+    default_title = "Precondition Failed"
+
+    def __init__(
+        self,
+        status: int | None = 412,
+        code: str | None = None,
+        title: str | None = None,
+        message: str = "",
+        request_id: str | None = None,
+        *,
+        etag_sent: str | None = None,
+        current_etag: str | None = None,
+        maybe_applied: bool = False,
+        **kwargs: Any,
+    ) -> None:
+        self.etag_sent = etag_sent
+        self.current_etag = current_etag
+        self.maybe_applied = maybe_applied
+        super().__init__(status, code, title, message, request_id, **kwargs)
+
+    def _details(self) -> list[str]:
+        parts = super()._details()
+        if self.etag_sent is not None:
+            parts.append(f"etag sent {self.etag_sent}")
+        if self.current_etag is not None:
+            parts.append(f"current etag {self.current_etag}")
+        if self.maybe_applied:
+            parts.append("an earlier attempt whose response was lost may have applied the change")
+        return parts
+
+
+class RateLimitedError(FlowServiceError):
+    """429 after the retry budget or the operation deadline ran out."""
+
+    default_title = "Too Many Requests"
+
+    def __init__(self, *args: Any, retry_after: float | None = None, **kwargs: Any) -> None:
+        self.retry_after = retry_after
+        super().__init__(*args, **kwargs)
+
+    def _details(self) -> list[str]:
+        parts = super()._details()
+        if self.retry_after is not None:
+            parts.append(f"retry after {self.retry_after:g} s")
+        return parts
+
+
+class ServerError(FlowServiceError):
+    """5xx after retries (or on a request that must not be retried blindly)."""
+
+    default_title = "Server error"
+
+
+class TransportError(FlowServiceError):
+    """No usable HTTP response: connection refused, reset, timed out, TLS failure."""
+
+    default_title = "Connection to Flow Service failed"
+
+
+class OperationTimeoutError(FlowServiceError):
+    """The per-operation deadline (``operation_timeout``) passed before the call could finish."""
+
+    default_title = "Operation timed out"
+
+
+class OutcomeUnknownError(FlowServiceError):
+    """A non-idempotent request may or may not have taken effect (read timeout, reset, 5xx).
+
+    The session raises it instead of re-sending; callers reconcile (see ``create_connection``).
+    ``cause`` is the underlying error (itself redacted).
+    """
+
+    default_title = "Outcome unknown"
+
+    def __init__(self, *args: Any, cause: FlowServiceError | None = None, **kwargs: Any) -> None:
+        self.cause = cause
+        super().__init__(*args, **kwargs)
+
+
+class AmbiguousCreateError(OutcomeUnknownError):
+    """A create whose outcome stayed unknown after reconciliation; ``candidate_ids`` lists matches."""
+
+    default_title = "Connection create outcome is ambiguous"
+
+    def __init__(self, *args: Any, candidate_ids: Iterable[str] = (), **kwargs: Any) -> None:
+        self.candidate_ids = tuple(candidate_ids)
+        super().__init__(*args, **kwargs)
+
+    def _details(self) -> list[str]:
+        parts = super()._details()
+        if self.candidate_ids:
+            parts.append("candidate ids " + ", ".join(self.candidate_ids))
+        return parts
+
+
+class ImsError(FlowServiceError):
+    """Adobe IMS refused or failed to issue an access token."""
+
+    default_title = "Adobe IMS token request failed"
+
+
+class ImsAuthenticationError(ImsError, AuthenticationError):
+    """IMS rejected the client credentials (``invalid_client`` and friends)."""
+
+    default_title = "Adobe IMS rejected the client credentials"
+
+
+def _as_text(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (int, float, bool)):
+        return str(value)
+    try:
+        return json.dumps(value, sort_keys=True, default=str)
+    except (TypeError, ValueError):
+        return None
+
+
+def _clean(text: str | None, secrets: Iterable[str | None]) -> str:
+    if not text:
+        return ""
+    text = " ".join(text.split())
+    text = redact(text, secrets)
+    if len(text) > _MAX_MESSAGE:
+        text = text[: _MAX_MESSAGE - 1] + "…"
+    return text
+
+
+def _decode_body(body: bytes | str | Mapping[str, Any] | None) -> Any:
+    if body is None or isinstance(body, Mapping):
+        return body
+    if isinstance(body, bytes):
+        try:
+            body = body.decode("utf-8")
+        except UnicodeDecodeError:
+            return None
+    try:
+        return json.loads(body) if body.strip() else None
+    except ValueError:
+        return None
+
+
+def _header(headers: Mapping[str, str] | None, name: str) -> str | None:
+    if not headers:
+        return None
+    value = headers.get(name)
+    if value is None:
+        lowered = name.lower()
+        for key, val in headers.items():
+            if key.lower() == lowered:
+                return val
+    return value
+
+
+def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
+    """Seconds from a ``Retry-After`` header: delta seconds or an HTTP date; ``None`` if unusable."""
+    if value is None:
+        return None
+    value = value.strip()
+    try:
+        seconds = float(value)
+    except ValueError:
+        import time
+        from email.utils import parsedate_to_datetime
+
+        try:
+            when = parsedate_to_datetime(value).timestamp()
+        except (TypeError, ValueError, IndexError):
+            return None
+        seconds = max(0.0, when - (time.time() if now is None else now))
+    return seconds if seconds >= 0 and seconds == seconds else None
+
+
+def error_from_response(
+    status: int,
+    body: bytes | str | Mapping[str, Any] | None,
+    headers: Mapping[str, str] | None = None,
+    *,
+    method: str | None = None,
+    path: str | None = None,
+    secrets: Iterable[str | None] = (),
+    etag_sent: str | None = None,
+    ims: bool = False,
+) -> FlowServiceError:
+    """Build the typed error for an HTTP error response of Flow Service, the gateway or IMS.
+
+    Understands the three body shapes Adobe uses: Flow's problem document (``type`` ending in
+    ``FLOW-NNNN-SSS``), the API gateway's ``{error_code, message}`` and IMS' ``{error,
+    error_description}``. Anything else falls back to the status line.
+    """
+    secrets = list(secrets)
+    doc = _decode_body(body)
+    code: str | None = None
+    title: str | None = None
+    message: str | None = None
+    error_type: str | None = None
+    request_id = _header(headers, "x-request-id")
+    ims_code: str | None = None
+
+    if isinstance(doc, Mapping):
+        report = doc.get("report")
+        report = report if isinstance(report, Mapping) else {}
+        raw_type = doc.get("type")
+        if isinstance(raw_type, str):
+            error_type = raw_type
+            match = _TYPE_CODE.search(raw_type)
+            if match:
+                code = match.group(2)
+        if code is None and doc.get("error_code") is not None:
+            code = _as_text(doc.get("error_code"))
+        if code is None and isinstance(doc.get("error"), str):
+            ims_code = doc["error"]
+            code = ims_code
+        if code is None and doc.get("code") is not None:
+            code = _as_text(doc.get("code"))
+        title = _as_text(doc.get("title"))
+        for candidate in (
+            report.get("detailed-message"),
+            doc.get("errorMessage"),
+            doc.get("detail"),
+            doc.get("message"),
+            doc.get("error_description"),
+            doc.get("errorDetails"),
+        ):
+            text = _as_text(candidate)
+            if text:
+                message = text
+                break
+        rid = _as_text(report.get("request-id")) or _as_text(doc.get("request_id"))
+        request_id = rid or request_id
+
+    title = _clean(title, secrets) or None
+    message_text = _clean(message, secrets)
+    request_id = _clean(request_id, secrets) or None
+    code = _clean(code, secrets) or None
+    error_type = _clean(error_type, secrets) or None
+    common: dict[str, Any] = {"method": method, "path": path, "error_type": error_type}
+    args = (status, code, title, message_text, request_id)
+
+    if ims:
+        if status == 401 or (ims_code in _IMS_AUTH_CODES):
+            return ImsAuthenticationError(*args, **common)
+        return ImsError(*args, **common)
+    if status == 401 or (code in _GATEWAY_AUTH_CODES and status in (401, 403)):
+        return AuthenticationError(*args, **common)
+    if status == 403:
+        return PermissionDeniedError(*args, **common)
+    if status == 404:
+        return NotFoundError(*args, **common)
+    if status == 412:
+        return PreconditionFailedError(*args, etag_sent=etag_sent, **common)
+    if status == 429:
+        retry_after = parse_retry_after(_header(headers, "Retry-After"))
+        return RateLimitedError(*args, retry_after=retry_after, **common)
+    if status >= 500:
+        return ServerError(*args, **common)
+    if status == 400:
+        return BadRequestError(*args, **common)
+    return FlowServiceError(*args, **common)

@@ -1,0 +1,483 @@
+"""HTTP session for Flow Service: the headers of every call, retries, deadlines, logging.
+
+Retry policy (why it looks like this):
+
+* The policy object is urllib3's :class:`~urllib3.util.retry.Retry` (counters, history,
+  exponential backoff with ``backoff_jitter``, ``Retry-After`` parsing), but it is driven here
+  rather than inside ``HTTPAdapter``: only at this level can retries also respect the
+  per-operation deadline, refresh a rejected token, tell a POST that certainly never left from
+  one that may have been processed, and work with any transport adapter. The mounted
+  ``HTTPAdapter`` therefore gets ``Retry(0, read=False)`` so nothing is retried twice.
+* Idempotent requests (GET, HEAD, OPTIONS, PUT, DELETE, and PATCH carrying ``If-Match``, which
+  the server applies at most once) are retried on 429/500/502/503/504, connection errors and
+  read timeouts.
+* A POST is retried only when it certainly did not reach the server (connection refused,
+  connect timeout, DNS) or was answered 429. A read timeout, a reset after sending or a 5xx
+  raises :class:`OutcomeUnknownError` so the caller can reconcile instead of duplicating.
+* A 401 invalidates the token and is retried once with a fresh one; a second 401 fails.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+from requests.adapters import HTTPAdapter
+from urllib3.exceptions import ConnectTimeoutError, InvalidHeader, MaxRetryError, ProtocolError
+from urllib3.exceptions import ProxyError as Urllib3ProxyError
+from urllib3.util.retry import Retry
+
+from ._version import __version__
+from .config import FlowServiceConfig
+from .errors import (
+    OperationTimeoutError,
+    OutcomeUnknownError,
+    TransportError,
+    error_from_response,
+    redact,
+)
+from .ims import TokenProvider
+
+__all__ = [
+    "RETRY_STATUSES",
+    "CallStats",
+    "FlowRetry",
+    "FlowServiceSession",
+    "build_http_session",
+]
+
+log = logging.getLogger("flowservice_client")
+
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
+BACKOFF_FACTOR = 0.5
+BACKOFF_JITTER = 0.5
+BACKOFF_MAX = 30.0
+USER_AGENT = (
+    f"terraform-provider-flowservice/{__version__} flowservice-client/{__version__} "
+    f"python-requests/{requests.__version__}"
+)
+
+_NOT_SENT = "not-sent"
+_AMBIGUOUS = "ambiguous"
+_FATAL = "fatal"
+
+Params = Mapping[str, Any] | Sequence[tuple[str, Any]] | None
+
+
+class FlowRetry(Retry):
+    """urllib3 ``Retry`` with two changes: methods outside ``allowed_methods`` (a non-idempotent
+    POST) are still retried on 429, which the gateway answers without processing anything; and
+    the first retry backs off too."""
+
+    def is_retry(self, method: str, status_code: int, has_retry_after: bool = False) -> bool:
+        if not self._is_method_retryable(method):
+            return status_code == 429
+        return super().is_retry(method, status_code, has_retry_after)
+
+    def get_backoff_time(self) -> float:
+        """``factor * 2**(n-1) + U(0, jitter)`` for the n-th consecutive failure, capped."""
+        failures = 0
+        for entry in reversed(self.history):
+            if entry.redirect_location is not None:
+                break
+            failures += 1
+        if failures == 0:
+            return 0.0
+        value = self.backoff_factor * (2 ** (failures - 1))
+        if self.backoff_jitter:
+            value += random.random() * self.backoff_jitter  # noqa: S311 - jitter, not cryptography
+        return float(max(0.0, min(self.backoff_max, value)))
+
+
+@dataclass
+class CallStats:
+    """What happened during one logical call; lets callers reconcile after ambiguous retries."""
+
+    attempts: int = 0
+    #: an earlier attempt may have reached the server although no response was seen
+    ambiguous: bool = False
+    token_refreshed: bool = False
+
+
+class _StatusOnly:
+    """The two attributes ``Retry.increment`` reads from a response."""
+
+    def __init__(self, status: int) -> None:
+        self.status = status
+
+    def get_redirect_location(self) -> bool:
+        return False
+
+
+def build_http_session(pool_maxsize: int = 16) -> requests.Session:
+    """A ``requests.Session`` whose adapters pool connections but never retry on their own."""
+    http = requests.Session()
+    adapter = HTTPAdapter(pool_connections=4, pool_maxsize=pool_maxsize, max_retries=Retry(0, read=False))
+    http.mount("https://", adapter)
+    http.mount("http://", adapter)
+    return http
+
+
+def classify_transport_error(err: requests.RequestException) -> str:
+    """Did the request possibly reach the server? ``not-sent``, ``ambiguous`` or ``fatal``."""
+    if isinstance(err, requests.exceptions.ConnectTimeout):
+        return _NOT_SENT
+    if isinstance(err, requests.exceptions.SSLError):
+        return _FATAL
+    if isinstance(err, (requests.exceptions.ReadTimeout, requests.exceptions.ChunkedEncodingError,
+                        requests.exceptions.ContentDecodingError)):
+        return _AMBIGUOUS
+    if isinstance(err, requests.exceptions.ConnectionError):
+        root: Any = err.args[0] if err.args else None
+        if isinstance(root, MaxRetryError):
+            root = root.reason
+        if isinstance(root, Urllib3ProxyError):
+            root = root.original_error
+        if isinstance(root, ConnectTimeoutError):  # includes NewConnectionError, NameResolutionError
+            return _NOT_SENT
+        return _AMBIGUOUS
+    if isinstance(err, requests.exceptions.Timeout):
+        return _AMBIGUOUS
+    return _FATAL
+
+
+def _describe(err: BaseException) -> str:
+    root: Any = err
+    for _ in range(4):
+        inner = root.args[0] if getattr(root, "args", None) else None
+        if isinstance(root, MaxRetryError):
+            inner = root.reason
+        elif isinstance(root, Urllib3ProxyError):
+            inner = root.original_error
+        if not isinstance(inner, BaseException):
+            break
+        root = inner
+    text = str(root)
+    # urllib3 puts object reprs in front ("<urllib3.connection.HTTPSConnection object at 0x..>: ...")
+    if text.startswith("<") and ">: " in text:
+        text = text.split(">: ", 1)[1]
+    if root is err:
+        return f"{type(err).__name__}: {text}"
+    return f"{type(err).__name__} ({type(root).__name__}: {text})"
+
+
+def _request_id(resp: requests.Response) -> str | None:
+    rid = resp.headers.get("x-request-id")
+    if rid or resp.status_code < 400:
+        return rid
+    try:
+        report = resp.json().get("report") or {}
+        return report.get("request-id")
+    except (ValueError, AttributeError):
+        return None
+
+
+class FlowServiceSession:
+    """Authenticated, retrying access to one Flow Service endpoint (one org and sandbox).
+
+    Wraps a ``requests.Session`` (``http``) rather than subclassing it: preparing requests
+    ourselves keeps ``requests`` from consulting ``~/.netrc`` (which would replace the bearer
+    token) and lets any transport adapter be mounted, e.g. a scripted one in tests.
+    """
+
+    def __init__(
+        self,
+        config: FlowServiceConfig,
+        http: requests.Session | None = None,
+        *,
+        tokens: TokenProvider | None = None,
+        token_cache_dir: str | None = None,
+        use_token_cache: bool = True,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+        wall_clock: Callable[[], float] = time.time,
+        user_agent: str | None = None,
+    ) -> None:
+        self.config = config
+        self.http = http if http is not None else build_http_session()
+        self.sleep = sleep
+        self.clock = clock
+        self.wall_clock = wall_clock
+        self.user_agent = user_agent or USER_AGENT
+        self.tokens = tokens or TokenProvider(
+            config, self._post_form, cache_dir=token_cache_dir, use_cache=use_token_cache, clock=wall_clock,
+            monotonic=clock,
+        )
+        self._env_settings: dict[str, dict[str, Any]] = {}
+
+    # -- public helpers -------------------------------------------------------------------
+
+    def close(self) -> None:
+        self.http.close()
+
+    def __enter__(self) -> FlowServiceSession:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def new_deadline(self) -> float:
+        """The deadline (``clock()`` value) of an operation starting now."""
+        return self.clock() + self.config.operation_timeout
+
+    def url(self, path: str) -> str:
+        return self.config.flow_service_url + path
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Params = None,
+        json_body: Any = None,
+        headers: Mapping[str, str] | None = None,
+        deadline: float | None = None,
+        secrets: Iterable[str | None] = (),
+        stats: CallStats | None = None,
+    ) -> requests.Response:
+        """One logical Flow Service call; returns a 2xx/3xx response or raises a typed error."""
+        method = method.upper()
+        all_headers = {
+            "x-api-key": self.config.client_id,
+            "x-gw-ims-org-id": self.config.org_id,
+            "x-sandbox-name": self.config.sandbox_name,
+            "Accept": "application/json",
+        }
+        if json_body is not None or method in ("POST", "PUT", "PATCH"):
+            all_headers["Content-Type"] = "application/json"
+        if headers:
+            all_headers.update(headers)
+        safe = method in IDEMPOTENT_METHODS or (method == "PATCH" and _has(all_headers, "If-Match"))
+        secret_list = [s for s in secrets if s]
+        resp = self._send(
+            method,
+            self.url(path),
+            path=path,
+            params=params,
+            json_body=json_body,
+            headers=all_headers,
+            deadline=deadline if deadline is not None else self.new_deadline(),
+            safe=safe,
+            authenticate=True,
+            secrets=secret_list,
+            stats=stats if stats is not None else CallStats(),
+        )
+        if resp.status_code >= 400:
+            raise error_from_response(
+                resp.status_code,
+                resp.content,
+                resp.headers,
+                method=method,
+                path=path,
+                secrets=secret_list + self.tokens.secrets(),
+                etag_sent=_get(all_headers, "If-Match"),
+            )
+        return resp
+
+    # -- internals ------------------------------------------------------------------------
+
+    def _post_form(
+        self, url: str, form: Mapping[str, str], deadline: float | None
+    ) -> tuple[int, bytes, Mapping[str, str]]:
+        """IMS token request: a POST that creates nothing, so it is retried like a GET."""
+        resp = self._send(
+            "POST",
+            url,
+            path=urlsplit(url).path,
+            data=dict(form),
+            headers={"Content-Type": "application/x-www-form-urlencoded", "Accept": "application/json"},
+            deadline=deadline if deadline is not None else self.new_deadline(),
+            safe=True,
+            authenticate=False,
+            secrets=[self.config.client_secret],
+            stats=CallStats(),
+        )
+        return resp.status_code, resp.content, resp.headers
+
+    def _environment(self, url: str) -> dict[str, Any]:
+        parts = urlsplit(url)
+        origin = f"{parts.scheme}://{parts.netloc}"
+        settings = self._env_settings.get(origin)
+        if settings is None:
+            settings = self.http.merge_environment_settings(origin, {}, False, None, None)
+            self._env_settings[origin] = settings
+        return settings
+
+    def _send(
+        self,
+        method: str,
+        url: str,
+        *,
+        path: str,
+        params: Params = None,
+        json_body: Any = None,
+        data: Mapping[str, str] | None = None,
+        headers: Mapping[str, str],
+        deadline: float,
+        safe: bool,
+        authenticate: bool,
+        secrets: list[str],
+        stats: CallStats,
+    ) -> requests.Response:
+        retry = FlowRetry(
+            total=self.config.max_retries,
+            connect=None,
+            read=None,
+            status=None,
+            redirect=0,
+            # Safety was decided by the caller (an IMS token POST is safe, a create is not).
+            allowed_methods=None if safe else IDEMPOTENT_METHODS,
+            status_forcelist=RETRY_STATUSES,
+            backoff_factor=BACKOFF_FACTOR,
+            backoff_jitter=BACKOFF_JITTER,
+            backoff_max=BACKOFF_MAX,
+            respect_retry_after_header=True,
+            raise_on_status=False,
+        )
+        env = self._environment(url)
+        while True:
+            remaining = deadline - self.clock()
+            if remaining <= 0:
+                raise OperationTimeoutError(
+                    None, None, None, f"operation_timeout ({self.config.operation_timeout:g} s) exceeded",
+                    method=method, path=path,
+                )
+            send_headers = {"User-Agent": self.user_agent, "Accept-Encoding": "gzip, deflate", **headers}
+            token: str | None = None
+            if authenticate:
+                token = self.tokens.get_token(deadline)
+                send_headers["Authorization"] = f"Bearer {token}"
+                remaining = deadline - self.clock()
+                if remaining <= 0:
+                    continue
+            prepared = requests.Request(
+                method, url, params=params, data=data, json=json_body, headers=send_headers
+            ).prepare()
+            timeout = min(self.config.request_timeout, remaining)
+            stats.attempts += 1
+            started = self.clock()
+            try:
+                resp = self.http.send(
+                    prepared,
+                    timeout=(timeout, timeout),
+                    allow_redirects=False,
+                    stream=False,
+                    verify=env.get("verify", True),
+                    cert=env.get("cert"),
+                    proxies=env.get("proxies") or {},
+                )
+            except requests.RequestException as err:
+                elapsed = (self.clock() - started) * 1000
+                kind = classify_transport_error(err)
+                detail = redact(_describe(err), secrets + self.tokens.secrets())
+                log.info(
+                    "%s %s failed after %.0f ms: %s",
+                    method, path, elapsed, detail,
+                    extra={"flowservice_method": method, "flowservice_path": path, "flowservice_status": None},
+                )
+                failure = TransportError(None, None, None, detail, method=method, path=path)
+                if kind == _FATAL:
+                    raise failure from None
+                if kind == _AMBIGUOUS:
+                    if not safe:
+                        raise OutcomeUnknownError(
+                            None, None, None, f"no response, the request may have been processed: {detail}",
+                            method=method, path=path, cause=failure,
+                        ) from None
+                    stats.ambiguous = True
+                    marker: Exception = ProtocolError(detail)
+                else:
+                    marker = ConnectTimeoutError(detail)
+                try:
+                    retry = retry.increment(method, url, error=marker)
+                except (MaxRetryError, ProtocolError, ConnectTimeoutError):
+                    raise failure from None
+                delay = retry.get_backoff_time()
+                if not self._can_wait(delay, deadline):
+                    raise failure from None
+                log.info("retrying %s %s in %.2f s (attempt %d)", method, path, delay, stats.attempts + 1)
+                self.sleep(delay)
+                continue
+
+            status = resp.status_code
+            elapsed = (self.clock() - started) * 1000
+            request_id = _request_id(resp)
+            log.log(
+                logging.DEBUG if status < 400 else logging.INFO,
+                "%s %s -> %d in %.0f ms (request id %s)",
+                method, path, status, elapsed, request_id or "-",
+                extra={
+                    "flowservice_method": method,
+                    "flowservice_path": path,
+                    "flowservice_status": status,
+                    "flowservice_duration_ms": round(elapsed, 1),
+                    "flowservice_request_id": request_id,
+                },
+            )
+            if status == 401 and authenticate and token is not None and not stats.token_refreshed:
+                # A 401 means the gateway stopped the call: safe to re-send, even a POST.
+                stats.token_refreshed = True
+                self.tokens.invalidate(token)
+                continue
+            if status not in RETRY_STATUSES:
+                return resp
+            if not safe and status != 429:
+                cause = error_from_response(
+                    status, resp.content, resp.headers, method=method, path=path,
+                    secrets=secrets + self.tokens.secrets(),
+                )
+                detail = f": {cause.message}" if cause.message else ""
+                raise OutcomeUnknownError(
+                    cause.status, cause.code, cause.title, f"the request may have been processed{detail}",
+                    cause.request_id, method=method, path=path, cause=cause,
+                )
+            if not retry.is_retry(method, status, "Retry-After" in resp.headers):
+                return resp
+            if status != 429:
+                # A 5xx may come after the change was committed: a retried conditional write
+                # can then fail 412 (or 404 for a delete), which callers must read with care.
+                stats.ambiguous = True
+            try:
+                retry = retry.increment(method, url, response=_StatusOnly(status))  # type: ignore[arg-type]
+            except MaxRetryError:
+                return resp
+            delay = self._delay(retry, resp)
+            if not self._can_wait(delay, deadline):
+                if status == 429 and resp.headers.get("Retry-After"):
+                    log.info("%s %s: Retry-After %.1f s is beyond the operation deadline", method, path, delay)
+                return resp
+            log.info("retrying %s %s after %d in %.2f s (attempt %d)", method, path, status, delay, stats.attempts + 1)
+            self.sleep(delay)
+
+    def _delay(self, retry: FlowRetry, resp: requests.Response) -> float:
+        header = resp.headers.get("Retry-After")
+        if header:
+            try:
+                return retry.parse_retry_after(header)
+            except (InvalidHeader, ValueError, OverflowError):
+                log.debug("ignoring unparseable Retry-After header")
+        return retry.get_backoff_time()
+
+    def _can_wait(self, delay: float, deadline: float) -> bool:
+        # Waiting only makes sense if some time is left to make the next attempt afterwards.
+        return self.clock() + delay < deadline - 0.001
+
+
+def _has(headers: Mapping[str, str], name: str) -> bool:
+    return _get(headers, name) is not None
+
+
+def _get(headers: Mapping[str, str], name: str) -> str | None:
+    lowered = name.lower()
+    for key, value in headers.items():
+        if key.lower() == lowered:
+            return value
+    return None
+

@@ -1,0 +1,1 @@
+"""A Terraform provider, written in Python, for Adobe Experience Platform Flow Service connections."""

@@ -1,0 +1,123 @@
+"""The `flowservice` provider: its configuration schema, and the Flow Service client it builds.
+
+Heavy imports (requests, the client) wait until a resource needs the API: Terraform starts
+this process 3-4 times per command, and several of those starts only ask for the schema.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from flowservice_provider.protocol.resource import (
+    UNKNOWN,
+    Attribute,
+    Diagnostic,
+    ProviderHandler,
+    ResourceHandler,
+    Schema,
+    Value,
+)
+
+if TYPE_CHECKING:
+    from flowservice_client import FlowServiceClient, FlowServiceConfig
+
+PROVIDER_SCHEMA = Schema(
+    description="Manages Adobe Experience Platform Flow Service base connections.",
+    attributes=(
+        Attribute("flow_service_url", "string", optional=True, description=(
+            "Flow Service base URL. Env: AEP_FLOW_SERVICE_URL. "
+            "Default: https://platform.adobe.io/data/foundation/flowservice.")),
+        Attribute("ims_url", "string", optional=True, description=(
+            "Adobe IMS base URL (the token endpoint is /ims/token/v3 below it). Env: AEP_IMS_URL. "
+            "Default: https://ims-na1.adobelogin.com.")),
+        Attribute("client_id", "string", optional=True, description=(
+            "OAuth server-to-server client id (also sent as x-api-key). Env: AEP_CLIENT_ID.")),
+        Attribute("client_secret", "string", optional=True, sensitive=True, description=(
+            "OAuth server-to-server client secret. Env: AEP_CLIENT_SECRET. Prefer the environment "
+            "or a sensitive variable: never a literal in configuration.")),
+        Attribute("org_id", "string", optional=True, description=(
+            "IMS organization id, `…@AdobeOrg` (x-gw-ims-org-id). Env: AEP_ORG_ID.")),
+        Attribute("sandbox_name", "string", optional=True, description=(
+            "Sandbox (x-sandbox-name). Env: AEP_SANDBOX_NAME. Default: prod.")),
+        Attribute("scopes", ["list", "string"], optional=True, description=(
+            "IMS scopes. Env: AEP_SCOPES (comma-separated). Default: openid, AdobeID, "
+            "read_organizations, additional_info.projectedProductContext, session.")),
+        Attribute("request_timeout", "number", optional=True, description=(
+            "Seconds to wait for one HTTP response. Env: AEP_REQUEST_TIMEOUT. Default: 30.")),
+        Attribute("operation_timeout", "number", optional=True, description=(
+            "Seconds one operation may take, retries included. Env: AEP_OPERATION_TIMEOUT. Default: 300.")),
+        Attribute("max_retries", "number", optional=True, description=(
+            "Retries of a throttled (429) or failed (5xx, connection) call. Env: AEP_MAX_RETRIES. Default: 5.")),
+    ),
+)
+
+
+class FlowServiceProvider(ProviderHandler):
+    """Holds the configuration until a resource first needs the client, then builds it once."""
+
+    type_name = "flowservice"
+    schema = PROVIDER_SCHEMA
+
+    def __init__(self) -> None:
+        self._overrides: dict[str, Any] = {}
+        self._config: FlowServiceConfig | None = None
+        self._client: FlowServiceClient | None = None
+        self._resources: dict[str, ResourceHandler] | None = None
+
+    def check(self, config: dict[str, Value]) -> list[Diagnostic]:
+        diagnostics = []
+        for name, minimum in (("request_timeout", 0), ("operation_timeout", 0), ("max_retries", -1)):
+            value = config.get(name)
+            if value is not None and value is not UNKNOWN and value <= minimum:
+                rule = "must be >= 0" if minimum < 0 else "must be > 0"
+                diagnostics.append(Diagnostic("error", f"Invalid {name}", f"{name} {rule}.", (name,)))
+        return diagnostics
+
+    def configure(self, config: dict[str, Value]) -> list[Diagnostic]:
+        from flowservice_client import ConfigurationError, FlowServiceConfig
+
+        diagnostics = self.check(config)
+        overrides: dict[str, Any] = {}
+        for name, value in config.items():
+            if value is UNKNOWN:
+                diagnostics.append(Diagnostic(
+                    "error", f"Provider attribute {name} is not known",
+                    f"{name} depends on a value only known after apply; the provider needs it to plan.",
+                    (name,)))
+            elif value is not None:
+                overrides[name] = value
+        if any(d.severity == "error" for d in diagnostics):
+            return diagnostics
+        try:
+            cfg = FlowServiceConfig.from_env(overrides)
+        except ConfigurationError as exc:
+            attributes = list(getattr(exc, "attributes", None) or [None])
+            return diagnostics + [
+                Diagnostic("error", "Invalid provider configuration", str(exc), (name,) if name else None)
+                for name in attributes
+            ]
+        self._config = cfg
+        return diagnostics
+
+    @property
+    def client(self) -> FlowServiceClient:
+        """The one client of this process, so one token and one connection pool serve every call."""
+        if self._client is None:
+            from flowservice_client import FlowServiceClient
+
+            if self._config is None:
+                raise RuntimeError("provider used before ConfigureProvider")
+            self._client = FlowServiceClient(self._config)
+        return self._client
+
+    @property
+    def sandbox_name(self) -> str:
+        return self._config.sandbox_name if self._config else "prod"
+
+    def resources(self) -> dict[str, ResourceHandler]:
+        if self._resources is None:
+            from flowservice_provider.resources.s3_base_connection import S3BaseConnection
+
+            handler = S3BaseConnection(self)
+            self._resources = {handler.type_name: handler}
+        return self._resources

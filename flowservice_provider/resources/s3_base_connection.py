@@ -1,0 +1,299 @@
+"""`flowservice_s3_base_connection`: an Amazon S3 base connection in Adobe's Flow Service.
+
+Create is one POST, update one JSON Patch PATCH with `If-Match: <etag in state>`, delete one
+DELETE, refresh one GET. Credentials are write-only: they reach this handler only in `config`
+at apply and are never returned in state; a `*_wo_version` change is what sends a new value.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from flowservice_client import s3_rules
+from flowservice_provider.protocol.resource import (
+    UNKNOWN,
+    ApplyResult,
+    Attribute,
+    AttrPath,
+    Diagnostic,
+    DiagnosticsError,
+    PlanResult,
+    ReadResult,
+    ResourceHandler,
+    Schema,
+    Value,
+    error,
+)
+
+if TYPE_CHECKING:
+    from flowservice_provider.provider import FlowServiceProvider
+
+S3_CONNECTION_SPEC_ID = s3_rules.CONNECTION_SPEC_ID
+S3_CONNECTION_SPEC_VERSION = "1.0"
+
+
+@dataclass(frozen=True)
+class Param:
+    """How one Terraform attribute maps to one `auth.params` member."""
+
+    attribute: str
+    api_name: str
+    secret: bool = False
+
+    @property
+    def version_attribute(self) -> str:
+        return f"{self.attribute}_version"
+
+
+PLAIN_PARAMS = (
+    Param("bucket_name", "bucketName"),
+    Param("folder_path", "folderPath"),
+    Param("service_url", "serviceUrl"),
+)
+SECRET_PARAMS = (
+    Param("access_key_wo", "s3AccessKey", secret=True),
+    Param("secret_key_wo", "s3SecretKey", secret=True),
+    Param("session_token_wo", "s3SessionToken", secret=True),
+)
+
+
+def _secret(param: Param, what: str) -> tuple[Attribute, Attribute]:
+    return (
+        Attribute(param.attribute, "string", optional=True, sensitive=True, write_only=True, description=(
+            f"{what} (`auth.params.{param.api_name}`). Write-only: sent on create and when "
+            f"`{param.version_attribute}` changes, never stored in state.")),
+        Attribute(param.version_attribute, "string", optional=True, description=(
+            f"Any string; change it to send a new `{param.attribute}` (one PATCH of "
+            f"`/auth/params/{param.api_name}`).")),
+    )
+
+
+SCHEMA = Schema(
+    version=1,
+    description="An Amazon S3 base connection (`POST /connections` with the S3 connection spec).",
+    attributes=(
+        Attribute("id", "string", computed=True, description="Connection id."),
+        Attribute("name", "string", required=True, description="Connection name."),
+        Attribute("description", "string", optional=True, description="Connection description."),
+        Attribute("auth_spec_name", "string", optional=True, computed=True, description=(
+            "`Access Key` (default) or `IAMRole Based`. Changing it replaces the connection.")),
+        Attribute("bucket_name", "string", optional=True, description=(
+            "S3 bucket (`auth.params.bucketName`); required for `IAMRole Based`.")),
+        Attribute("folder_path", "string", optional=True, description=(
+            "Folder in the bucket (`auth.params.folderPath`), needed when access is restricted.")),
+        Attribute("service_url", "string", optional=True, description=(
+            "S3 endpoint (`auth.params.serviceUrl`), `https://s3.{REGION}.amazonaws.com` for "
+            "region-specific buckets.")),
+        *_secret(SECRET_PARAMS[0], "S3 access key id"),
+        *_secret(SECRET_PARAMS[1], "S3 secret access key"),
+        *_secret(SECRET_PARAMS[2], "Temporary S3 session token"),
+        Attribute("connection_spec_id", "string", computed=True, description="The S3 connection spec id."),
+        Attribute("etag", "string", computed=True, description=(
+            "The connection's etag; unknown in the plan of any update, the new one is stored after every write.")),
+        Attribute("state", "string", computed=True, description=(
+            "Connection state (`enabled`, …), as last read from Flow Service.")),
+        Attribute("sandbox_name", "string", computed=True, description="Sandbox the connection lives in."),
+        Attribute("created_at", "string", computed=True, description=(
+            "Creation time (RFC 3339, UTC), as last read from Flow Service.")),
+        Attribute("updated_at", "string", computed=True, description=(
+            "Last update time (RFC 3339, UTC), as last read from Flow Service.")),
+    ),
+)
+
+# Attributes whose change is a PATCH; everything else is either computed or forces a replacement.
+PATCHED = ("name", "description", *(p.attribute for p in PLAIN_PARAMS), *(p.version_attribute for p in SECRET_PARAMS))
+REPLACING = ("auth_spec_name",)
+# Refreshed from Flow Service but not written by a PATCH: unknown only on create.
+READ_ONLY_AFTER_WRITE = ("state", "created_at", "updated_at")
+
+
+def _rfc3339(epoch_ms: Any) -> str | None:
+    if not isinstance(epoch_ms, (int, float)):
+        return None
+    moment = dt.datetime.fromtimestamp(epoch_ms / 1000, tz=dt.UTC)
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+class S3BaseConnection(ResourceHandler):
+    """Maps Terraform's lifecycle onto the connections API, one HTTP call per operation."""
+
+    type_name = "flowservice_s3_base_connection"
+    schema = SCHEMA
+
+    def __init__(self, provider: FlowServiceProvider) -> None:
+        self._provider = provider
+
+    # ---- plan time -------------------------------------------------------------------------
+
+    def check(self, config: dict[str, Value]) -> list[Diagnostic]:
+        from flowservice_provider.resources.s3_validation import validate_config
+
+        return validate_config(config)
+
+    def plan(self, prior: dict[str, Value] | None, proposed: dict[str, Value], config: dict[str, Value]) -> PlanResult:
+        planned = dict(proposed)
+        if planned.get("auth_spec_name") is None:
+            planned["auth_spec_name"] = s3_rules.DEFAULT_AUTH_SPEC_NAME
+        planned["connection_spec_id"] = S3_CONNECTION_SPEC_ID
+        self._check_versions(config)
+        if prior is None:
+            for name in ("id", "etag", "state", "created_at", "updated_at"):
+                planned[name] = UNKNOWN
+            planned["sandbox_name"] = self._provider.sandbox_name
+            return PlanResult(planned)
+        replace = [(name,) for name in REPLACING if planned.get(name) != prior.get(name)]
+        if replace:
+            for name in ("id", "etag", "state", "sandbox_name", "created_at", "updated_at"):
+                planned[name] = UNKNOWN
+            return PlanResult(planned, requires_replace=replace)
+        if any(planned.get(name) != prior.get(name) for name in PATCHED):
+            planned["etag"] = UNKNOWN
+            planned["updated_at"] = UNKNOWN
+        return PlanResult(planned)
+
+    @staticmethod
+    def _check_versions(config: dict[str, Value]) -> None:
+        """A version without its secret would PATCH nothing: say so before anything is sent."""
+        problems = []
+        for param in SECRET_PARAMS:
+            version, value = config.get(param.version_attribute), config.get(param.attribute)
+            if version is not None and version is not UNKNOWN and value is None:
+                problems.append(Diagnostic(
+                    "error", f"{param.version_attribute} is set but {param.attribute} is not",
+                    f"Set {param.attribute} (a write-only attribute, fed from an ephemeral or sensitive "
+                    f"variable) or remove {param.version_attribute}.", (param.attribute,)))
+        if problems:
+            raise DiagnosticsError(problems)
+
+    # ---- apply time ------------------------------------------------------------------------
+
+    def create(self, planned: dict[str, Value], config: dict[str, Value]) -> ApplyResult:
+        params: dict[str, Any] = {}
+        for param in (*SECRET_PARAMS, *PLAIN_PARAMS):
+            source = config if param.secret else planned
+            if source.get(param.attribute) is not None:
+                params[param.api_name] = source[param.attribute]
+        body: dict[str, Any] = {
+            "name": planned["name"],
+            "auth": {"specName": planned["auth_spec_name"], "params": params},
+            "connectionSpec": {"id": S3_CONNECTION_SPEC_ID, "version": S3_CONNECTION_SPEC_VERSION},
+        }
+        if planned.get("description") is not None:
+            body["description"] = planned["description"]
+        ref = self._call("create", lambda client: client.create_connection(body))
+        state = dict(planned)
+        state.update(id=ref.id, etag=ref.etag, sandbox_name=self._provider.sandbox_name,
+                     state=None, created_at=None, updated_at=None)
+        return ApplyResult(state)
+
+    def read(self, state: dict[str, Value]) -> ReadResult:
+        from flowservice_client import NotFoundError
+
+        try:
+            record = self._provider.client.get_connection(state["id"])
+        except NotFoundError:
+            return ReadResult(None)
+        except Exception as exc:  # noqa: BLE001 - turned into a diagnostic with the API's words
+            raise self._diagnostic("read", exc) from None
+        return ReadResult(self.state_from_record(record, state))
+
+    def state_from_record(self, record: dict[str, Any], prior: dict[str, Value]) -> dict[str, Value]:
+        """Remote values win for what the API shows; versions and secrets stay as configured."""
+        auth = record.get("auth") or {}
+        params = auth.get("params") or {}
+        new = dict(prior)
+        description = record.get("description")
+        if not description and prior.get("description") is None:
+            description = None
+        new.update(
+            id=record.get("id", prior.get("id")),
+            name=record.get("name"),
+            description=description,
+            auth_spec_name=auth.get("specName") or prior.get("auth_spec_name"),
+            connection_spec_id=(record.get("connectionSpec") or {}).get("id", S3_CONNECTION_SPEC_ID),
+            etag=record.get("etag") or record.get("version"),
+            state=record.get("state"),
+            sandbox_name=record.get("sandboxName") or self._provider.sandbox_name,
+            created_at=_rfc3339(record.get("createdAt")),
+            updated_at=_rfc3339(record.get("updatedAt")),
+        )
+        for param in PLAIN_PARAMS:
+            new[param.attribute] = params.get(param.api_name) or None
+        for param in SECRET_PARAMS:
+            new[param.attribute] = None
+        return new
+
+    def update(self, prior: dict[str, Value], planned: dict[str, Value], config: dict[str, Value]) -> ApplyResult:
+        ops = self.patch_ops(prior, planned, config)
+        state = dict(planned)
+        if not ops:
+            state.update(etag=prior["etag"], updated_at=prior.get("updated_at"))
+            return ApplyResult(state)
+        ref = self._call("update", lambda client: client.update_connection(prior["id"], prior["etag"], ops),
+                         etag=prior["etag"])
+        state.update(id=ref.id or prior["id"], etag=ref.etag, updated_at=None)
+        return ApplyResult(state)
+
+    @staticmethod
+    def patch_ops(prior: dict[str, Value], planned: dict[str, Value], config: dict[str, Value]) -> list[dict[str, Any]]:
+        """The JSON Patch that turns the prior connection into the planned one, nothing more."""
+        ops: list[dict[str, Any]] = []
+
+        def put(path: str, old: Value, new: Value) -> None:
+            if new is None:
+                ops.append({"op": "remove", "path": path})
+            else:
+                ops.append({"op": "replace" if old is not None else "add", "path": path, "value": new})
+
+        for name in ("name", "description"):
+            if planned.get(name) != prior.get(name):
+                put(f"/{name}", prior.get(name), planned.get(name))
+        for param in PLAIN_PARAMS:
+            if planned.get(param.attribute) != prior.get(param.attribute):
+                put(f"/auth/params/{param.api_name}", prior.get(param.attribute), planned.get(param.attribute))
+        for param in SECRET_PARAMS:
+            if planned.get(param.version_attribute) != prior.get(param.version_attribute):
+                put(f"/auth/params/{param.api_name}", prior.get(param.version_attribute), config.get(param.attribute))
+        return ops
+
+    def delete(self, state: dict[str, Value]) -> None:
+        self._call("delete", lambda client: client.delete_connection(state["id"]))
+
+    def import_(self, import_id: str) -> dict[str, Value]:
+        if not import_id.strip():
+            raise error("Empty import id", "Import takes the connection id, e.g. 4cb0c374-d3bb-4557-b139-5712880adc55.")
+        state: dict[str, Value] = {attr.name: None for attr in SCHEMA.attributes}
+        state["id"] = import_id.strip()
+        return state
+
+    # ---- errors ----------------------------------------------------------------------------
+
+    def _call(self, operation: str, call: Any, etag: str | None = None) -> Any:
+        try:
+            return call(self._provider.client)
+        except DiagnosticsError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - turned into a diagnostic with the API's words
+            raise self._diagnostic(operation, exc, etag) from None
+
+    @staticmethod
+    def _diagnostic(operation: str, exc: Exception, etag: str | None = None) -> DiagnosticsError:
+        from flowservice_client import AmbiguousCreateError, FlowServiceError, PreconditionFailedError
+
+        path: AttrPath | None = None
+        if isinstance(exc, PreconditionFailedError):
+            current = getattr(exc, "current_etag", None) or "unknown"
+            return error(
+                "The connection changed in Flow Service since Terraform last read it",
+                f"PATCH sent If-Match {etag}, but the connection's etag is now {current} (412, code 1404). "
+                "Nothing was changed. Run `terraform apply -refresh-only` (or `cdktf deploy` again, which "
+                "refreshes first) to adopt the current etag, review the plan, then apply.",
+                ("etag",),
+            )
+        if isinstance(exc, AmbiguousCreateError):
+            return error(f"Could not tell whether the {operation} succeeded", str(exc))
+        if isinstance(exc, FlowServiceError):
+            return error(f"Flow Service {operation} failed", str(exc), path)
+        return error(f"Flow Service {operation} failed", f"{type(exc).__name__}: {exc}", path)

@@ -1,0 +1,83 @@
+"""Fixtures shared by the whole suite: a real local Flow Service and a server-side view of it."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+
+from local_flowservice.testing import LocalFlowService
+
+CLIENT_ID = "e2e-client"
+CLIENT_SECRET = "e2e-client-secret-CANARY-7f3a"
+ORG_ID = "E2E0000000000000000000@AdobeOrg"
+
+
+class FlowApi:
+    """Talks to the local Flow Service directly (not through our client) to check the server side."""
+
+    def __init__(self, server: LocalFlowService, sandbox: str = "prod") -> None:
+        self.server = server
+        self.sandbox = sandbox
+        self._token: str | None = None
+
+    def headers(self) -> dict[str, str]:
+        if self._token is None:
+            response = requests.post(f"{self.server.ims_url}/ims/token/v3", data={
+                "grant_type": "client_credentials", "client_id": CLIENT_ID,
+                "client_secret": CLIENT_SECRET, "scope": "openid,AdobeID"}, timeout=10)
+            response.raise_for_status()
+            self._token = response.json()["access_token"]
+        return {"Authorization": f"Bearer {self._token}", "x-api-key": CLIENT_ID,
+                "x-gw-ims-org-id": ORG_ID, "x-sandbox-name": self.sandbox}
+
+    def get(self, connection_id: str) -> requests.Response:
+        return requests.get(f"{self.server.flow_url}/connections/{connection_id}", headers=self.headers(), timeout=10)
+
+    def connection(self, connection_id: str) -> dict:
+        response = self.get(connection_id)
+        response.raise_for_status()
+        return response.json()["items"][0]
+
+    def list(self) -> list[dict]:
+        response = requests.get(f"{self.server.flow_url}/connections", headers=self.headers(), timeout=10)
+        response.raise_for_status()
+        return response.json()["items"]
+
+
+def provider_env(server: LocalFlowService, cache_dir: Path) -> dict[str, str]:
+    """Environment that points our provider at ``server`` with test credentials."""
+    return {
+        "AEP_FLOW_SERVICE_URL": server.flow_url,
+        "AEP_IMS_URL": server.ims_url,
+        "AEP_CLIENT_ID": CLIENT_ID,
+        "AEP_CLIENT_SECRET": CLIENT_SECRET,
+        "AEP_ORG_ID": ORG_ID,
+        "AEP_SANDBOX_NAME": "prod",
+        "FLOWSERVICE_TOKEN_CACHE_DIR": str(cache_dir),
+    }
+
+
+@pytest.fixture
+def flowservice(tmp_path: Path) -> Iterator[LocalFlowService]:
+    data = tmp_path / "flowservice-data"
+    data.mkdir()
+    with LocalFlowService(data_dir=data) as server:
+        yield server
+
+
+@pytest.fixture
+def flow_api(flowservice: LocalFlowService) -> FlowApi:
+    return FlowApi(flowservice)
+
+
+@pytest.fixture(scope="session")
+def cli_config(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One provider mirror per test session, built from this checkout."""
+    from tests.harness import install_provider
+
+    os.environ.setdefault("CHECKPOINT_DISABLE", "1")
+    return install_provider(tmp_path_factory.mktemp("tf"))

@@ -1,0 +1,89 @@
+"""The whole chain, for real: main.py -> cdktf-cli -> terraform -> our provider -> local Flow Service.
+
+Checked from both sides after each step: what the server received (request log) and holds,
+and what Terraform state records.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from local_flowservice.testing import LocalFlowService
+from tests.conftest import FlowApi, provider_env
+from tests.harness import CdktfProject
+
+CONNECTIONS = "/data/foundation/flowservice/connections"
+WRITES = ("POST", "PATCH", "PUT", "DELETE")
+
+
+def calls(server: LocalFlowService, method: str, prefix: str = CONNECTIONS) -> list[dict]:
+    return [r for r in server.requests() if r["method"] == method and r["path"].startswith(prefix)]
+
+
+def writes(server: LocalFlowService) -> list[dict]:
+    return [r for r in server.requests() if r["method"] in WRITES and r["path"].startswith(CONNECTIONS)]
+
+
+def strip_quotes(etag: str) -> str:
+    return etag.strip('"')
+
+
+def test_deploy_rotate_rename_destroy(tmp_path: Path, flowservice: LocalFlowService, flow_api: FlowApi,
+                                      cli_config: Path) -> None:
+    env = provider_env(flowservice, tmp_path / "token-cache")
+    env.update(TF_VAR_s3_access_key="AKIAE2EACCESSKEY0001", TF_VAR_s3_secret_key="e2e-secret-key-0001",
+               TF_VAR_s3_session_token="e2e-session-token-0001")
+    project = CdktfProject(tmp_path / "app", cli_config, env)
+    project.lock()
+
+    # 1. create: exactly one POST; the etag in state is the server's.
+    flowservice.reset_requests()
+    project.deploy()
+    assert len(calls(flowservice, "POST")) == 1, writes(flowservice)
+    assert [r["method"] for r in writes(flowservice)] == ["POST"]
+    [conn] = project.connections_in_state()
+    server_side = flow_api.connection(conn["id"])
+    assert server_side["name"] == "Amazon S3 base connection"
+    assert server_side["auth"]["specName"] == "Access Key"
+    assert strip_quotes(conn["etag"]) == strip_quotes(server_side["etag"])
+    assert conn["etag"] == server_side["etag"]
+    created_etag = conn["etag"]
+
+    # 2. no change: cdktf diff plans nothing and writes nothing.
+    flowservice.reset_requests()
+    diff = project.cdktf("diff", "s3-base-connection")
+    assert "No changes" in diff.output, diff.output
+    assert writes(flowservice) == []
+
+    # 3. rotate the session token: exactly one PATCH, If-Match = the etag in state, new etag in state.
+    flowservice.reset_requests()
+    project.deploy({"TF_VAR_s3_session_token": "e2e-session-token-0002", "S3_SESSION_TOKEN_VERSION": "2"})
+    patches = calls(flowservice, "PATCH")
+    assert len(patches) == 1, writes(flowservice)
+    assert [r["method"] for r in writes(flowservice)] == ["PATCH"]
+    assert strip_quotes(patches[0]["if_match"]) == strip_quotes(created_etag)
+    [conn] = project.connections_in_state()
+    server_side = flow_api.connection(conn["id"])
+    assert conn["etag"] == server_side["etag"] != created_etag
+    rotated_etag = conn["etag"]
+
+    # 4. rename: one PATCH against the rotated etag; the server has the new name.
+    flowservice.reset_requests()
+    rename_env = {"S3_SESSION_TOKEN_VERSION": "2", "S3_CONNECTION_NAME": "Amazon S3 base connection (renamed)",
+                  "TF_VAR_s3_session_token": "e2e-session-token-0002"}
+    project.deploy(rename_env)
+    patches = calls(flowservice, "PATCH")
+    assert len(patches) == 1 and [r["method"] for r in writes(flowservice)] == ["PATCH"]
+    assert strip_quotes(patches[0]["if_match"]) == strip_quotes(rotated_etag)
+    [conn] = project.connections_in_state()
+    server_side = flow_api.connection(conn["id"])
+    assert server_side["name"] == "Amazon S3 base connection (renamed)" == conn["name"]
+    assert conn["etag"] == server_side["etag"] != rotated_etag
+
+    # 5. destroy: one DELETE; nothing left on the server or in state.
+    flowservice.reset_requests()
+    project.cdktf("destroy", "s3-base-connection", "--auto-approve", extra_env=rename_env)
+    assert [r["method"] for r in writes(flowservice)] == ["DELETE"]
+    assert flow_api.get(conn["id"]).status_code == 404
+    assert flow_api.list() == []
+    assert project.connections_in_state() == []
