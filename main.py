@@ -42,7 +42,7 @@ class S3BaseConnectionStack(TerraformStack):
             prefix="s3",
             session_token_version=env("S3_SESSION_TOKEN_VERSION", "1"),
         )
-        connection = S3BaseConnection(
+        self.connection = connection = S3BaseConnection(
             self,
             "amazon_s3",
             name=env("S3_CONNECTION_NAME", "Amazon S3 base connection"),

@@ -75,6 +75,9 @@ class FlowServiceProvider(ProviderHandler):
 
     def configure(self, config: dict[str, Value]) -> list[Diagnostic]:
         from flowservice_client import ConfigurationError, FlowServiceConfig
+        from flowservice_provider.protocol.log import adopt
+
+        adopt("flowservice_client")  # API calls with Flow Service request ids show under TF_LOG=debug
 
         diagnostics = self.check(config)
         overrides: dict[str, Any] = {}

@@ -87,3 +87,15 @@ def get_logger(name: str) -> logging.Logger:
     if name == _ROOT:
         return root
     return root.getChild(name.removeprefix(_ROOT + "."))
+
+
+def adopt(name: str) -> logging.Logger:
+    """Route another package's logger (the API client's) to the same hclog stream on stderr."""
+    logger = logging.getLogger(name)
+    if not logger.handlers:
+        root = _root()
+        for handler in root.handlers:
+            logger.addHandler(handler)
+        logger.setLevel(root.level)
+        logger.propagate = False
+    return logger

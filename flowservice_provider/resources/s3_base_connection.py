@@ -8,6 +8,7 @@ at apply and are never returned in state; a `*_wo_version` change is what sends 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -105,8 +106,14 @@ SCHEMA = Schema(
 # Attributes whose change is a PATCH; everything else is either computed or forces a replacement.
 PATCHED = ("name", "description", *(p.attribute for p in PLAIN_PARAMS), *(p.version_attribute for p in SECRET_PARAMS))
 REPLACING = ("auth_spec_name",)
-# Refreshed from Flow Service but not written by a PATCH: unknown only on create.
-READ_ONLY_AFTER_WRITE = ("state", "created_at", "updated_at")
+# What a GET shows of the configuration: a change elsewhere in anything else is invisible.
+VISIBLE = ("name", "description", "auth_spec_name", *(p.attribute for p in PLAIN_PARAMS))
+
+
+def _log() -> logging.Logger:
+    from flowservice_provider.protocol.log import get_logger
+
+    return get_logger("s3_base_connection")
 
 
 def _rfc3339(epoch_ms: Any) -> str | None:
@@ -223,7 +230,22 @@ class S3BaseConnection(ResourceHandler):
             new[param.attribute] = params.get(param.api_name) or None
         for param in SECRET_PARAMS:
             new[param.attribute] = None
+        if self.invisible_change(prior, new):
+            # Something we cannot see changed (credentials rotated elsewhere, most likely): the
+            # versions no longer say which credentials the connection holds, so forget them and
+            # the plan re-sends the configured ones.
+            _log().warning("connection %s changed outside Terraform (etag %s -> %s) with no visible "
+                           "difference; its credentials will be re-sent", new["id"], prior["etag"], new["etag"])
+            for param in SECRET_PARAMS:
+                new[param.version_attribute] = None
         return new
+
+    @staticmethod
+    def invisible_change(prior: dict[str, Value], new: dict[str, Value]) -> bool:
+        """True when the etag moved but nothing the API shows us did."""
+        if prior.get("etag") is None or new.get("etag") == prior.get("etag"):
+            return False
+        return all(new.get(name) == prior.get(name) for name in VISIBLE)
 
     def update(self, prior: dict[str, Value], planned: dict[str, Value], config: dict[str, Value]) -> ApplyResult:
         ops = self.patch_ops(prior, planned, config)
@@ -231,10 +253,25 @@ class S3BaseConnection(ResourceHandler):
         if not ops:
             state.update(etag=prior["etag"], updated_at=prior.get("updated_at"))
             return ApplyResult(state)
-        ref = self._call("update", lambda client: client.update_connection(prior["id"], prior["etag"], ops),
+        ref = self._call("update", lambda client: self._patch(client, prior["id"], prior["etag"], ops),
                          etag=prior["etag"])
         state.update(id=ref.id or prior["id"], etag=ref.etag, updated_at=None)
         return ApplyResult(state)
+
+    @staticmethod
+    def _patch(client: Any, connection_id: str, etag: str, ops: list[dict[str, Any]]) -> Any:
+        """PATCH with the etag in state; on a 412, one GET so the error can name the current etag."""
+        from flowservice_client import FlowServiceError, PreconditionFailedError
+
+        try:
+            return client.update_connection(connection_id, etag, ops)
+        except PreconditionFailedError as exc:
+            if exc.current_etag is None:
+                try:
+                    exc.current_etag = client.get_connection(connection_id).get("etag")
+                except FlowServiceError:
+                    pass
+            raise
 
     @staticmethod
     def patch_ops(prior: dict[str, Value], planned: dict[str, Value], config: dict[str, Value]) -> list[dict[str, Any]]:
