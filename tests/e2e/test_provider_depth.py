@@ -130,7 +130,8 @@ def test_stale_etag_at_apply_fails_clearly_and_keeps_state(project: CdktfProject
 
 def test_import_from_adopts_without_replacement(tmp_path: Path, flowservice: LocalFlowService,
                                                 flow_api: FlowApi, cli_config: Path) -> None:
-    body = {"name": "Amazon S3 base connection", "description": "Amazon S3 base connection with temporary session token",
+    body = {"name": "Amazon S3 base connection",
+            "description": "Amazon S3 base connection with temporary session token",
             "auth": {"specName": "Access Key", "params": {"s3AccessKey": "AKIAOLD", "s3SecretKey": "old"}},
             "connectionSpec": {"id": "ecadc60c-7455-4d87-84dc-2a0e293d997b", "version": "1.0"}}
     created = requests.post(f"{flowservice.flow_url}/connections", json=body, headers=flow_api.headers(), timeout=10)
