@@ -24,6 +24,20 @@ def writes(server: LocalFlowService) -> list[dict]:
     return [r for r in server.requests() if r["method"] in WRITES and r["path"].startswith(CONNECTIONS)]
 
 
+def api_calls(server: LocalFlowService) -> dict[str, int]:
+    """Calls per kind since the last reset: the figures the issue budgets (IMS, GET, writes)."""
+    counts: dict[str, int] = {}
+    for r in server.requests():
+        if r["path"].startswith("/ims/token"):
+            key = "IMS"
+        elif r["path"].startswith(CONNECTIONS):
+            key = r["method"]
+        else:
+            continue
+        counts[key] = counts.get(key, 0) + 1
+    return counts
+
+
 def strip_quotes(etag: str) -> str:
     return etag.strip('"')
 
@@ -41,6 +55,8 @@ def test_deploy_rotate_rename_destroy(tmp_path: Path, flowservice: LocalFlowServ
     project.deploy()
     assert len(calls(flowservice, "POST")) == 1, writes(flowservice)
     assert [r["method"] for r in writes(flowservice)] == ["POST"]
+    # One token for the whole deploy (4 provider processes share the 0600 cache), no GET after the POST.
+    assert api_calls(flowservice) == {"IMS": 1, "POST": 1}
     [conn] = project.connections_in_state()
     server_side = flow_api.connection(conn["id"])
     assert server_side["name"] == "Amazon S3 base connection"
@@ -54,6 +70,7 @@ def test_deploy_rotate_rename_destroy(tmp_path: Path, flowservice: LocalFlowServ
     diff = project.cdktf("diff", "s3-base-connection")
     assert "No changes" in diff.output, diff.output
     assert writes(flowservice) == []
+    assert api_calls(flowservice) == {"GET": 1}  # one refresh, the cached token reused
 
     # 3. rotate the session token: exactly one PATCH, If-Match = the etag in state, new etag in state.
     flowservice.reset_requests()
@@ -61,6 +78,7 @@ def test_deploy_rotate_rename_destroy(tmp_path: Path, flowservice: LocalFlowServ
     patches = calls(flowservice, "PATCH")
     assert len(patches) == 1, writes(flowservice)
     assert [r["method"] for r in writes(flowservice)] == ["PATCH"]
+    assert api_calls(flowservice) == {"GET": 1, "PATCH": 1}  # refresh, then no GET before the PATCH
     assert strip_quotes(patches[0]["if_match"]) == strip_quotes(created_etag)
     [conn] = project.connections_in_state()
     server_side = flow_api.connection(conn["id"])
@@ -84,6 +102,7 @@ def test_deploy_rotate_rename_destroy(tmp_path: Path, flowservice: LocalFlowServ
     flowservice.reset_requests()
     project.cdktf("destroy", "s3-base-connection", "--auto-approve", extra_env=rename_env)
     assert [r["method"] for r in writes(flowservice)] == ["DELETE"]
+    assert api_calls(flowservice) == {"GET": 1, "DELETE": 1}
     assert flow_api.get(conn["id"]).status_code == 404
     assert flow_api.list() == []
     assert project.connections_in_state() == []

@@ -1,0 +1,86 @@
+"""Secrets never leak: a whole lifecycle with unique canary values, then a search of every artifact.
+
+Searched: cdk.tf.json and everything else under the project copy (state, backups, plan files,
+.terraform), plan output as text and JSON, TF_LOG=trace logs (which carry the provider's
+stderr), and every command's output, including a failed apply's error message. Not searched:
+the token cache (holding the access token is its job, 0600) and the emulator's own database.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from pathlib import Path
+
+from local_flowservice.testing import LocalFlowService
+from tests.conftest import provider_env
+from tests.harness import CdktfProject, Run
+
+
+def canary(kind: str) -> str:
+    return f"CANARY-{kind}-{secrets.token_hex(8)}"
+
+
+def hits(needles: dict[str, str], haystacks: dict[str, str]) -> list[str]:
+    return [f"{name} in {where}" for name, value in needles.items()
+            for where, text in haystacks.items() if value in text]
+
+
+def test_no_secret_in_any_artifact(tmp_path: Path, flowservice: LocalFlowService, cli_config: Path) -> None:
+    cache = tmp_path / "token-cache"
+    values = {
+        "access key": canary("AK"),
+        "secret key": canary("SK"),
+        "session token": canary("ST"),
+        "rotated session token": canary("ST2"),
+    }
+    env = provider_env(flowservice, cache) | {
+        "TF_VAR_s3_access_key": values["access key"],
+        "TF_VAR_s3_secret_key": values["secret key"],
+        "TF_VAR_s3_session_token": values["session token"],
+        "TF_LOG": "trace",
+        "TF_LOG_PATH": str(tmp_path / "terraform-trace.log"),
+    }
+    values["client secret"] = env["AEP_CLIENT_SECRET"] = canary("CS")
+    project = CdktfProject(tmp_path / "app", cli_config, env)
+    project.lock()
+    runs: list[Run] = [project.deploy()]
+
+    # The IMS access token the provider obtained is a secret too: read it from its cache.
+    [token_file] = [p for p in cache.rglob("*") if p.is_file() and p.suffix == ".json"]
+    assert token_file.stat().st_mode & 0o077 == 0
+    values["access token"] = json.loads(token_file.read_text())["access_token"]
+
+    runs.append(project.cdktf("diff", "s3-base-connection"))
+    rotate = {"TF_VAR_s3_session_token": values["rotated session token"], "S3_SESSION_TOKEN_VERSION": "2"}
+    project.synth(rotate)
+    runs.append(project.terraform("plan", "-out=rotate.tfplan", "-input=false", "-no-color", extra_env=rotate))
+    plan_json = project.terraform("show", "-json", "rotate.tfplan", extra_env=rotate)
+    assert '"session_token_wo_version"' in plan_json.stdout
+    runs.append(plan_json)
+    runs.append(project.deploy(rotate))
+
+    # An error path: the server refuses the next PATCH outright; the message must not echo secrets.
+    flowservice.set_faults(methods=["PATCH"], script=["500", "500", "500", "500", "500", "500", "500"])
+    failing = project.cdktf("deploy", "s3-base-connection", "--auto-approve", check=False,
+                            extra_env=rotate | {"S3_SESSION_TOKEN_VERSION": "3", "AEP_MAX_RETRIES": "1"})
+    assert failing.returncode != 0 and "Flow Service update failed" in " ".join(failing.output.split())
+    runs.append(failing)
+    flowservice.clear_faults()
+    runs.append(project.cdktf("destroy", "s3-base-connection", "--auto-approve", extra_env=rotate))
+
+    haystacks = {f"output of {' '.join(r.args[:3])} #{i}": r.output for i, r in enumerate(runs)}
+    for path in project.folder.rglob("*"):
+        if path.is_file() and not path.is_symlink() and "node_modules" not in path.parts:
+            haystacks[str(path.relative_to(tmp_path))] = path.read_bytes().decode("utf-8", "replace")
+    haystacks["TF_LOG=trace log"] = (tmp_path / "terraform-trace.log").read_text()
+    assert "cdk.tf.json" in " ".join(haystacks) and any(k.endswith(".tfstate") for k in haystacks)
+    assert len(haystacks["TF_LOG=trace log"]) > 10_000  # the trace log really was written
+    assert '"@module":"flowservice' in haystacks["TF_LOG=trace log"].replace(" ", "") or \
+        "flowservice" in haystacks["TF_LOG=trace log"]
+    assert hits(values, haystacks) == []
+    # Positive control: the values did travel (the server stores what it was sent), so their
+    # absence everywhere else means something.
+    server_files = {str(p): p.read_bytes().decode("utf-8", "replace")
+                    for p in (tmp_path / "flowservice-data").rglob("*") if p.is_file()}
+    assert {"secret key", "rotated session token"} <= {h.split(" in ")[0] for h in hits(values, server_files)}
