@@ -27,7 +27,7 @@ export CDKTF_DISABLE_PLUGIN_CACHE_ENV := 1
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export PATH := $(ROOT)/node_modules/.bin:$(PATH)
 
-.PHONY: help setup demo test lint flowservice flowservice-start flowservice-stop bench clean
+.PHONY: help setup demo test lint docs flowservice flowservice-start flowservice-stop bench clean
 
 help:
 	@echo "make demo         set up, start the local Flow Service, cdktf deploy the example"
@@ -90,6 +90,11 @@ test: setup
 
 lint: .stamps/venv
 	$(VENV_PY) -m ruff check .
+	$(VENV_PY) -m flowservice_provider.docs --check
+
+# Registry-style docs under docs/, generated from the provider schema and docs/templates/.
+docs: .stamps/venv
+	$(VENV_PY) -m flowservice_provider.docs
 
 bench: setup
 	$(VENV_PY) -m benchmarks

@@ -1,0 +1,10 @@
+# Nothing secret is written here: the provider reads its credentials from the environment
+# (AEP_CLIENT_ID, AEP_CLIENT_SECRET, AEP_ORG_ID) and its endpoints from AEP_FLOW_SERVICE_URL
+# and AEP_IMS_URL, which default to Adobe's production endpoints. Point those two at the local
+# Flow Service (http://127.0.0.1:8750/data/foundation/flowservice and http://127.0.0.1:8750)
+# to work offline.
+provider "flowservice" {
+  request_timeout   = 30
+  operation_timeout = 300
+  max_retries       = 5
+}
