@@ -9,6 +9,7 @@ the token cache (holding the access token is its job, 0600) and the emulator's o
 from __future__ import annotations
 
 import json
+import re
 import secrets
 from pathlib import Path
 
@@ -76,8 +77,10 @@ def test_no_secret_in_any_artifact(tmp_path: Path, flowservice: LocalFlowService
     haystacks["TF_LOG=trace log"] = (tmp_path / "terraform-trace.log").read_text()
     assert "cdk.tf.json" in " ".join(haystacks) and any(k.endswith(".tfstate") for k in haystacks)
     assert len(haystacks["TF_LOG=trace log"]) > 10_000  # the trace log really was written
-    assert '"@module":"flowservice' in haystacks["TF_LOG=trace log"].replace(" ", "") or \
-        "flowservice" in haystacks["TF_LOG=trace log"]
+    # Provider logs reach Terraform's log with their level and Flow Service's request ids.
+    trace = haystacks["TF_LOG=trace log"]
+    assert re.search(r"\[DEBUG\] provider\.terraform-provider-flowservice[^:]*: PATCH /connections/\S+ -> 200 "
+                     r"in \d+ ms \(request id [0-9a-zA-Z-]{8,}\)", trace), "no request log lines in TF_LOG"
     assert hits(values, haystacks) == []
     # Positive control: the values did travel (the server stores what it was sent), so their
     # absence everywhere else means something.
