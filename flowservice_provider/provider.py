@@ -59,7 +59,6 @@ class FlowServiceProvider(ProviderHandler):
     schema = PROVIDER_SCHEMA
 
     def __init__(self) -> None:
-        self._overrides: dict[str, Any] = {}
         self._config: FlowServiceConfig | None = None
         self._client: FlowServiceClient | None = None
         self._resources: dict[str, ResourceHandler] | None = None

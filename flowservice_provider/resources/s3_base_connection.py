@@ -17,7 +17,6 @@ from flowservice_provider.protocol.resource import (
     UNKNOWN,
     ApplyResult,
     Attribute,
-    AttrPath,
     Diagnostic,
     DiagnosticsError,
     PlanResult,
@@ -319,7 +318,6 @@ class S3BaseConnection(ResourceHandler):
     def _diagnostic(operation: str, exc: Exception, etag: str | None = None) -> DiagnosticsError:
         from flowservice_client import AmbiguousCreateError, FlowServiceError, PreconditionFailedError
 
-        path: AttrPath | None = None
         if isinstance(exc, PreconditionFailedError):
             current = getattr(exc, "current_etag", None) or "unknown"
             return error(
@@ -332,5 +330,5 @@ class S3BaseConnection(ResourceHandler):
         if isinstance(exc, AmbiguousCreateError):
             return error(f"Could not tell whether the {operation} succeeded", str(exc))
         if isinstance(exc, FlowServiceError):
-            return error(f"Flow Service {operation} failed", str(exc), path)
-        return error(f"Flow Service {operation} failed", f"{type(exc).__name__}: {exc}", path)
+            return error(f"Flow Service {operation} failed", str(exc))
+        return error(f"Flow Service {operation} failed", f"{type(exc).__name__}: {exc}")

@@ -1,0 +1,149 @@
+"""Unit tests of the S3 base connection handler's pure parts: plan, patch ops, refresh mapping, checks.
+
+The end-to-end tests run the same code through real Terraform; these pin the rules down.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from flowservice_provider.protocol.resource import UNKNOWN, DiagnosticsError
+from flowservice_provider.provider import FlowServiceProvider
+from flowservice_provider.resources.s3_base_connection import SCHEMA, S3BaseConnection
+from flowservice_provider.resources.s3_validation import validate_config
+
+
+def blank() -> dict:
+    return {attr.name: None for attr in SCHEMA.attributes}
+
+
+def config(**values: object) -> dict:
+    base = blank() | {"name": "conn", "access_key_wo": "AK", "access_key_wo_version": "1",
+                      "secret_key_wo": "SK", "secret_key_wo_version": "1"}
+    return base | values
+
+
+def prior_state(**values: object) -> dict:
+    state = blank() | {"id": "id-1", "name": "conn", "auth_spec_name": "Access Key", "etag": '"e1"',
+                       "connection_spec_id": "ecadc60c-7455-4d87-84dc-2a0e293d997b", "sandbox_name": "prod",
+                       "access_key_wo_version": "1", "secret_key_wo_version": "1", "state": "enabled"}
+    return state | values
+
+
+def proposed_from(prior: dict, cfg: dict) -> dict:
+    """What Terraform proposes: config values, prior values for computed-only attributes."""
+    new = dict(cfg)
+    for attr in SCHEMA.attributes:
+        if attr.write_only:
+            new[attr.name] = None
+        elif attr.computed and cfg.get(attr.name) is None:
+            new[attr.name] = prior.get(attr.name)
+    return new
+
+
+@pytest.fixture
+def handler() -> S3BaseConnection:
+    return S3BaseConnection(FlowServiceProvider())
+
+
+def test_create_plan_leaves_server_values_unknown(handler: S3BaseConnection) -> None:
+    cfg = config()
+    result = handler.plan(None, proposed_from(blank(), cfg), cfg)
+    planned = result.planned_state
+    assert all(planned[name] is UNKNOWN for name in ("id", "etag", "state", "created_at", "updated_at"))
+    assert planned["auth_spec_name"] == "Access Key" and planned["sandbox_name"] == "prod"
+    assert result.requires_replace == []
+
+
+def test_no_change_plans_the_prior_etag(handler: S3BaseConnection) -> None:
+    prior, cfg = prior_state(), config()
+    planned = handler.plan(prior, proposed_from(prior, cfg), cfg).planned_state
+    assert planned["etag"] == '"e1"'
+
+
+@pytest.mark.parametrize("change", [{"name": "other"}, {"description": "d"}, {"bucket_name": "my-bucket"},
+                                    {"session_token_wo": "ST", "session_token_wo_version": "2"}])
+def test_any_patched_change_makes_the_etag_unknown(handler: S3BaseConnection, change: dict) -> None:
+    prior, cfg = prior_state(), config(**change)
+    result = handler.plan(prior, proposed_from(prior, cfg), cfg)
+    assert result.planned_state["etag"] is UNKNOWN and result.requires_replace == []
+
+
+def test_auth_spec_change_replaces(handler: S3BaseConnection) -> None:
+    prior = prior_state()
+    cfg = blank() | {"name": "conn", "auth_spec_name": "IAMRole Based", "bucket_name": "my-bucket"}
+    result = handler.plan(prior, proposed_from(prior, cfg), cfg)
+    assert result.requires_replace == [("auth_spec_name",)]
+    assert result.planned_state["id"] is UNKNOWN
+
+
+def test_version_without_secret_is_refused_at_plan(handler: S3BaseConnection) -> None:
+    cfg = config(session_token_wo_version="2")
+    with pytest.raises(DiagnosticsError) as raised:
+        handler.plan(None, proposed_from(blank(), cfg), cfg)
+    [diag] = raised.value.diagnostics
+    assert diag.path == ("session_token_wo",) and "session_token_wo_version is set" in diag.summary
+
+
+def test_session_token_rotation_is_the_tutorials_patch() -> None:
+    prior = prior_state(session_token_wo_version="1")
+    cfg = config(session_token_wo="new-token", session_token_wo_version="2")
+    planned = proposed_from(prior, cfg)
+    assert S3BaseConnection.patch_ops(prior, planned, cfg) == [
+        {"op": "replace", "path": "/auth/params/s3SessionToken", "value": "new-token"}]
+
+
+def test_patch_ops_cover_names_params_and_removal() -> None:
+    prior = prior_state(description="old", folder_path="in")
+    cfg = config(name="new", bucket_name="my-bucket")
+    ops = S3BaseConnection.patch_ops(prior, proposed_from(prior, cfg), cfg)
+    assert ops == [
+        {"op": "replace", "path": "/name", "value": "new"},
+        {"op": "remove", "path": "/description"},
+        {"op": "add", "path": "/auth/params/bucketName", "value": "my-bucket"},
+        {"op": "remove", "path": "/auth/params/folderPath"},
+    ]
+
+
+def record(**values: object) -> dict:
+    base = {"id": "id-1", "name": "conn", "etag": '"e1"', "state": "enabled", "sandboxName": "prod",
+            "createdAt": 1597973312000, "updatedAt": 1597973312000,
+            "connectionSpec": {"id": "ecadc60c-7455-4d87-84dc-2a0e293d997b", "version": "1.0"},
+            "auth": {"specName": "Access Key", "params": {"s3AccessKey": "AKIA***", "s3SecretKey": "***"}}}
+    return base | values
+
+
+def test_refresh_maps_the_record_and_never_secrets(handler: S3BaseConnection) -> None:
+    state = handler.state_from_record(record(), prior_state())
+    assert state["created_at"] == "2020-08-21T01:28:32.000Z"
+    assert state["access_key_wo"] is None and state["secret_key_wo"] is None
+    assert state["access_key_wo_version"] == "1"  # unchanged etag: versions kept
+
+
+def test_refresh_clears_versions_on_an_invisible_change(handler: S3BaseConnection) -> None:
+    state = handler.state_from_record(record(etag='"e2"'), prior_state())
+    assert state["etag"] == '"e2"'
+    assert state["access_key_wo_version"] is None and state["secret_key_wo_version"] is None
+
+
+def test_refresh_keeps_versions_when_the_change_is_visible(handler: S3BaseConnection) -> None:
+    state = handler.state_from_record(record(etag='"e2"', name="renamed"), prior_state())
+    assert state["name"] == "renamed" and state["access_key_wo_version"] == "1"
+
+
+def test_plan_time_validation_points_at_attributes() -> None:
+    diags = validate_config(config(bucket_name="Bad_Bucket", folder_path="a/", service_url="ftp://x"))
+    assert {d.path for d in diags} == {("bucket_name",), ("folder_path",), ("service_url",)}
+    assert all(d.severity == "error" and d.detail for d in diags)
+
+
+def test_plan_time_validation_requires_auth_params() -> None:
+    diags = validate_config(blank() | {"name": "conn", "auth_spec_name": "Access Key"})
+    assert {d.path for d in diags} == {("access_key_wo",), ("secret_key_wo",)}
+    iam = validate_config(blank() | {"name": "conn", "auth_spec_name": "IAMRole Based", "access_key_wo": "AK"})
+    assert {d.path for d in iam} == {("bucket_name",), ("access_key_wo",)}
+
+
+def test_unknown_values_wait_for_apply() -> None:
+    assert validate_config(config(bucket_name=UNKNOWN, folder_path=UNKNOWN, secret_key_wo=UNKNOWN)) == []
+    assert validate_config(config(auth_spec_name=UNKNOWN)) == []
