@@ -63,8 +63,9 @@ setup: .stamps/prereqs .stamps/venv .stamps/node .stamps/provider
 cdktf.out/stacks/$(STACK)/.terraform.lock.hcl: .stamps/provider .stamps/node main.py $(wildcard constructs_lib/*.py)
 	$(VENV_PY) -m flowservice_provider.lock_stack --project $(ROOT) --stack $(STACK)
 
+FLOWSERVICE_ARGS ?=
 flowservice: .stamps/venv
-	$(VENV_PY) -m local_flowservice --host 127.0.0.1 --port $(PORT) --data $(DATA)
+	$(VENV_PY) -m local_flowservice --host 127.0.0.1 --port $(PORT) --data $(DATA) $(FLOWSERVICE_ARGS)
 
 flowservice-start: .stamps/venv
 	@$(VENV_PY) scripts/flowservice-daemon start --port $(PORT) --data $(DATA) --run-dir $(RUN)

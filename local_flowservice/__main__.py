@@ -13,7 +13,9 @@ import threading
 import time
 from pathlib import Path
 
+from . import specs
 from .app import DEFAULT_SANDBOX, App, Server, Settings
+from .connectivity import Connectivity, S3Settings
 from .ims import DEFAULT_LIFETIME, DEFAULT_SCOPES, TokenService
 from .instrumentation import FAULT_KINDS, FaultConfig, Faults, RequestLog
 from .model import FlowModel
@@ -32,6 +34,13 @@ def _clients(value: str) -> dict[str, str]:
             raise argparse.ArgumentTypeError(f"expected id:secret, got {item!r}")
         clients[client_id] = secret
     return clients
+
+
+def _key_pair(value: str) -> tuple[str, str]:
+    key, sep, secret = value.partition(":")
+    if not sep or not key or not secret:
+        raise argparse.ArgumentTypeError("expected ACCESS_KEY:SECRET_KEY")
+    return key, secret
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -61,6 +70,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--fault-methods", type=_csv, default=[], help="only these methods")
     p.add_argument("--fault-templates", type=_csv, default=[],
                    help="only these route templates, e.g. '/connections/{id}'")
+    p.add_argument("--s3-endpoint", default=None,
+                   help="S3 endpoint for /test and /explore, used instead of each serviceUrl "
+                        "(e.g. a local moto server)")
+    p.add_argument("--allow-local-service-url", action="store_true",
+                   help="also accept http://127.0.0.1:PORT (and localhost) as serviceUrl")
+    p.add_argument("--allow-remote-s3", action="store_true",
+                   help="let /test and /explore contact non-loopback endpoints (real AWS)")
+    p.add_argument("--s3-timeout", type=float, default=3.0,
+                   help="connect timeout in seconds for S3 calls (read timeout: 3x)")
+    p.add_argument("--iam-role-credentials", type=_key_pair, default=None,
+                   help="ACCESS_KEY:SECRET_KEY standing in for Adobe's role, for IAMRole Based "
+                        "connections' /test and /explore")
     p.add_argument("--parent-pid", type=int, default=None, help="exit when this process is gone")
     p.add_argument("--max-lifetime", type=float, default=None, help="exit after this many seconds")
     p.add_argument("--ready-file", default=None, help="write the server URL here once listening")
@@ -98,8 +119,15 @@ def main(argv: list[str] | None = None) -> int:
     store = Store(args.data)
     tokens = TokenService(store, clients=args.clients, lifetime=args.token_lifetime,
                           allowed_scopes=scopes)
+    if args.allow_local_service_url:
+        specs.allow_local_service_urls()
+    connectivity = Connectivity(S3Settings(
+        endpoint=args.s3_endpoint, allow_remote=args.allow_remote_s3,
+        connect_timeout=args.s3_timeout, read_timeout=args.s3_timeout * 3,
+        iam_role_credentials=args.iam_role_credentials))
     settings = Settings(sandboxes=frozenset({DEFAULT_SANDBOX, *args.sandboxes}),
-                        require_sandbox_header=args.require_sandbox_header, verbose=args.verbose)
+                        require_sandbox_header=args.require_sandbox_header, verbose=args.verbose,
+                        connectivity=connectivity)
     app = App(FlowModel(store, page_size=args.page_size), tokens, RequestLog(), faults, settings)
     server = Server((args.host, args.port), app)
     host, port = server.server_address[:2]

@@ -21,6 +21,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from . import errors
+from .connectivity import Connectivity
 from .ims import TokenService
 from .instrumentation import FaultConfig, Faults, RequestLog, now_iso
 from .model import Caller, FlowModel
@@ -65,12 +66,15 @@ class Settings:
     sandboxes: frozenset[str] = frozenset({DEFAULT_SANDBOX})
     require_sandbox_header: bool = False
     verbose: bool = False
+    connectivity: Connectivity = field(default_factory=Connectivity)
 
 
 # (template, regex) in match order; the template is what counters and logs report.
 ROUTES: list[tuple[str, re.Pattern[str]]] = [
     ("/connections", re.compile(rf"^{FLOW_BASE}/connections/?$")),
     ("/connections/{id}", re.compile(rf"^{FLOW_BASE}/connections/(?P<id>[^/]+)/?$")),
+    ("/connections/{id}/test", re.compile(rf"^{FLOW_BASE}/connections/(?P<id>[^/]+)/test/?$")),
+    ("/connections/{id}/explore", re.compile(rf"^{FLOW_BASE}/connections/(?P<id>[^/]+)/explore/?$")),
     ("/connectionSpecs", re.compile(rf"^{FLOW_BASE}/connectionSpecs/?$")),
     ("/connectionSpecs/{id}", re.compile(rf"^{FLOW_BASE}/connectionSpecs/(?P<id>[^/]+)/?$")),
     ("/connectionSpecs/{id}/configs",
@@ -96,6 +100,8 @@ class App:
             ("GET", "/connections/{id}"): self._get,
             ("PATCH", "/connections/{id}"): self._patch,
             ("DELETE", "/connections/{id}"): self._delete,
+            ("GET", "/connections/{id}/test"): self._test,
+            ("GET", "/connections/{id}/explore"): self._explore,
             ("GET", "/connectionSpecs"): self._list_specs,
             ("GET", "/connectionSpecs/{id}"): self._get_spec,
             ("GET", "/connectionSpecs/{id}/configs"): self._spec_configs,
@@ -216,6 +222,15 @@ class App:
     def _delete(self, req: Request, caller: Caller, params: dict[str, str]) -> Response:
         self.model.delete(caller, params["id"])
         return Response(204)
+
+    def _test(self, req: Request, caller: Caller, params: dict[str, str]) -> Response:
+        # The record is read first (404 for unknown ids), then S3 is called outside any lock.
+        record = self.model.record(caller, params["id"])
+        return Response(200, {"result": self.settings.connectivity.test(record)})
+
+    def _explore(self, req: Request, caller: Caller, params: dict[str, str]) -> Response:
+        record = self.model.record(caller, params["id"])
+        return Response(200, self.settings.connectivity.explore(record, req.query))
 
     def _list_specs(self, req: Request, caller: Caller, params: dict[str, str]) -> Response:
         return Response(200, self.model.list_specs(req.query))

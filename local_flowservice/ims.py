@@ -10,6 +10,7 @@ import binascii
 import hashlib
 import hmac
 import secrets
+import threading
 import time
 from collections.abc import Callable, Mapping
 from urllib.parse import parse_qs, unquote
@@ -42,6 +43,10 @@ class TokenService:
         self.lifetime = lifetime
         self.allowed_scopes = allowed_scopes
         self.clock = clock
+        # hash -> (client id, expiry): tokens never change once issued, so a cache in front of
+        # the database is always right; the database keeps them across restarts.
+        self._cache: dict[str, tuple[str, float]] = {}
+        self._cache_lock = threading.Lock()
 
     def issue(self, content_type: str, body: bytes,
               authorization: str | None = None) -> dict[str, object]:
@@ -84,12 +89,22 @@ class TokenService:
         with self.store.transaction() as tx:
             tx.purge_tokens(now)
             tx.put_token(token_hash(token), client_id, now + self.lifetime)
+        with self._cache_lock:
+            self._cache = {h: v for h, v in self._cache.items() if v[1] > now}
+            self._cache[token_hash(token)] = (client_id, now + self.lifetime)
         return {"access_token": token, "token_type": "bearer", "expires_in": self.lifetime}
 
     def client_for(self, token: str) -> str | None:
         """The client id the token was issued to, or None when unknown or expired."""
-        with self.store.transaction() as tx:
-            found = tx.get_token(token_hash(token))
+        digest = token_hash(token)
+        with self._cache_lock:
+            found = self._cache.get(digest)
+        if found is None:
+            with self.store.read() as tx:
+                found = tx.get_token(digest)
+            if found is not None:
+                with self._cache_lock:
+                    self._cache[digest] = found
         if found is None:
             return None
         client_id, expires_at = found

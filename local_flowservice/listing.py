@@ -150,6 +150,15 @@ def list_records(records: list[dict[str, Any]], query: Mapping[str, Sequence[str
         orderby = state.get("orderby")
         limit_raw = state.get("limit")
         after = state["after"]
+        # `_links.next.href` repeats the query beside the token; a different query is a mistake.
+        given = {"property": query.get("property"), "orderby": (query.get("orderby") or [None])[0],
+                 "limit": (query.get("limit") or [None])[0]}
+        kept = {"property": properties, "orderby": orderby, "limit": limit_raw}
+        changed = [k for k, v in given.items() if v not in (None, []) and v != kept[k]]
+        if changed:
+            raise errors.FlowError("1453", 400, f"Invalid query value {', '.join(changed)} provided "
+                                   "in query param: it differs from the query the continuationToken "
+                                   "belongs to.")
     else:
         properties = list(query.get("property", []))
         orderby = (query.get("orderby") or [None])[0]

@@ -179,14 +179,25 @@ class FlowModel:
         return {"id": record["id"], "etag": record["etag"]}
 
     def get(self, caller: Caller, conn_id: str) -> dict[str, Any]:
-        with self.store.transaction() as tx:
+        with self.store.read() as tx:
             record = self._load(tx, caller, conn_id)
         return {"items": [public_view(record)]}
 
+    def record(self, caller: Caller, conn_id: str) -> dict[str, Any]:
+        """The stored record with its secrets, for `/test` and `/explore` only (never returned)."""
+        with self.store.read() as tx:
+            return self._load(tx, caller, conn_id)
+
     def list(self, caller: Caller, query: Mapping[str, Sequence[str]]) -> dict[str, Any]:
-        with self.store.transaction() as tx:
-            records = tx.list_connections(caller.org_id, caller.sandbox)
-        return listing.list_records(records, query, self.page_size, "/connections", public_view)
+        with self.store.read() as tx:
+            # Filter and page on the index columns; parse only the documents of the page.
+            def view(entry: dict[str, Any]) -> dict[str, Any]:
+                record = tx.get_connection(entry["id"])
+                assert record is not None  # same snapshot as the index
+                return public_view(record)
+
+            return listing.list_records(tx.list_index(caller.org_id, caller.sandbox), query,
+                                        self.page_size, "/connections", view)
 
     def patch(self, caller: Caller, conn_id: str, body: bytes,
               if_match: str | None) -> dict[str, Any]:

@@ -23,6 +23,8 @@ _COMPONENT = rf"(?!{_RESERVED}(?:/|$))[^\"\\/:|<>*?]{{1,255}}"
 FOLDER_PATH_PATTERN = rf"^/?{_COMPONENT}(?:/{_COMPONENT})*$"
 
 SERVICE_URL_PATTERN = r"^https://s3\.[a-z0-9-]+\.amazonaws\.com(\.cn)?/?$"
+# Accepted too with --allow-local-service-url, so a connection can name a local S3 server.
+LOCAL_SERVICE_URL_PATTERN = r"^https?://(127\.0\.0\.1|localhost|\[::1\])(:[0-9]{1,5})?/?$"
 
 ACCESS_KEY = "Access Key"
 IAM_ROLE = "IAMRole Based"
@@ -116,6 +118,13 @@ SPECS: dict[str, dict[str, Any]] = {S3_CONNECTION_SPEC_ID: S3_SPEC}
 CONFIGS: dict[str, dict[str, dict[str, str]]] = {
     S3_CONNECTION_SPEC_ID: {"IamBasedAuthentication": {"IAMRole": IAM_ROLE_ARN}},
 }
+
+
+def allow_local_service_urls() -> None:
+    """Widen `serviceUrl` to loopback URLs (a deliberate, opt-in deviation; the served spec shows it)."""
+    prop = ACCESS_KEY_SCHEMA["properties"]["serviceUrl"]
+    prop["pattern"] = f"{SERVICE_URL_PATTERN}|{LOCAL_SERVICE_URL_PATTERN}"
+    prop["description"] += " The local emulator also accepts http://127.0.0.1:PORT."
 
 
 def get_spec(spec_id: str) -> dict[str, Any] | None:

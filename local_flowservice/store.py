@@ -1,14 +1,17 @@
 """Durable state in SQLite: connections, IMS tokens and the etag sequence.
 
-WAL mode with synchronous=FULL and one IMMEDIATE transaction per operation, so an answered
-write survives `kill -9` and a read-modify-write (PATCH) can never interleave with another.
-A single connection behind a lock keeps this simple; the emulator's load is tiny.
+WAL mode with synchronous=FULL and one IMMEDIATE transaction per write, committed before the
+answer goes out, so an acknowledged write survives `kill -9` (and power loss) and a
+read-modify-write (PATCH) can never interleave with another. Writes share one connection behind
+a lock (SQLite has one writer anyway); reads take a pooled connection of their own and see the
+last committed state without waiting for the writer (WAL readers never block).
 """
 
 from __future__ import annotations
 
 import json
 import os
+import queue
 import secrets
 import sqlite3
 import threading
@@ -38,6 +41,12 @@ CREATE TABLE IF NOT EXISTS meta (
 
 DB_NAME = "flowservice.sqlite3"
 
+# Copies of the listable fields beside the JSON document, written in the same statement, so a
+# list filters and sorts without parsing every document (only the page's are parsed).
+INDEX_COLUMNS = {"name": "$.name", "description": "$.description", "state": "$.state",
+                 "spec_id": "$.connectionSpec.id", "created_at": "$.createdAt",
+                 "updated_at": "$.updatedAt"}
+
 
 class Tx:
     """Operations valid inside one transaction."""
@@ -51,8 +60,11 @@ class Tx:
 
     def put_connection(self, doc: dict[str, Any]) -> None:
         self._db.execute(
-            "INSERT OR REPLACE INTO connections (id, org, sandbox, doc) VALUES (?, ?, ?, ?)",
-            (doc["id"], doc["imsOrgId"], doc["sandboxName"], json.dumps(doc, sort_keys=True)),
+            "INSERT OR REPLACE INTO connections (id, org, sandbox, doc, name, description, state, "
+            "spec_id, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (doc["id"], doc["imsOrgId"], doc["sandboxName"], json.dumps(doc, sort_keys=True),
+             doc["name"], doc.get("description"), doc["state"], doc["connectionSpec"]["id"],
+             doc["createdAt"], doc["updatedAt"]),
         )
 
     def delete_connection(self, conn_id: str) -> bool:
@@ -63,6 +75,20 @@ class Tx:
             "SELECT doc FROM connections WHERE org = ? AND sandbox = ?", (org, sandbox)
         ).fetchall()
         return [json.loads(r[0]) for r in rows]
+
+    def list_index(self, org: str, sandbox: str) -> list[dict[str, Any]]:
+        """The listable fields of a scope's connections, shaped like the records they mirror."""
+        rows = self._db.execute(
+            "SELECT id, name, description, state, spec_id, created_at, updated_at FROM connections "
+            "WHERE org = ? AND sandbox = ?", (org, sandbox)).fetchall()
+        index = []
+        for conn_id, name, description, state, spec_id, created_at, updated_at in rows:
+            entry = {"id": conn_id, "name": name, "state": state, "connectionSpec": {"id": spec_id},
+                     "createdAt": created_at, "updatedAt": updated_at}
+            if description is not None:
+                entry["description"] = description
+            index.append(entry)
+        return index
 
     def next_sequence(self, key: str) -> int:
         """A per-database counter; starts at a random point so fresh databases differ."""
@@ -97,11 +123,48 @@ class Store:
         self.path = self.data_dir / DB_NAME
         self._lock = threading.RLock()
         # isolation_level=None: we issue BEGIN/COMMIT ourselves, one transaction per operation.
-        self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False,
-                                   timeout=30)
+        self._db = self._connect()
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")
         self._db.executescript(SCHEMA)
+        self._migrate()
+        self._readers: queue.SimpleQueue[sqlite3.Connection] = queue.SimpleQueue()
+        self._all_readers: list[sqlite3.Connection] = []
+
+    def _migrate(self) -> None:
+        """Databases written before the index columns existed get them, filled from the documents."""
+        have = {row[1] for row in self._db.execute("PRAGMA table_info(connections)")}
+        missing = [c for c in INDEX_COLUMNS if c not in have]
+        if not missing:
+            return
+        with self.transaction():
+            for column in missing:
+                kind = "INTEGER" if column.endswith("_at") else "TEXT"
+                self._db.execute(f"ALTER TABLE connections ADD COLUMN {column} {kind}")
+            sets = ", ".join(f"{c} = json_extract(doc, '{path}')" for c, path in INDEX_COLUMNS.items())
+            self._db.execute(f"UPDATE connections SET {sets}")  # noqa: S608 - constant names
+
+    def _connect(self) -> sqlite3.Connection:
+        return sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=30)
+
+    @contextmanager
+    def read(self) -> Iterator[Tx]:
+        """A read-only snapshot on a pooled connection; never waits for writers."""
+        try:
+            db = self._readers.get_nowait()
+        except queue.Empty:
+            db = self._connect()
+            db.execute("PRAGMA query_only=ON")
+            with self._lock:
+                self._all_readers.append(db)
+        try:
+            db.execute("BEGIN")
+            try:
+                yield Tx(db)
+            finally:
+                db.execute("ROLLBACK")
+        finally:
+            self._readers.put(db)
 
     @contextmanager
     def transaction(self) -> Iterator[Tx]:
@@ -117,4 +180,6 @@ class Store:
 
     def close(self) -> None:
         with self._lock:
+            for db in self._all_readers:
+                db.close()
             self._db.close()

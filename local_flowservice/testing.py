@@ -38,6 +38,7 @@ class LocalFlowService:
                  max_lifetime: float | None = 3600.0, python: str | None = None) -> None:
         self._owned_dir = data_dir is None
         self.data_dir = Path(data_dir) if data_dir else Path(tempfile.mkdtemp(prefix="flowsvc-"))
+        self.data_dir.mkdir(parents=True, exist_ok=True)
         self.args = list(args or [])
         self.startup_timeout = startup_timeout
         self.max_lifetime = max_lifetime

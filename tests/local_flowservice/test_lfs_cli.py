@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import time
@@ -77,3 +78,33 @@ def test_parallel_creates_all_land(api: Api) -> None:
     with ThreadPoolExecutor(10) as pool:
         etags = list(pool.map(create, range(30)))
     assert len(set(etags)) == 30
+
+
+def test_every_flag_is_documented() -> None:
+    """docs/local_flowservice.md lists every command-line flag, and no flag that does not exist."""
+    from local_flowservice.__main__ import build_parser
+
+    flags = {opt for action in build_parser()._actions for opt in action.option_strings
+             if opt.startswith("--") and opt != "--help"}
+    doc = (ROOT / "docs" / "local_flowservice.md").read_text()
+    table = doc.split("### Every flag", 1)[1].split("\n## ", 1)[0]
+    documented = set(re.findall(r"^\| `(--[a-z0-9-]+)", table, re.MULTILINE))
+    assert documented == flags
+    assert "make flowservice PORT=" in doc
+
+
+def test_flags_reach_the_server(tmp_path: Path) -> None:
+    proc = _spawn(tmp_path, "--sandboxes", "dev", "--page-size", "1", "--fault-rate", "1",
+                  "--fault-kinds", "429", "--retry-after", "9", "--fault-templates", "/connectionSpecs",
+                  "--max-lifetime", "20")
+    try:
+        assert proc.stdout is not None
+        url = proc.stdout.readline().strip().removeprefix("listening on ")
+        assert requests.get(url + "/__local/health", timeout=5).json()["sandboxes"] == ["dev", "prod"]
+        faults = requests.get(url + "/__local/faults", timeout=5).json()
+        assert (faults["rate"], faults["kinds"], faults["retry_after"]) == (1.0, ["429"], 9)
+        resp = requests.get(url + "/data/foundation/flowservice/connectionSpecs", timeout=5)
+        assert resp.status_code == 429 and resp.headers["Retry-After"] == "9"
+    finally:
+        proc.terminate()
+        proc.wait(10)

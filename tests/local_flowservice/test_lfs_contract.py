@@ -2,28 +2,17 @@
 
 from __future__ import annotations
 
-import os
-from functools import cache
-from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 from jsonschema import Draft7Validator
+from lfs_contract import OPENAPI
+from lfs_contract import document as _document
 from lfs_helpers import SESSION_TOKEN, Api, s3_body
 
 from local_flowservice import S3_CONNECTION_SPEC_ID
 
-OPENAPI = Path(os.environ.get("FLOW_SERVICE_OPENAPI",
-                              "/work/shared/reference/flow-service.openapi.yaml"))
-
 pytestmark = pytest.mark.skipif(not OPENAPI.exists(), reason=f"{OPENAPI} not available")
-
-
-@cache
-def _document() -> dict[str, Any]:
-    with OPENAPI.open(encoding="utf-8") as fh:
-        return yaml.safe_load(fh)
 
 
 def response_schema(path: str, method: str, status: str) -> dict[str, Any]:

@@ -114,6 +114,14 @@ def test_continuation_token_alone_keeps_the_query(listing: tuple[Api, list[dict[
     second = _list(api, continuationToken=requests.utils.unquote(token))
     assert names(second) == ["delta"]
     assert_flow_error(_list(api, continuationToken="garbage!"), "1453", 400)
+    # the href's own parameters may be repeated beside the token, but not changed
+    same = _list(api, continuationToken=requests.utils.unquote(token), property="name>=c", orderby="name",
+                 limit="1")
+    assert names(same) == ["delta"]
+    for changed in ({"property": "name>=a"}, {"orderby": "-name"}, {"limit": "3"}):
+        resp = _list(api, continuationToken=requests.utils.unquote(token), **changed)
+        assert "continuationToken" in assert_flow_error(resp, "1453", 400)["errorMessage"]
+    assert_flow_error(_list(api, continuationToken=requests.utils.unquote(token), count="true"), "1401", 400)
 
 
 def test_bad_limit(listing: tuple[Api, list[dict[str, Any]]]) -> None:

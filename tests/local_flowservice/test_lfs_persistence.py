@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import sqlite3
+from pathlib import Path
+
 import requests
 from lfs_helpers import s3_body
 
+from local_flowservice.store import DB_NAME
 from local_flowservice.testing import LocalFlowService
 
 
@@ -39,3 +43,25 @@ def test_kill_9_and_restart_keeps_everything() -> None:
         svc.restart(hard=False)
         assert requests.get(flow + f"/connections/{created['id']}", headers=headers,
                             timeout=10).json()["items"][0]["name"] == "durable 3"
+
+
+def test_database_from_before_the_index_columns_is_migrated(tmp_path: Path) -> None:
+    """A data directory written by the first version (documents only) still lists and filters."""
+    data = tmp_path / "data"
+    with LocalFlowService(data_dir=data) as svc:
+        headers = svc.auth_headers()
+        for name in ("old-b", "old-a"):
+            assert requests.post(svc.flow_url + "/connections", json=s3_body(name), headers=headers,
+                                 timeout=10).status_code == 201
+    db = sqlite3.connect(data / DB_NAME)
+    with db:  # back to the old layout: the same rows without the index columns
+        db.executescript("""
+            CREATE TABLE old AS SELECT id, org, sandbox, doc FROM connections;
+            DROP TABLE connections;
+            ALTER TABLE old RENAME TO connections;
+        """)
+    db.close()
+    with LocalFlowService(data_dir=data) as svc:
+        resp = requests.get(svc.flow_url + "/connections", params={"orderby": "name", "property": "name>=old"},
+                            headers=headers, timeout=10)
+        assert [i["name"] for i in resp.json()["items"]] == ["old-a", "old-b"]
