@@ -1,0 +1,45 @@
+"""Guards for what start-up speed depends on (the figures themselves come from `make bench`).
+
+Terraform starts the provider 3-4 times per command: heavy imports before the handshake line
+and key files on disk would cost every start, and a key on disk would also be a secret at rest.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+COOKIE = "d602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2"
+HEAVY = ("requests", "urllib3", "cryptography", "jsonschema", "flowservice_client.session", "cdktf")
+
+
+def test_provider_entry_modules_import_nothing_heavy() -> None:
+    code = (
+        "import sys, flowservice_provider.provider, flowservice_provider.protocol.plugin;"
+        f"print(','.join(m for m in {HEAVY!r} if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""
+
+
+def test_start_up_writes_no_key_material(tmp_path: Path) -> None:
+    dirs = {name: tmp_path / name for name in ("tmp", "home", "cache")}
+    for folder in dirs.values():
+        folder.mkdir()
+    env = dict(os.environ, TF_PLUGIN_MAGIC_COOKIE=COOKIE, PLUGIN_PROTOCOL_VERSIONS="6",
+               PLUGIN_CLIENT_CERT="present", TMPDIR=str(dirs["tmp"]), HOME=str(dirs["home"]),
+               XDG_CACHE_HOME=str(dirs["cache"]), PYTHONPATH=str(ROOT))
+    proc = subprocess.Popen([sys.executable, "-m", "flowservice_provider"], cwd=tmp_path, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline().decode()
+        assert line.startswith("1|6|unix|") and line.rstrip().split("|")[-1], line  # a TLS cert was offered
+        written = sorted(p.name for p in tmp_path.rglob("*") if not p.is_dir())
+        assert written == ["plugin.sock"]  # the socket only: no key, no certificate, no cache
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
