@@ -27,11 +27,12 @@ export CDKTF_DISABLE_PLUGIN_CACHE_ENV := 1
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export PATH := $(ROOT)/node_modules/.bin:$(PATH)
 
-.PHONY: help setup demo test lint docs flowservice flowservice-start flowservice-stop bench clean
+.PHONY: help setup lock deploy demo test lint docs flowservice flowservice-start flowservice-stop bench clean
 
 help:
 	@echo "make demo         set up, start the local Flow Service, cdktf deploy the example"
 	@echo "make test         set up and run the whole test suite"
+	@echo "make deploy       cdktf deploy with your own AEP_* and TF_VAR_s3_* settings (e.g. real AEP)"
 	@echo "make flowservice  run the local Flow Service in the foreground (PORT=$(PORT) DATA=$(DATA))"
 	@echo "make flowservice-stop  stop the one 'make demo' started"
 	@echo "make bench        write benchmark figures to benchmarks/results/"
@@ -62,6 +63,13 @@ setup: .stamps/prereqs .stamps/venv .stamps/node .stamps/provider
 # `terraform providers lock` against the registry, which fails offline.
 cdktf.out/stacks/$(STACK)/.terraform.lock.hcl: .stamps/provider .stamps/node main.py $(wildcard constructs_lib/*.py)
 	$(VENV_PY) -m flowservice_provider.lock_stack --project $(ROOT) --stack $(STACK)
+
+lock: cdktf.out/stacks/$(STACK)/.terraform.lock.hcl
+
+# Deploy with the caller's own settings (AEP_* and TF_VAR_s3_*), e.g. against real AEP.
+deploy: lock
+	CI=1 cdktf deploy $(STACK) --auto-approve
+	@$(VENV_PY) scripts/show-connection terraform.$(STACK).tfstate
 
 FLOWSERVICE_ARGS ?=
 flowservice: .stamps/venv
