@@ -240,7 +240,9 @@ class S3BaseConnection(Construct):
         super().__init__(scope, id)
         if region is not None:
             service_url = (
-                f"https://s3.{region}.amazonaws.com" if is_token(region) else s3_rules.service_url_for_region(region)
+                s3_rules.SERVICE_URL_FORMAT.format(region=region)
+                if is_token(region)
+                else s3_rules.service_url_for_region(region)
             )
         key_attributes: dict[str, Any] = {}
         if isinstance(auth, AccessKeyAuth):

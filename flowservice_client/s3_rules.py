@@ -49,6 +49,7 @@ __all__ = [
     "PARAM_SESSION_TOKEN",
     "RESERVED_FOLDER_NAMES",
     "SECRET_PARAMS",
+    "SERVICE_URL_FORMAT",
     "TERRAFORM_ATTRIBUTES",
     "RuleViolation",
     "check_auth",
@@ -101,7 +102,8 @@ RESERVED_FOLDER_NAMES: frozenset[str] = frozenset(
 
 _BUCKET_CHARS = re.compile(r"[a-z0-9-]*")
 _REGION = re.compile(r"[a-z]{2,4}(?:-[a-z]+)+-[0-9]{1,2}")
-_SPEC_SERVICE_URL = "https://s3.{region}.amazonaws.com"
+# The spec's regional endpoint; also filled with an unresolved region token by the construct.
+SERVICE_URL_FORMAT = "https://s3.{region}.amazonaws.com"
 
 
 @dataclass(frozen=True)
@@ -229,7 +231,7 @@ def service_url_for_region(region: str) -> str:
     violations = check_region(region)
     if violations:
         raise ValueError(str(violations[0]))
-    return _SPEC_SERVICE_URL.format(region=region)
+    return SERVICE_URL_FORMAT.format(region=region)
 
 
 def check_service_url(value: str, field: str = "service_url") -> list[RuleViolation]:

@@ -11,6 +11,7 @@ import argparse
 import os
 import subprocess
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 from flowservice_provider.install import PLATFORM
@@ -21,9 +22,9 @@ def synth(project: Path, app_python: str = sys.executable) -> None:
     subprocess.run([app_python, "main.py"], cwd=project, check=True)
 
 
-def lock(stack_dir: Path, mirror: Path) -> Path:
+def lock(stack_dir: Path, mirror: Path, environ: Mapping[str, str] | None = None) -> Path:
     """Lock every provider the stack requires, from the mirror only."""
-    env = dict(os.environ, CHECKPOINT_DISABLE="1")
+    env = dict(os.environ if environ is None else environ, CHECKPOINT_DISABLE="1")
     subprocess.run(
         ["terraform", "providers", "lock", f"-fs-mirror={mirror}", f"-platform={PLATFORM}"],
         cwd=stack_dir,

@@ -78,7 +78,8 @@ class FlowServiceProvider(ProviderHandler):
 
         adopt("flowservice_client")  # API calls with Flow Service request ids show under TF_LOG=debug
 
-        diagnostics = self.check(config)
+        # The bounds of check() are enforced again by FlowServiceConfig, so no second pass here.
+        diagnostics: list[Diagnostic] = []
         overrides: dict[str, Any] = {}
         for name, value in config.items():
             if value is UNKNOWN:
@@ -88,16 +89,13 @@ class FlowServiceProvider(ProviderHandler):
                     (name,)))
             elif value is not None:
                 overrides[name] = value
-        if any(d.severity == "error" for d in diagnostics):
+        if diagnostics:
             return diagnostics
         try:
             cfg = FlowServiceConfig.from_env(overrides)
         except ConfigurationError as exc:
-            attributes = list(getattr(exc, "attributes", None) or [None])
-            return diagnostics + [
-                Diagnostic("error", "Invalid provider configuration", str(exc), (name,) if name else None)
-                for name in attributes
-            ]
+            return [Diagnostic("error", "Invalid provider configuration", str(exc), (name,) if name else None)
+                    for name in exc.attributes or [None]]
         self._config = cfg
         return diagnostics
 

@@ -22,17 +22,14 @@ class FlowApi:
     def __init__(self, server: LocalFlowService, sandbox: str = "prod") -> None:
         self.server = server
         self.sandbox = sandbox
-        self._token: str | None = None
+        self._headers: dict[str, str] | None = None
 
     def headers(self) -> dict[str, str]:
-        if self._token is None:
-            response = requests.post(f"{self.server.ims_url}/ims/token/v3", data={
-                "grant_type": "client_credentials", "client_id": CLIENT_ID,
-                "client_secret": CLIENT_SECRET, "scope": "openid,AdobeID"}, timeout=10)
-            response.raise_for_status()
-            self._token = response.json()["access_token"]
-        return {"Authorization": f"Bearer {self._token}", "x-api-key": CLIENT_ID,
-                "x-gw-ims-org-id": ORG_ID, "x-sandbox-name": self.sandbox}
+        """One token for the whole test, so the server's log shows one IMS request from us."""
+        if self._headers is None:
+            self._headers = self.server.auth_headers(client_id=CLIENT_ID, client_secret=CLIENT_SECRET,
+                                                     org_id=ORG_ID, sandbox=self.sandbox)
+        return self._headers
 
     def get(self, connection_id: str) -> requests.Response:
         return requests.get(f"{self.server.flow_url}/connections/{connection_id}", headers=self.headers(), timeout=10)

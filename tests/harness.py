@@ -16,6 +16,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from flowservice_provider.lock_stack import lock
+
 ROOT = Path(__file__).resolve().parent.parent
 STACK = "s3-base-connection"
 CDKTF = ROOT / "node_modules" / ".bin" / "cdktf"
@@ -107,8 +109,7 @@ class CdktfProject:
     def lock(self, extra_env: Mapping[str, str] | None = None) -> None:
         """What `make` does once per machine: synth, then lock the provider from the mirror."""
         self.synth(extra_env)
-        self.run(["terraform", "providers", "lock", f"-fs-mirror={self.mirror}", "-platform=linux_amd64"],
-                 extra_env, cwd=self.stack_dir)
+        lock(self.stack_dir, self.mirror, self.environment(extra_env))
 
     def synth(self, extra_env: Mapping[str, str] | None = None) -> Run:
         """Run the app directly (what `cdktf synth` does, minus 1 s of CLI start-up)."""

@@ -105,6 +105,8 @@ SCHEMA = Schema(
 # Attributes whose change is a PATCH; everything else is either computed or forces a replacement.
 PATCHED = ("name", "description", *(p.attribute for p in PLAIN_PARAMS), *(p.version_attribute for p in SECRET_PARAMS))
 REPLACING = ("auth_spec_name",)
+# Only Flow Service knows these before a create: unknown in its plan.
+SET_BY_SERVER = ("id", "etag", "state", "created_at", "updated_at")
 # What a GET shows of the configuration: a change elsewhere in anything else is invisible.
 VISIBLE = ("name", "description", "auth_spec_name", *(p.attribute for p in PLAIN_PARAMS))
 
@@ -143,35 +145,20 @@ class S3BaseConnection(ResourceHandler):
         if planned.get("auth_spec_name") is None:
             planned["auth_spec_name"] = s3_rules.DEFAULT_AUTH_SPEC_NAME
         planned["connection_spec_id"] = S3_CONNECTION_SPEC_ID
-        self._check_versions(config)
         if prior is None:
-            for name in ("id", "etag", "state", "created_at", "updated_at"):
+            for name in SET_BY_SERVER:
                 planned[name] = UNKNOWN
             planned["sandbox_name"] = self._provider.sandbox_name
             return PlanResult(planned)
         replace = [(name,) for name in REPLACING if planned.get(name) != prior.get(name)]
         if replace:
-            for name in ("id", "etag", "state", "sandbox_name", "created_at", "updated_at"):
+            for name in (*SET_BY_SERVER, "sandbox_name"):
                 planned[name] = UNKNOWN
             return PlanResult(planned, requires_replace=replace)
         if any(planned.get(name) != prior.get(name) for name in PATCHED):
             planned["etag"] = UNKNOWN
             planned["updated_at"] = UNKNOWN
         return PlanResult(planned)
-
-    @staticmethod
-    def _check_versions(config: dict[str, Value]) -> None:
-        """A version without its secret would PATCH nothing: say so before anything is sent."""
-        problems = []
-        for param in SECRET_PARAMS:
-            version, value = config.get(param.version_attribute), config.get(param.attribute)
-            if version is not None and version is not UNKNOWN and value is None:
-                problems.append(Diagnostic(
-                    "error", f"{param.version_attribute} is set but {param.attribute} is not",
-                    f"Set {param.attribute} (a write-only attribute, fed from an ephemeral or sensitive "
-                    f"variable) or remove {param.version_attribute}.", (param.attribute,)))
-        if problems:
-            raise DiagnosticsError(problems)
 
     # ---- apply time ------------------------------------------------------------------------
 
