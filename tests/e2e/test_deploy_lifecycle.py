@@ -10,32 +10,8 @@ from pathlib import Path
 
 from local_flowservice.testing import LocalFlowService
 from tests.conftest import FlowApi, provider_env
+from tests.e2e.requestlog import api_calls, calls, writes
 from tests.harness import CdktfProject
-
-CONNECTIONS = "/data/foundation/flowservice/connections"
-WRITES = ("POST", "PATCH", "PUT", "DELETE")
-
-
-def calls(server: LocalFlowService, method: str, prefix: str = CONNECTIONS) -> list[dict]:
-    return [r for r in server.requests() if r["method"] == method and r["path"].startswith(prefix)]
-
-
-def writes(server: LocalFlowService) -> list[dict]:
-    return [r for r in server.requests() if r["method"] in WRITES and r["path"].startswith(CONNECTIONS)]
-
-
-def api_calls(server: LocalFlowService) -> dict[str, int]:
-    """Calls per kind since the last reset: the figures the issue budgets (IMS, GET, writes)."""
-    counts: dict[str, int] = {}
-    for r in server.requests():
-        if r["path"].startswith("/ims/token"):
-            key = "IMS"
-        elif r["path"].startswith(CONNECTIONS):
-            key = r["method"]
-        else:
-            continue
-        counts[key] = counts.get(key, 0) + 1
-    return counts
 
 
 def strip_quotes(etag: str) -> str:

@@ -18,7 +18,7 @@ import requests
 
 from local_flowservice.testing import LocalFlowService
 from tests.conftest import FlowApi, provider_env
-from tests.e2e.test_deploy_lifecycle import calls, writes
+from tests.e2e.requestlog import calls, writes
 from tests.harness import RESOURCE_TYPE, ROOT
 
 EXAMPLES = ROOT / "examples"

@@ -15,16 +15,10 @@ import requests
 
 from local_flowservice.testing import LocalFlowService
 from tests.conftest import FlowApi, provider_env
+from tests.e2e.requestlog import write_methods
 from tests.harness import CdktfProject
 
-CONNECTIONS = "/data/foundation/flowservice/connections"
-ADDRESS = "flowservice_s3_base_connection.amazon_s3"
 APPS = Path(__file__).parent / "apps"
-
-
-def writes(server: LocalFlowService) -> list[str]:
-    return [r["method"] for r in server.requests()
-            if r["method"] in ("POST", "PATCH", "DELETE") and r["path"].startswith(CONNECTIONS)]
 
 
 def patch_on_server(flow_api: FlowApi, connection_id: str, ops: list[dict]) -> str:
@@ -72,7 +66,7 @@ def test_rename_in_aep_is_planned_back_and_reverted(project: CdktfProject, deplo
     assert "must be replaced" not in output
     flowservice.reset_requests()
     project.deploy()
-    assert writes(flowservice) == ["PATCH"]
+    assert write_methods(flowservice) == ["PATCH"]
     assert flow_api.connection(deployed["id"])["name"] == "Amazon S3 base connection"
     assert plan(project)[0] == 0
 
@@ -90,7 +84,7 @@ def test_credentials_rotated_elsewhere_are_resent(project: CdktfProject, deploye
     project.deploy()
     [patch] = [r for r in flowservice.requests() if r["method"] == "PATCH"]
     assert patch["if_match"].strip('"') == foreign_etag.strip('"')
-    assert writes(flowservice) == ["PATCH"]
+    assert write_methods(flowservice) == ["PATCH"]
     [conn] = project.connections_in_state()
     assert conn["etag"] == flow_api.connection(deployed["id"])["etag"]
     assert conn["session_token_wo_version"] == "1"
@@ -106,7 +100,7 @@ def test_deleted_in_aep_is_recreated(project: CdktfProject, deployed: dict,
     assert code == 2 and "1 to add, 0 to change, 0 to destroy" in output
     flowservice.reset_requests()
     project.deploy()
-    assert writes(flowservice) == ["POST"]
+    assert write_methods(flowservice) == ["POST"]
     [conn] = project.connections_in_state()
     assert conn["id"] != deployed["id"]
     assert [c["id"] for c in flow_api.list()] == [conn["id"]]
@@ -125,7 +119,7 @@ def test_stale_etag_at_apply_fails_clearly_and_keeps_state(project: CdktfProject
     assert deployed["etag"].strip('"') in message and foreign_etag.strip('"') in message
     [conn] = project.connections_in_state()
     assert conn["etag"] == deployed["etag"]  # the last known etag, not a guess
-    assert writes(flowservice) == ["PATCH", "PATCH"]  # the foreign one, then ours (412)
+    assert write_methods(flowservice) == ["PATCH", "PATCH"]  # the foreign one, then ours (412)
 
 
 def test_import_from_adopts_without_replacement(tmp_path: Path, flowservice: LocalFlowService,
@@ -145,7 +139,7 @@ def test_import_from_adopts_without_replacement(tmp_path: Path, flowservice: Loc
     summary = " ".join(run.output.split())
     assert "1 imported, 0 added, 1 changed, 0 destroyed" in summary, run.output
     # Import reads once; the configured credentials are sent once (Terraform cannot know the old ones).
-    assert writes(flowservice) == ["PATCH"]
+    assert write_methods(flowservice) == ["PATCH"]
     [conn] = app.connections_in_state()
     assert conn["id"] == existing
     assert conn["etag"] == flow_api.connection(existing)["etag"]
@@ -170,7 +164,7 @@ def test_plan_time_validation_names_the_attribute(project: CdktfProject, flowser
     assert "Invalid folder_path" in out and "reserved name" in out
     assert "Invalid service_url" in out
     assert 'on cdk.tf.json' in run.output  # diagnostics point at the configuration
-    assert writes(flowservice) == []
+    assert write_methods(flowservice) == []
 
 
 def test_unknown_values_are_checked_at_apply_not_plan(project: CdktfProject, flowservice: LocalFlowService,
@@ -197,7 +191,7 @@ def test_lost_create_response_is_adopted_not_duplicated(project: CdktfProject, f
     [conn] = project.connections_in_state()
     assert [c["id"] for c in servers] == [conn["id"]]
     assert conn["etag"] == servers[0]["etag"]
-    assert writes(flowservice) == ["POST"]  # reconciled by a list, never re-sent
+    assert write_methods(flowservice) == ["POST"]  # reconciled by a list, never re-sent
 
 
 def test_throttling_and_server_errors_are_retried(project: CdktfProject, deployed: dict,
