@@ -76,7 +76,7 @@ class CdktfProject:
     def state_file(self) -> Path:
         return self.folder / f"terraform.{STACK}.tfstate"
 
-    def environment(self, extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    def environment(self, extra: Mapping[str, str | None] | None = None) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("TF_VAR_", "AEP_", "S3_"))}
         env.update(
             PATH=f"{ROOT / 'node_modules' / '.bin'}:{env.get('PATH', '')}",
@@ -92,9 +92,9 @@ class CdktfProject:
         )
         env.update(self.env)
         env.update(extra or {})
-        return env
+        return {k: v for k, v in env.items() if v is not None}  # None in extra unsets a variable
 
-    def run(self, args: list[str], extra_env: Mapping[str, str] | None = None, check: bool = True,
+    def run(self, args: list[str], extra_env: Mapping[str, str | None] | None = None, check: bool = True,
             cwd: Path | None = None, timeout: float = 300) -> Run:
         start = time.monotonic()
         proc = subprocess.run(args, cwd=cwd or self.folder, env=self.environment(extra_env),
@@ -106,22 +106,22 @@ class CdktfProject:
             )
         return run
 
-    def lock(self, extra_env: Mapping[str, str] | None = None) -> None:
+    def lock(self, extra_env: Mapping[str, str | None] | None = None) -> None:
         """What `make` does once per machine: synth, then lock the provider from the mirror."""
         self.synth(extra_env)
         lock(self.stack_dir, self.mirror, self.environment(extra_env))
 
-    def synth(self, extra_env: Mapping[str, str] | None = None) -> Run:
+    def synth(self, extra_env: Mapping[str, str | None] | None = None) -> Run:
         """Run the app directly (what `cdktf synth` does, minus 1 s of CLI start-up)."""
         return self.run([sys.executable, self.app_name], extra_env)
 
-    def cdktf(self, *args: str, extra_env: Mapping[str, str] | None = None, check: bool = True) -> Run:
+    def cdktf(self, *args: str, extra_env: Mapping[str, str | None] | None = None, check: bool = True) -> Run:
         return self.run([str(CDKTF), *args], extra_env, check=check)
 
-    def deploy(self, extra_env: Mapping[str, str] | None = None) -> Run:
+    def deploy(self, extra_env: Mapping[str, str | None] | None = None) -> Run:
         return self.cdktf("deploy", STACK, "--auto-approve", extra_env=extra_env)
 
-    def terraform(self, *args: str, extra_env: Mapping[str, str] | None = None, check: bool = True) -> Run:
+    def terraform(self, *args: str, extra_env: Mapping[str, str | None] | None = None, check: bool = True) -> Run:
         """Plain terraform in the synthesized stack folder, with the state cdktf uses."""
         return self.run(["terraform", *args], extra_env, check=check, cwd=self.stack_dir)
 

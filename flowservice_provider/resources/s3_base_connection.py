@@ -145,6 +145,7 @@ class S3BaseConnection(ResourceHandler):
         if planned.get("auth_spec_name") is None:
             planned["auth_spec_name"] = s3_rules.DEFAULT_AUTH_SPEC_NAME
         planned["connection_spec_id"] = S3_CONNECTION_SPEC_ID
+        self._check_versions(prior, config)
         if prior is None:
             for name in SET_BY_SERVER:
                 planned[name] = UNKNOWN
@@ -159,6 +160,27 @@ class S3BaseConnection(ResourceHandler):
             planned["etag"] = UNKNOWN
             planned["updated_at"] = UNKNOWN
         return PlanResult(planned)
+
+    @staticmethod
+    def _check_versions(prior: dict[str, Value] | None, config: dict[str, Value]) -> None:
+        """A version that would send a secret nobody supplied: say so before anything is sent.
+
+        Only a create or a version change sends the secret. An unchanged version needs no value:
+        `terraform destroy` plans the configuration first and must not need the secrets.
+        """
+        problems = []
+        for param in SECRET_PARAMS:
+            version, value = config.get(param.version_attribute), config.get(param.attribute)
+            if version is None or version is UNKNOWN or value is not None:
+                continue
+            if prior is not None and prior.get(param.version_attribute) == version:
+                continue
+            problems.append(Diagnostic(
+                "error", f"{param.version_attribute} is set but {param.attribute} is not",
+                f"Set {param.attribute} (a write-only attribute, fed from an ephemeral or sensitive "
+                f"variable) or remove {param.version_attribute}.", (param.attribute,)))
+        if problems:
+            raise DiagnosticsError(problems)
 
     # ---- apply time ------------------------------------------------------------------------
 

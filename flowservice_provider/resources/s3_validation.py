@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from flowservice_client import s3_rules
 from flowservice_provider.protocol.resource import UNKNOWN, Diagnostic, Value
-from flowservice_provider.resources.s3_base_connection import SECRET_PARAMS
 
 _SINGLE_VALUE_CHECKS = (
     ("bucket_name", s3_rules.check_bucket_name),
@@ -21,20 +20,6 @@ _SINGLE_VALUE_CHECKS = (
 
 def _diagnostic(violation: s3_rules.RuleViolation) -> Diagnostic:
     return Diagnostic("error", f"Invalid {violation.field}", str(violation), (violation.field,))
-
-
-def _versions_without_secrets(config: dict[str, Value]) -> list[Diagnostic]:
-    """A version without its secret would PATCH nothing: say so before anything is sent."""
-    problems = []
-    for param in SECRET_PARAMS:
-        attribute, version_attribute = param.attribute, param.version_attribute
-        version, value = config.get(version_attribute), config.get(attribute)
-        if version is not None and version is not UNKNOWN and value is None:
-            problems.append(Diagnostic(
-                "error", f"{version_attribute} is set but {attribute} is not",
-                f"Set {attribute} (a write-only attribute, fed from an ephemeral or sensitive "
-                f"variable) or remove {version_attribute}.", (attribute,)))
-    return problems
 
 
 def validate_config(config: dict[str, Value]) -> list[Diagnostic]:
@@ -49,4 +34,4 @@ def validate_config(config: dict[str, Value]) -> list[Diagnostic]:
         present = [param for param, attribute in s3_rules.TERRAFORM_ATTRIBUTES.items()
                    if config.get(attribute) is not None]
         violations.extend(s3_rules.check_auth(auth_spec_name, present, s3_rules.TERRAFORM_ATTRIBUTES))
-    return [_diagnostic(v) for v in violations] + _versions_without_secrets(config)
+    return [_diagnostic(v) for v in violations]

@@ -106,6 +106,15 @@ def test_deleted_in_aep_is_recreated(project: CdktfProject, deployed: dict,
     assert [c["id"] for c in flow_api.list()] == [conn["id"]]
 
 
+def test_destroy_needs_no_secrets(project: CdktfProject, deployed: dict, flowservice: LocalFlowService,
+                                  flow_api: FlowApi) -> None:
+    """Write-only values are for create and rotation only: destroy works with none supplied."""
+    no_session_token = {"TF_VAR_s3_session_token": None}
+    project.cdktf("destroy", "s3-base-connection", "--auto-approve", extra_env=no_session_token)
+    assert write_methods(flowservice) == ["DELETE"]
+    assert flow_api.list() == []
+
+
 def test_stale_etag_at_apply_fails_clearly_and_keeps_state(project: CdktfProject, deployed: dict,
                                                            flowservice: LocalFlowService,
                                                            flow_api: FlowApi) -> None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from flowservice_provider.protocol.resource import UNKNOWN
+from flowservice_provider.protocol.resource import UNKNOWN, DiagnosticsError
 from flowservice_provider.provider import FlowServiceProvider
 from flowservice_provider.resources.s3_base_connection import SCHEMA, S3BaseConnection
 from flowservice_provider.resources.s3_validation import validate_config
@@ -77,9 +77,23 @@ def test_auth_spec_change_replaces(handler: S3BaseConnection) -> None:
     assert result.planned_state["id"] is UNKNOWN
 
 
-def test_version_without_secret_is_refused_at_validation(handler: S3BaseConnection) -> None:
-    [diag] = handler.check(config(session_token_wo_version="2"))
+def test_version_without_secret_is_refused_at_plan(handler: S3BaseConnection) -> None:
+    cfg = config(session_token_wo_version="2")
+    with pytest.raises(DiagnosticsError) as raised:
+        handler.plan(None, proposed_from(blank(), cfg), cfg)
+    [diag] = raised.value.diagnostics
     assert diag.path == ("session_token_wo",) and "session_token_wo_version is set" in diag.summary
+
+
+def test_unchanged_version_needs_no_secret(handler: S3BaseConnection) -> None:
+    """terraform destroy plans the configuration first: secrets must not be required then."""
+    prior = prior_state(session_token_wo_version="1")
+    cfg = config(session_token_wo_version="1", access_key_wo=None, secret_key_wo=None)
+    assert handler.plan(prior, proposed_from(prior, cfg), cfg).planned_state["etag"] == '"e1"'
+    changed = config(session_token_wo_version="2")
+    with pytest.raises(DiagnosticsError) as raised:
+        handler.plan(prior, proposed_from(prior, changed), changed)
+    assert [d.path for d in raised.value.diagnostics] == [("session_token_wo",)]
 
 
 def test_session_token_rotation_is_the_tutorials_patch() -> None:
