@@ -29,7 +29,7 @@ if str(ROOT) not in sys.path:
 
 import requests  # noqa: E402
 
-from local_flowservice import S3_CONNECTION_SPEC_ID  # noqa: E402
+from flowservice_spec.s3 import CONNECTION_SPEC_ID as S3_CONNECTION_SPEC_ID  # noqa: E402
 from local_flowservice.testing import LocalFlowService  # noqa: E402
 
 # share of GET one / GET list / PATCH / POST per mix

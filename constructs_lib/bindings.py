@@ -17,11 +17,12 @@ import cdktf
 from constructs import Construct
 
 from constructs_lib.errors import require_token
+from flowservice_spec import identity
 
-PROVIDER_NAME = "flowservice"
-PROVIDER_SOURCE = "terraform.local/aep/flowservice"
-PROVIDER_VERSION = "0.1.0"
-RESOURCE_TYPE = "flowservice_s3_base_connection"
+PROVIDER_NAME = identity.TYPE
+PROVIDER_SOURCE = identity.SOURCE
+PROVIDER_VERSION = identity.VERSION
+RESOURCE_TYPE = identity.S3_BASE_CONNECTION
 
 # The CLI rejects a required_providers entry without a version: the metadata carries it.
 _GENERATOR_METADATA = cdktf.TerraformProviderGeneratorMetadata(

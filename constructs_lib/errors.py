@@ -7,7 +7,7 @@ from typing import Any
 
 from cdktf import Token
 
-from flowservice_client.s3_rules import RuleViolation, format_violations
+from flowservice_spec.rules import RuleViolation, format_violations
 
 
 class LiteralSecretError(ValueError):

@@ -18,8 +18,8 @@ from constructs import Construct
 
 from constructs_lib.bindings import FlowserviceProvider, S3BaseConnectionResource
 from constructs_lib.errors import S3ValidationError, is_token, require_token
-from flowservice_client import s3_rules
-from flowservice_client.s3_rules import RuleViolation
+from flowservice_spec import rules, s3
+from flowservice_spec.rules import RuleViolation
 
 _VARIABLE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
@@ -92,7 +92,7 @@ class AccessKeyAuth:
     secret_key_version: str | int = FIRST_VERSION
     session_token_version: str | int = FIRST_VERSION
 
-    auth_spec_name: ClassVar[str] = s3_rules.ACCESS_KEY
+    auth_spec_name: ClassVar[str] = s3.ACCESS_KEY
 
     def __post_init__(self) -> None:
         for prop in ("access_key", "secret_key", "session_token"):
@@ -145,25 +145,26 @@ class IamRoleAuth:
     """Auth spec ``IAMRole Based`` (Experience Platform on AWS): no keys; Adobe assumes an IAM
     role your bucket trusts. ``bucket_name`` becomes required."""
 
-    auth_spec_name: ClassVar[str] = s3_rules.IAM_ROLE_BASED
+    auth_spec_name: ClassVar[str] = s3.IAM_ROLE_BASED
 
 
 S3Auth = AccessKeyAuth | IamRoleAuth
 
 # API parameter -> the prop an app author wrote, for messages.
 _PROP_NAMES: Mapping[str, str] = {
-    s3_rules.PARAM_ACCESS_KEY: "auth.access_key",
-    s3_rules.PARAM_SECRET_KEY: "auth.secret_key",
-    s3_rules.PARAM_SESSION_TOKEN: "auth.session_token",
-    s3_rules.PARAM_BUCKET_NAME: "bucket_name",
-    s3_rules.PARAM_FOLDER_PATH: "folder_path",
-    s3_rules.PARAM_SERVICE_URL: "service_url",
+    s3.PARAM_ACCESS_KEY: "auth.access_key",
+    s3.PARAM_SECRET_KEY: "auth.secret_key",
+    s3.PARAM_SESSION_TOKEN: "auth.session_token",
+    s3.PARAM_BUCKET_NAME: "bucket_name",
+    s3.PARAM_FOLDER_PATH: "folder_path",
+    s3.PARAM_SERVICE_URL: "service_url",
 }
 
 
 def _check_props(
     *,
     name: str,
+    description: str | None,
     auth: S3Auth,
     bucket_name: str | None,
     folder_path: str | None,
@@ -172,29 +173,31 @@ def _check_props(
 ) -> list[RuleViolation]:
     """Every spec rule the literal props break; tokens are left to the provider's plan."""
     out: list[RuleViolation] = []
-    if not is_token(name) and (not isinstance(name, str) or not name.strip()):
-        out.append(RuleViolation("name", "must be a non-empty string"))
+    if not is_token(name):
+        out.extend(rules.check_text(name, "name", required=True))
+    if description is not None and not is_token(description):
+        out.extend(rules.check_text(description, "description"))
     if region is not None and service_url is not None:
         out.append(RuleViolation("region", "give either region or service_url, not both"))
     if region is not None and not is_token(region):
-        out.extend(s3_rules.check_region(region, "region"))
+        out.extend(rules.check_region(region, "region"))
     if service_url is not None and not is_token(service_url):
-        out.extend(s3_rules.check_service_url(service_url, "service_url"))
+        out.extend(rules.check_service_url(service_url, "service_url"))
     if bucket_name is not None and not is_token(bucket_name):
-        out.extend(s3_rules.check_bucket_name(bucket_name, "bucket_name"))
+        out.extend(rules.check_bucket_name(bucket_name, "bucket_name"))
     if folder_path is not None and not is_token(folder_path):
-        out.extend(s3_rules.check_folder_path(folder_path, "folder_path"))
+        out.extend(rules.check_folder_path(folder_path, "folder_path"))
     present = {param for param, value in _params(auth, bucket_name).items() if value is not None}
-    out.extend(s3_rules.check_auth(auth.auth_spec_name, present, _PROP_NAMES, "auth"))
+    out.extend(rules.check_auth(auth.auth_spec_name, present, _PROP_NAMES, "auth"))
     return out
 
 
 def _params(auth: S3Auth, bucket_name: str | None) -> dict[str, Any]:
-    values: dict[str, Any] = {s3_rules.PARAM_BUCKET_NAME: bucket_name}
+    values: dict[str, Any] = {s3.PARAM_BUCKET_NAME: bucket_name}
     if isinstance(auth, AccessKeyAuth):
-        values[s3_rules.PARAM_ACCESS_KEY] = auth.access_key
-        values[s3_rules.PARAM_SECRET_KEY] = auth.secret_key
-        values[s3_rules.PARAM_SESSION_TOKEN] = auth.session_token
+        values[s3.PARAM_ACCESS_KEY] = auth.access_key
+        values[s3.PARAM_SECRET_KEY] = auth.secret_key
+        values[s3.PARAM_SESSION_TOKEN] = auth.session_token
     return values
 
 
@@ -203,7 +206,7 @@ class S3BaseConnection(Construct):
 
     Raises :class:`~constructs_lib.errors.S3ValidationError` (listing each prop and the rule it
     breaks) when a literal prop breaks Adobe's S3 spec. Give ``region`` (turned into
-    ``https://s3.{region}.amazonaws.com``) or ``service_url`` (any http(s) S3 endpoint), not
+    ``https://s3.{region}.amazonaws.com``) or ``service_url`` (the same format, written out), not
     both, or neither for the global endpoint.
     """
 
@@ -227,6 +230,7 @@ class S3BaseConnection(Construct):
             raise TypeError(f"auth: must be AccessKeyAuth(...) or IamRoleAuth() (got {type(auth).__name__})")
         violations = _check_props(
             name=name,
+            description=description,
             auth=auth,
             bucket_name=bucket_name,
             folder_path=folder_path,
@@ -240,9 +244,9 @@ class S3BaseConnection(Construct):
         super().__init__(scope, id)
         if region is not None:
             service_url = (
-                s3_rules.SERVICE_URL_FORMAT.format(region=region)
+                s3.SERVICE_URL_FORMAT.format(region=region)
                 if is_token(region)
-                else s3_rules.service_url_for_region(region)
+                else rules.service_url_for_region(region)
             )
         key_attributes: dict[str, Any] = {}
         if isinstance(auth, AccessKeyAuth):

@@ -1,3 +1,5 @@
-"""Single source of the package version (kept separate so importing it costs nothing)."""
+"""The package version: the provider's, from the one place it is written."""
 
-__version__ = "0.1.0"
+from flowservice_spec.identity import VERSION as __version__
+
+__all__ = ["__version__"]

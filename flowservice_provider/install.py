@@ -14,12 +14,9 @@ import stat
 import sys
 from pathlib import Path
 
-HOSTNAME = "terraform.local"
-NAMESPACE = "aep"
-TYPE = "flowservice"
-VERSION = "0.1.0"
+from flowservice_spec.identity import HOSTNAME, NAMESPACE, SOURCE, TYPE, VERSION
+
 PLATFORM = "linux_amd64"
-SOURCE = f"{HOSTNAME}/{NAMESPACE}/{TYPE}"
 
 
 def launcher_path(mirror: Path) -> Path:

@@ -17,6 +17,7 @@ from flowservice_provider.protocol.resource import (
     Schema,
     Value,
 )
+from flowservice_spec import identity
 
 if TYPE_CHECKING:
     from flowservice_client import FlowServiceClient, FlowServiceConfig
@@ -55,7 +56,7 @@ PROVIDER_SCHEMA = Schema(
 class FlowServiceProvider(ProviderHandler):
     """Holds the configuration until a resource first needs the client, then builds it once."""
 
-    type_name = "flowservice"
+    type_name = identity.TYPE
     schema = PROVIDER_SCHEMA
 
     def __init__(self) -> None:

@@ -1,7 +1,8 @@
 """The connection specs the emulator knows: only Amazon S3, with Adobe's two auth specs.
 
-The auth specs are JSON Schema draft-07 documents, as Adobe publishes them, so creation and
-patching validate against the same document a client can fetch from `/connectionSpecs/{id}`.
+The auth specs are JSON Schema draft-07 documents, as Adobe publishes them, taken from
+`flowservice_spec.s3`: creation and patching validate against the same document a client can
+fetch from `/connectionSpecs/{id}`, and the construct and provider check the same rules.
 """
 
 from __future__ import annotations
@@ -9,75 +10,24 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from . import S3_CONNECTION_SPEC_ID
+from flowservice_spec import s3
 
-DRAFT_07 = "http://json-schema.org/draft-07/schema#"
-
-# 3-63 chars of [a-z0-9-], first and last a letter or digit. Dots are not allowed at all,
-# so a dotted IP address can never match; the lookahead documents the rule anyway.
-BUCKET_NAME_PATTERN = r"^(?!\d{1,3}(\.\d{1,3}){3}$)[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$"
-
-_RESERVED = r"(?i:CON|PRN|AUX|NUL|COM[1-9]|LPT[1-9]|\.|\.\.)"
-_COMPONENT = rf"(?!{_RESERVED}(?:/|$))[^\"\\/:|<>*?]{{1,255}}"
-# Components separated by "/", an optional leading "/", never a trailing one.
-FOLDER_PATH_PATTERN = rf"^/?{_COMPONENT}(?:/{_COMPONENT})*$"
-
-SERVICE_URL_PATTERN = r"^https://s3\.[a-z0-9-]+\.amazonaws\.com(\.cn)?/?$"
+S3_CONNECTION_SPEC_ID = s3.CONNECTION_SPEC_ID
+ACCESS_KEY = s3.ACCESS_KEY
+IAM_ROLE = s3.IAM_ROLE_BASED
+DRAFT_07 = s3.DRAFT_07
+SECRET_PARAMS = s3.MASKED_PARAMS
+PARTIAL_PARAMS = s3.PARTIAL_PARAMS
+SERVICE_URL_PATTERN = s3.SERVICE_URL_PATTERN
 # Accepted too with --allow-local-service-url, so a connection can name a local S3 server.
 LOCAL_SERVICE_URL_PATTERN = r"^https?://(127\.0\.0\.1|localhost|\[::1\])(:[0-9]{1,5})?/?$"
-
-ACCESS_KEY = "Access Key"
-IAM_ROLE = "IAMRole Based"
-
-# Returned as a fixed mask; `format: password` in the schema marks them too.
-SECRET_PARAMS = frozenset({"s3SecretKey", "s3SessionToken"})
-# Returned with only a short prefix visible ("a partial view of the credentials").
-PARTIAL_PARAMS = frozenset({"s3AccessKey"})
 
 # The role Adobe's AWS account assumes; clients put it into their bucket's trust policy.
 IAM_ROLE_ARN = "arn:aws:iam::000000000000:role/local-flowservice-s3-ingestion"
 
-_BUCKET = {
-    "type": "string",
-    "description": "Name of the S3 bucket: 3-63 lowercase letters, digits or '-', starting and "
-                   "ending with a letter or digit, not an IP address.",
-    "minLength": 3,
-    "maxLength": 63,
-    "pattern": BUCKET_NAME_PATTERN,
-}
-_FOLDER = {
-    "type": "string",
-    "description": "Path of the folder within the bucket; needed when access is restricted.",
-    "pattern": FOLDER_PATH_PATTERN,
-}
-
-ACCESS_KEY_SCHEMA: dict[str, Any] = {
-    "$schema": DRAFT_07,
-    "type": "object",
-    "description": "Defines auth params required for connecting to Amazon S3 with an access key.",
-    "properties": {
-        "s3AccessKey": {"type": "string", "minLength": 1, "description": "Access key id."},
-        "s3SecretKey": {"type": "string", "minLength": 1, "format": "password",
-                        "description": "Secret access key."},
-        "s3SessionToken": {"type": "string", "minLength": 1, "format": "password",
-                           "description": "Temporary session token; refresh it by PATCH."},
-        "serviceUrl": {"type": "string", "pattern": SERVICE_URL_PATTERN,
-                       "description": "Region endpoint, https://s3.{REGION}.amazonaws.com."},
-        "bucketName": _BUCKET,
-        "folderPath": _FOLDER,
-    },
-    "required": ["s3AccessKey", "s3SecretKey"],
-    "additionalProperties": False,
-}
-
-IAM_ROLE_SCHEMA: dict[str, Any] = {
-    "$schema": DRAFT_07,
-    "type": "object",
-    "description": "Defines auth params for Amazon S3 through an IAM role trusted by Adobe.",
-    "properties": {"bucketName": _BUCKET, "folderPath": _FOLDER},
-    "required": ["bucketName"],
-    "additionalProperties": False,
-}
+# Private copies: allow_local_service_urls() widens this process's copy only.
+ACCESS_KEY_SCHEMA: dict[str, Any] = s3.auth_schema(ACCESS_KEY) or {}
+IAM_ROLE_SCHEMA: dict[str, Any] = s3.auth_schema(IAM_ROLE) or {}
 
 S3_SPEC: dict[str, Any] = {
     "id": S3_CONNECTION_SPEC_ID,

@@ -12,7 +12,6 @@ import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from flowservice_client import s3_rules
 from flowservice_provider.protocol.resource import (
     UNKNOWN,
     ApplyResult,
@@ -26,12 +25,13 @@ from flowservice_provider.protocol.resource import (
     Value,
     error,
 )
+from flowservice_spec import identity, s3
 
 if TYPE_CHECKING:
     from flowservice_provider.provider import FlowServiceProvider
 
-S3_CONNECTION_SPEC_ID = s3_rules.CONNECTION_SPEC_ID
-S3_CONNECTION_SPEC_VERSION = "1.0"
+S3_CONNECTION_SPEC_ID = s3.CONNECTION_SPEC_ID
+S3_CONNECTION_SPEC_VERSION = s3.CONNECTION_SPEC_VERSION
 
 
 @dataclass(frozen=True)
@@ -127,7 +127,7 @@ def _rfc3339(epoch_ms: Any) -> str | None:
 class S3BaseConnection(ResourceHandler):
     """Maps Terraform's lifecycle onto the connections API, one HTTP call per operation."""
 
-    type_name = "flowservice_s3_base_connection"
+    type_name = identity.S3_BASE_CONNECTION
     schema = SCHEMA
 
     def __init__(self, provider: FlowServiceProvider) -> None:
@@ -143,7 +143,7 @@ class S3BaseConnection(ResourceHandler):
     def plan(self, prior: dict[str, Value] | None, proposed: dict[str, Value], config: dict[str, Value]) -> PlanResult:
         planned = dict(proposed)
         if planned.get("auth_spec_name") is None:
-            planned["auth_spec_name"] = s3_rules.DEFAULT_AUTH_SPEC_NAME
+            planned["auth_spec_name"] = s3.DEFAULT_AUTH_SPEC_NAME
         planned["connection_spec_id"] = S3_CONNECTION_SPEC_ID
         self._check_versions(prior, config)
         if prior is None:

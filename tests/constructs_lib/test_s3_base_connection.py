@@ -134,10 +134,16 @@ def test_region_token_is_interpolated(stack: TerraformStack) -> None:
     assert only_resource(config)[1]["service_url"] == "https://s3.${var.region}.amazonaws.com"
 
 
-def test_custom_service_url_is_kept(stack: TerraformStack) -> None:
-    connection(stack, service_url="http://127.0.0.1:9000")
+def test_explicit_service_url_is_kept(stack: TerraformStack) -> None:
+    connection(stack, service_url="https://s3.cn-north-1.amazonaws.com.cn")
     _, config = synth(stack)
-    assert only_resource(config)[1]["service_url"] == "http://127.0.0.1:9000"
+    assert only_resource(config)[1]["service_url"] == "https://s3.cn-north-1.amazonaws.com.cn"
+
+
+def test_service_urls_adobe_refuses_are_refused_at_synth(stack: TerraformStack) -> None:
+    for url in ("http://127.0.0.1:9000", "https://minio.example.com", "http://s3.us-east-1.amazonaws.com"):
+        with pytest.raises(S3ValidationError, match="service_url: must be https://s3"):
+            connection(stack, service_url=url)
 
 
 def test_rotating_the_session_token_changes_one_attribute() -> None:

@@ -23,7 +23,7 @@ from flowservice_client import (
     NotFoundError,
     PreconditionFailedError,
 )
-from local_flowservice import S3_CONNECTION_SPEC_ID
+from flowservice_spec.s3 import CONNECTION_SPEC_ID as S3_CONNECTION_SPEC_ID
 from local_flowservice.testing import DEFAULT_CLIENT_ID, DEFAULT_ORG_ID, LocalFlowService
 
 SECRET_KEY = "CANARY-integration-s3-secret-77"

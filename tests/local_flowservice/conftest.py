@@ -2,21 +2,14 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 import requests
 
-ROOT = Path(__file__).resolve().parents[2]
-if str(ROOT) not in sys.path:  # `pytest` (unlike `python -m pytest`) does not add the repo root
-    sys.path.insert(0, str(ROOT))
-
-from lfs_contract import CHECKER, OPENAPI  # noqa: E402
-from lfs_helpers import Api  # noqa: E402
-
-from local_flowservice.testing import LocalFlowService  # noqa: E402
+from local_flowservice.testing import LocalFlowService
+from tests.local_flowservice.lfs_contract import CHECKER
+from tests.local_flowservice.lfs_helpers import Api
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -41,10 +34,10 @@ def contract_checks() -> Iterator[None]:
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     if CHECKER.counts:
         total = sum(CHECKER.counts.values())
+        shapes = ", ".join(f"{name} {count}" for name, count in sorted(CHECKER.counts.items()))
         terminalreporter.write_line(
-            f"local_flowservice contract: {total} responses validated "
-            f"({CHECKER.counts['openapi']} against {OPENAPI.name}, {CHECKER.counts['docs']} against "
-            f"shapes documented in flowservice-api.md); {len(CHECKER.violations)} violations")
+            f"local_flowservice contract: {total} responses checked against flowservice_spec/contract.json "
+            f"({shapes}); {len(CHECKER.violations)} violations")
 
 
 @pytest.fixture(scope="session")

@@ -7,7 +7,7 @@ from typing import Any
 
 import requests
 
-from local_flowservice import S3_CONNECTION_SPEC_ID
+from flowservice_spec.s3 import CONNECTION_SPEC_ID as S3_CONNECTION_SPEC_ID
 from local_flowservice.testing import LocalFlowService
 
 SECRET_KEY = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"

@@ -10,7 +10,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import requests
-from lfs_helpers import Api, s3_body
+
+from tests.local_flowservice.lfs_helpers import Api, s3_body
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -8,7 +8,9 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from lfs_helpers import (
+
+from flowservice_spec.s3 import CONNECTION_SPEC_ID as S3_CONNECTION_SPEC_ID
+from tests.local_flowservice.lfs_helpers import (
     ACCESS_KEY,
     SECRET_KEY,
     SESSION_TOKEN,
@@ -16,8 +18,6 @@ from lfs_helpers import (
     assert_flow_error,
     s3_body,
 )
-
-from local_flowservice import S3_CONNECTION_SPEC_ID
 
 ETAG_RE = re.compile(r'^"[0-9a-f]{8}-0000-0200-0000-([0-9a-f]{8})0000"$')
 

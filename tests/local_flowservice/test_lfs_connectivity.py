@@ -11,10 +11,10 @@ from typing import Any
 import boto3
 import pytest
 import requests
-from lfs_helpers import Api, assert_flow_error, s3_body
-from lfs_moto import MotoServer
 
 from local_flowservice.testing import LocalFlowService
+from tests.local_flowservice.lfs_helpers import Api, assert_flow_error, s3_body
+from tests.local_flowservice.lfs_moto import MotoServer
 
 READ_POLICY = {"Version": "2012-10-17", "Statement": [{
     "Effect": "Allow", "Resource": "*",

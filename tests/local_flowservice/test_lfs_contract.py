@@ -1,81 +1,95 @@
-"""Responses validated against the response schemas of Adobe's Flow Service OpenAPI file."""
+"""Responses checked one by one against the project's contract (flowservice_spec/contract.json).
+
+The conftest also checks every response of every emulator test against it; this module pins
+the operations down one by one, and proves the contract itself is loaded and strict.
+"""
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
-from jsonschema import Draft7Validator
-from lfs_contract import OPENAPI
-from lfs_contract import document as _document
-from lfs_helpers import SESSION_TOKEN, Api, s3_body
 
-from local_flowservice import S3_CONNECTION_SPEC_ID
+from flowservice_spec import contract
+from flowservice_spec.s3 import CONNECTION_SPEC_ID as S3_CONNECTION_SPEC_ID
+from tests.local_flowservice.lfs_helpers import SESSION_TOKEN, Api, s3_body
 
-pytestmark = pytest.mark.skipif(not OPENAPI.exists(), reason=f"{OPENAPI} not available")
+CONTRACT = contract.load()
 
 
-def response_schema(path: str, method: str, status: str) -> dict[str, Any]:
-    """The operation's response schema, wrapped so its `#/components/...` refs resolve."""
-    doc = _document()
-    content = doc["paths"][path][method]["responses"][status]["content"]
-    schema = content["application/json"]["schema"]
-    return {"components": doc["components"], "allOf": [schema]}
-
-
-def component(name: str) -> dict[str, Any]:
-    return _document()["components"]["schemas"][name]
-
-
-def validate(instance: Any, schema: dict[str, Any]) -> None:
-    validator = Draft7Validator(schema)
-    problems = [f"{list(e.absolute_path)}: {e.message}" for e in validator.iter_errors(instance)]
+def conforms(shape: str, body: object) -> None:
+    problems = CONTRACT.problems(shape, body)
     assert not problems, problems
+
+
+def shape_of(method: str, path: str, status: int, query: dict[str, list[str]] | None = None) -> str | None:
+    operation = CONTRACT.operation(method, path, query)
+    assert operation is not None, f"{method} {path} is not in the contract"
+    return operation.responses[str(status)]
 
 
 def test_create_response(api: Api) -> None:
     resp = api.call("POST", "/connections", json=s3_body())
-    validate(resp.json(), response_schema("/connections", "post", "201"))
+    assert resp.status_code == 201
+    assert shape_of("POST", "/connections", 201) == "Write"
+    conforms("Write", resp.json())
 
 
 def test_read_and_list_responses(api: Api) -> None:
     created = api.create(s3_body(s3SessionToken=SESSION_TOKEN, bucketName="contract-bucket"))
     one = api.call("GET", f"/connections/{created['id']}").json()
-    validate(one, response_schema("/connections/{BASE_CONNECTION_ID}", "get", "200"))
+    conforms(shape_of("GET", f"/connections/{created['id']}", 200) or "", one)
     listed = api.call("GET", "/connections").json()
-    validate(listed, response_schema("/connections", "get", "200"))
-    # no field outside the documented ones
-    documented = set(component("ConnectionItemDTO")["properties"])
-    assert set(one["items"][0]) <= documented
-    assert set(one["items"][0]) == documented  # and every documented field present
-    assert set(one["items"][0]["connectionSpec"]) == set(component("SpecInfoDTO")["required"])
+    conforms(shape_of("GET", "/connections", 200) or "", listed)
+    # every member the contract names is present (description too, as it was given), nothing else
+    assert set(one["items"][0]) == set(CONTRACT.definitions["Connection"]["properties"])
 
 
-def test_patch_response_matches_create_shape(api: Api) -> None:
+def test_count_is_its_own_shape(api: Api) -> None:
+    resp = api.call("GET", "/connections", params={"count": "true"})
+    assert shape_of("GET", "/connections", 200, {"count": ["true"]}) == "Count"
+    conforms("Count", resp.json())
+
+
+def test_patch_and_delete_responses(api: Api) -> None:
     created = api.create()
     resp = api.patch(created["id"], [{"op": "REPLACE", "path": "/name", "value": "c"}], created["etag"])
     assert resp.status_code == 200
-    # the OpenAPI file gives PATCH no schema; Adobe's docs show the create response shape
-    validate(resp.json(), response_schema("/connections", "post", "201"))
+    conforms(shape_of("PATCH", f"/connections/{created['id']}", 200) or "", resp.json())
+    deleted = api.call("DELETE", f"/connections/{created['id']}")
+    assert deleted.status_code == 204 and deleted.content == b""
+    assert shape_of("DELETE", f"/connections/{created['id']}", 204) is None
 
 
 def test_connection_spec_responses(api: Api) -> None:
     one = api.call("GET", f"/connectionSpecs/{S3_CONNECTION_SPEC_ID}").json()
-    validate(one, response_schema("/connectionSpecs/{CONNECTION_SPEC_ID}", "get", "200"))
+    conforms(shape_of("GET", f"/connectionSpecs/{S3_CONNECTION_SPEC_ID}", 200) or "", one)
     listed = api.call("GET", "/connectionSpecs").json()
-    validate(listed, response_schema("/connectionSpecs", "get", "200"))
-    spec = one["items"][0]
-    assert set(spec) <= set(component("ConnectionSpecItemDTO")["properties"])
+    conforms("ConnectionSpecList", listed)
+    configs = api.call("GET", f"/connectionSpecs/{S3_CONNECTION_SPEC_ID}/configs",
+                       params={"authType": "IamBasedAuthentication"}).json()
+    assert shape_of("GET", f"/connectionSpecs/{S3_CONNECTION_SPEC_ID}/configs", 200) == "Configs"
+    conforms("Configs", configs)
 
 
-def test_requests_we_accept_match_documented_request_schemas(api: Api) -> None:
-    body = s3_body()
-    validate(body, {"components": _document()["components"],
-                    "allOf": [{"$ref": "#/components/schemas/CreateConnectionRequest"}]})
-    # the file types `value` as an object, so use the whole-params replacement
-    op = {"op": "REPLACE", "path": "/auth/params",
-          "value": {"s3AccessKey": "AKIAZZZZZZZZZZZZ", "s3SecretKey": "new-secret"}}
-    validate(op, {"components": _document()["components"],
-                  "allOf": [{"$ref": "#/components/schemas/PatchInstruction"}]})
-    created = api.create(body)
-    assert api.patch(created["id"], [op], created["etag"]).status_code == 200
+def test_error_shapes(api: Api) -> None:
+    missing = api.call("GET", "/connections/00000000-0000-0000-0000-000000000000")
+    assert missing.status_code == 404
+    conforms(CONTRACT.errors["flow"], missing.json())
+
+
+@pytest.mark.parametrize(("shape", "body"), [
+    ("Write", {"id": "x", "etag": "1700d77b-0000-0200-0000-5e3b41a10000"}),  # etag without its quotes
+    ("Write", {"id": "x", "etag": '"1700d77b-0000-0200-0000-5e3b41a10000"', "extra": 1}),
+    ("ConnectionList", {"items": [{"id": "x"}]}),
+    ("TestResult", {"result": "yes"}),
+    ("Count", {"count": -1}),
+])
+def test_the_contract_is_strict(shape: str, body: object) -> None:
+    assert CONTRACT.problems(shape, body)
+
+
+def test_every_named_shape_is_defined() -> None:
+    for operation in CONTRACT.operations:
+        for name in operation.responses.values():
+            assert name is None or name in CONTRACT.definitions
+    with pytest.raises(KeyError):
+        CONTRACT.schema("NoSuchShape")

@@ -23,11 +23,11 @@ from typing import Any
 import pytest
 import requests
 from jsonschema import Draft7Validator
-from lfs_helpers import s3_body
 
 from local_flowservice import specs
 from local_flowservice.store import DB_NAME
 from local_flowservice.testing import LocalFlowService
+from tests.local_flowservice.lfs_helpers import s3_body
 
 THREADS = 16
 WRITES = 200

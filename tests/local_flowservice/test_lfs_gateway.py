@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from lfs_helpers import Api, assert_flow_error, assert_gateway_error, s3_body
 
 from local_flowservice.testing import LocalFlowService
+from tests.local_flowservice.lfs_helpers import Api, assert_flow_error, assert_gateway_error, s3_body
 
 
 def test_missing_token(api: Api) -> None:

@@ -7,9 +7,9 @@ from collections.abc import Iterator
 
 import pytest
 import requests
-from lfs_helpers import assert_gateway_error
 
 from local_flowservice.testing import DEFAULT_SCOPES, LocalFlowService
+from tests.local_flowservice.lfs_helpers import assert_gateway_error
 
 FORM = {"grant_type": "client_credentials", "client_id": "app-1", "client_secret": "s3cr3t",
         "scope": DEFAULT_SCOPES}

@@ -7,9 +7,9 @@ from collections.abc import Iterator
 
 import pytest
 import requests
-from lfs_helpers import Api, s3_body
 
 from local_flowservice.testing import LocalFlowService
+from tests.local_flowservice.lfs_helpers import Api, s3_body
 
 
 @pytest.fixture

@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 import requests
-from lfs_helpers import Api, assert_flow_error, s3_body
 
-from local_flowservice import S3_CONNECTION_SPEC_ID
+from flowservice_spec.s3 import CONNECTION_SPEC_ID as S3_CONNECTION_SPEC_ID
 from local_flowservice.testing import LocalFlowService
+from tests.local_flowservice.lfs_helpers import Api, assert_flow_error, s3_body
 
 NAMES = ["delta", "alpha", "echo", "charlie", "bravo"]
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from lfs_helpers import SESSION_TOKEN, Api, assert_flow_error, s3_body
+
+from tests.local_flowservice.lfs_helpers import SESSION_TOKEN, Api, assert_flow_error, s3_body
 
 
 def _name_op(value: str, op: str = "replace") -> list[dict[str, str]]:

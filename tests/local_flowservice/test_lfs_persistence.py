@@ -6,10 +6,10 @@ import sqlite3
 from pathlib import Path
 
 import requests
-from lfs_helpers import s3_body
 
 from local_flowservice.store import DB_NAME
 from local_flowservice.testing import LocalFlowService
+from tests.local_flowservice.lfs_helpers import s3_body
 
 
 def test_kill_9_and_restart_keeps_everything() -> None:

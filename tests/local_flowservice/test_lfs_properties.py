@@ -1,6 +1,6 @@
 """Property-based tests: list filters and patch rules against small reference models.
 
-The references below are written from flowservice-api.md, not from the emulator's code, so a
+The references below are written from Adobe's documented list semantics, not from the emulator's code, so a
 disagreement means one of the two misreads the contract.
 """
 
@@ -16,10 +16,11 @@ import pytest
 import requests
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from lfs_helpers import ACCESS_KEY, SECRET_KEY, Api, s3_body
 
-from local_flowservice import S3_CONNECTION_SPEC_ID, listing
+from flowservice_spec.s3 import CONNECTION_SPEC_ID as S3_CONNECTION_SPEC_ID
+from local_flowservice import listing
 from local_flowservice.testing import LocalFlowService
+from tests.local_flowservice.lfs_helpers import ACCESS_KEY, SECRET_KEY, Api, s3_body
 
 OPS: dict[str, Callable[[Any, Any], bool]] = {
     "==": operator.eq, ">=": operator.ge, "<=": operator.le, ">": operator.gt, "<": operator.lt}

@@ -7,6 +7,7 @@ import re
 from hypothesis import given
 from hypothesis import strategies as st
 
+from flowservice_spec import s3
 from local_flowservice import specs
 from local_flowservice.model import make_etag, strip_etag
 
@@ -31,19 +32,19 @@ def test_strip_etag_accepts_any_quoting(token: str) -> None:
 
 
 def test_bucket_name_rule() -> None:
-    pattern = re.compile(specs.BUCKET_NAME_PATTERN)
+    pattern = re.compile(s3.BUCKET_NAME_PATTERN)
     for good in ("abc", "my-bucket-1", "a" * 63, "0bucket9"):
         assert pattern.match(good), good
-    for bad in ("ab", "a" * 64, "-abc", "abc-", "Abc", "a_b", "a.b", "10.0.0.1"):
+    for bad in ("ab", "a" * 64, "-abc", "abc-", "Abc", "a_b", "a.b", "10.0.0.1", "abc\n"):
         assert not pattern.match(bad), bad
 
 
 def test_folder_path_rule() -> None:
-    pattern = re.compile(specs.FOLDER_PATH_PATTERN)
+    pattern = re.compile(s3.FOLDER_PATH_PATTERN)
     for good in ("data", "data/in", "/data/in", "x" * 255, "con1", "CONSOLE", ".hidden"):
         assert pattern.match(good), good
     for bad in ("data/", "/", "", "a//b", "x" * 256, "CON", "a/nul", "lpt1/b", "a/../b", "./a",
-                "a/b:c", "a|b", "a<b", 'a"b', "a*b", "a?b", "a\\b"):
+                "a/b:c", "a|b", "a<b", 'a"b', "a*b", "a?b", "a\\b", "a\tb", "data\n"):
         assert not pattern.match(bad), bad
 
 
@@ -53,6 +54,7 @@ def test_service_url_rule() -> None:
     assert pattern.match("https://s3.eu-west-3.amazonaws.com/")
     assert not pattern.match("http://s3.us-east-1.amazonaws.com")
     assert not pattern.match("https://evil.example.com")
+    assert not pattern.match("https://s3.us-east-1.amazonaws.com\n")
 
 
 def test_masking() -> None:

@@ -1,0 +1,92 @@
+"""The response contract (``contract.json`` beside this module): which body shape each Flow
+Service operation answers with, and checks of a response against it.
+
+The file is part of the package: a missing or unreadable contract raises, it never turns a check
+into a pass. ``jsonschema`` is imported on first check only (the provider never loads this).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from typing import Any
+
+__all__ = ["Contract", "Operation", "load"]
+
+_PARAM = re.compile(r"\{[^/{}]+\}")
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One documented operation; ``responses`` maps a status to a definition name (None: no body)."""
+
+    method: str
+    path: str
+    query: Mapping[str, str]
+    responses: Mapping[str, str | None]
+
+    def matches(self, method: str, path: str, query: Mapping[str, list[str]]) -> bool:
+        if method.upper() != self.method:
+            return False
+        if not _route(self.path).fullmatch(path.rstrip("/") or "/"):
+            return False
+        return all(query.get(k) == [v] for k, v in self.query.items())
+
+
+@cache
+def _route(template: str) -> re.Pattern[str]:
+    return re.compile(_PARAM.sub("[^/]+", re.escape(template).replace(r"\{", "{").replace(r"\}", "}")))
+
+
+class Contract:
+    """The parsed contract document."""
+
+    def __init__(self, document: Mapping[str, Any]) -> None:
+        self.document = document
+        self.base_path: str = document["base_path"]
+        self.ims_token_path: str = document["ims_token_path"]
+        self.errors: Mapping[str, str] = document["errors"]
+        self.definitions: Mapping[str, Any] = document["definitions"]
+        self.operations = tuple(
+            Operation(op["method"], op["path"], op.get("query", {}), op["responses"]) for op in document["operations"]
+        )
+        for op in self.operations:
+            for name in op.responses.values():
+                if name is not None and name not in self.definitions:
+                    raise ValueError(f"contract: {op.method} {op.path} names an undefined shape {name!r}")
+
+    def operation(self, method: str, path: str, query: Mapping[str, list[str]] | None = None) -> Operation | None:
+        """The first operation matching ``path`` (relative to the base path); query-specific ones come first."""
+        return next((op for op in self.operations if op.matches(method, path, query or {})), None)
+
+    def schema(self, name: str) -> dict[str, Any]:
+        """A self-contained JSON Schema for the definition ``name`` (its ``$ref``s resolve)."""
+        if name not in self.definitions:
+            raise KeyError(f"contract has no definition {name!r}")
+        return {"definitions": self.definitions, "$ref": f"#/definitions/{name}"}
+
+    def problems(self, name: str, instance: Any) -> list[str]:
+        """Every way ``instance`` breaks the shape ``name``; empty when it conforms."""
+        validator = _validator(json.dumps(self.schema(name), sort_keys=True))
+        return [f"{'/'.join(map(str, e.absolute_path)) or '<body>'}: {e.message}"
+                for e in validator.iter_errors(instance)]
+
+
+@cache
+def _validator(schema_json: str) -> Any:
+    from jsonschema import Draft7Validator
+
+    schema = json.loads(schema_json)
+    Draft7Validator.check_schema(schema)
+    return Draft7Validator(schema)
+
+
+@cache
+def load() -> Contract:
+    """The contract shipped with the package; raises if it is missing or malformed."""
+    text = resources.files(__package__).joinpath("contract.json").read_text(encoding="utf-8")
+    return Contract(json.loads(text))

@@ -1,0 +1,18 @@
+"""Who the provider is: where Terraform finds it, its version, and the resource types it serves."""
+
+from __future__ import annotations
+
+from typing import Final
+
+#: The provider's version; the Python distribution, the mirror layout, the CDKTF bindings'
+#: ``required_providers`` constraint and the client's User-Agent all take it from here.
+VERSION: Final = "0.1.0"
+
+HOSTNAME: Final = "terraform.local"
+NAMESPACE: Final = "aep"
+TYPE: Final = "flowservice"
+#: ``required_providers.flowservice.source``
+SOURCE: Final = f"{HOSTNAME}/{NAMESPACE}/{TYPE}"
+
+#: The one resource type the provider serves.
+S3_BASE_CONNECTION: Final = "flowservice_s3_base_connection"
