@@ -27,11 +27,13 @@ export CDKTF_DISABLE_PLUGIN_CACHE_ENV := 1
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export PATH := $(ROOT)/node_modules/.bin:$(PATH)
 
-.PHONY: help setup lock deploy demo test lint docs flowservice flowservice-start flowservice-stop bench clean
+.PHONY: help setup lock deploy demo test test-unit test-e2e lint docs flowservice flowservice-start flowservice-stop bench clean
 
 help:
 	@echo "make demo         set up, start the local Flow Service, cdktf deploy the example"
 	@echo "make test         set up and run the whole test suite"
+	@echo "make test-unit    the fast tests only (no terraform, no cdktf); make test-e2e the rest"
+	@echo "make lint         ruff and mypy --strict"
 	@echo "make deploy       cdktf deploy with your own AEP_* and TF_VAR_s3_* settings (e.g. real AEP)"
 	@echo "make flowservice  run the local Flow Service in the foreground (PORT=$(PORT) DATA=$(DATA))"
 	@echo "make flowservice-stop  stop the one 'make demo' started"
@@ -47,7 +49,8 @@ setup: .stamps/prereqs .stamps/venv .stamps/node .stamps/provider
 	@$(PYTHON) -m pipenv --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet "pipenv==$(PIPENV_VERSION)"
 	@touch $@
 
-.stamps/venv: Pipfile.lock .stamps/pipenv
+# Installs the project itself (editable) with every pinned dependency of Pipfile.lock.
+.stamps/venv: Pipfile.lock pyproject.toml .stamps/pipenv
 	$(PYTHON) -m pipenv sync --dev
 	@touch $@
 
@@ -55,14 +58,14 @@ setup: .stamps/prereqs .stamps/venv .stamps/node .stamps/provider
 	npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
-.stamps/provider: .stamps/venv flowservice_provider/install.py
-	$(VENV_PY) -m flowservice_provider.install --root $(ROOT)
+.stamps/provider: .stamps/venv toolchain/mirror.py
+	$(VENV_PY) -m toolchain.mirror --out $(ROOT)/.tf
 	@touch $@
 
 # The stack's .terraform.lock.hcl, made from the mirror: `cdktf deploy` would otherwise run
 # `terraform providers lock` against the registry, which fails offline.
 cdktf.out/stacks/$(STACK)/.terraform.lock.hcl: .stamps/provider .stamps/node main.py $(wildcard constructs_lib/*.py)
-	$(VENV_PY) -m flowservice_provider.lock_stack --project $(ROOT) --stack $(STACK)
+	$(VENV_PY) -m toolchain.lock --project $(ROOT) --stack $(STACK)
 
 lock: cdktf.out/stacks/$(STACK)/.terraform.lock.hcl
 
@@ -97,8 +100,15 @@ demo: cdktf.out/stacks/$(STACK)/.terraform.lock.hcl flowservice-start
 test: setup
 	$(VENV_PY) -m pytest tests
 
+test-unit: .stamps/venv
+	$(VENV_PY) -m pytest tests -m "not e2e"
+
+test-e2e: setup
+	$(VENV_PY) -m pytest tests -m e2e
+
 lint: .stamps/venv
 	$(VENV_PY) -m ruff check .
+	$(VENV_PY) -m mypy
 	$(VENV_PY) -m flowservice_provider.docs --check
 
 # Registry-style docs under docs/, generated from the provider schema and docs/templates/.

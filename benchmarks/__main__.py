@@ -28,12 +28,13 @@ RPS_TIMEOUT = 120.0
 
 def project_launcher(scratch: Path) -> Path:
     """The launcher `make setup` installed (.tf/mirror), or a fresh one in ``scratch`` if there is none."""
-    from flowservice_provider.install import install, launcher_path
+    from toolchain.mirror import install, launcher_path, terraform_platform
 
-    launcher = launcher_path(ROOT / ".tf" / "mirror")
+    platform = terraform_platform()
+    launcher = launcher_path(ROOT / ".tf" / "mirror", platform)
     if launcher.is_file():
         return launcher
-    launcher, _ = install(ROOT, scratch, Path(sys.executable))
+    launcher, _ = install(scratch, Path(sys.executable), platform)
     return launcher
 
 

@@ -23,14 +23,12 @@ import time
 from pathlib import Path
 from typing import Any
 
+import requests
+
+from flowservice_spec.s3 import CONNECTION_SPEC_ID as S3_CONNECTION_SPEC_ID
+from local_flowservice.testing import LocalFlowService
+
 ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-import requests  # noqa: E402
-
-from flowservice_spec.s3 import CONNECTION_SPEC_ID as S3_CONNECTION_SPEC_ID  # noqa: E402
-from local_flowservice.testing import LocalFlowService  # noqa: E402
 
 # share of GET one / GET list / PATCH / POST per mix
 MIXES: dict[str, tuple[float, float, float, float]] = {

@@ -60,8 +60,6 @@ class LocalFlowService:
         if self.max_lifetime:
             cmd += ["--max-lifetime", str(self.max_lifetime)]
         env = dict(os.environ)
-        root = str(Path(__file__).resolve().parent.parent)
-        env["PYTHONPATH"] = root + os.pathsep + env.get("PYTHONPATH", "") if env.get("PYTHONPATH") else root
         log = open(self._log_path, "ab")
         try:
             self.proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env,

@@ -74,7 +74,7 @@ def flow_api(flowservice: LocalFlowService) -> FlowApi:
 @pytest.fixture(scope="session")
 def cli_config(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One provider mirror per test session, built from this checkout."""
-    from tests.harness import install_provider
+    from toolchain.project import install_provider
 
     os.environ.setdefault("CHECKPOINT_DISABLE", "1")
     return install_provider(tmp_path_factory.mktemp("tf"))

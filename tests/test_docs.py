@@ -151,7 +151,7 @@ def test_attribute_labels() -> None:
     assert line.startswith("- `k` (String, Sensitive, [Write-only](") and line.endswith(") A key.")
 
 
-@pytest.mark.skipif(shutil.which("terraform") is None, reason="terraform not on PATH")
+@pytest.mark.e2e
 def test_examples_are_terraform_fmt_clean() -> None:
     proc = subprocess.run(["terraform", "fmt", "-check", "-diff", "-recursive", str(ROOT / "examples")],
                           capture_output=True, text=True, timeout=60, env={**os.environ, "CHECKPOINT_DISABLE": "1"})

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -363,7 +362,7 @@ def test_validation_runs_before_synth(stack: TerraformStack) -> None:
 # --- Terraform accepts what we declare ------------------------------------------------------------
 
 
-@pytest.mark.skipif(shutil.which("terraform") is None, reason="terraform is not on the PATH")
+@pytest.mark.e2e
 def test_terraform_accepts_the_ephemeral_variables(stack: TerraformStack, tmp_path: Path) -> None:
     """Only the variable blocks (the provider is not installed here): Terraform >= 1.10 must
     accept ephemeral + sensitive + nullable with a null default."""

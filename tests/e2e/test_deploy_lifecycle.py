@@ -8,10 +8,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from local_flowservice.testing import LocalFlowService
 from tests.conftest import FlowApi, provider_env
 from tests.e2e.requestlog import api_calls, calls, writes
-from tests.harness import CdktfProject
+from toolchain.project import CdktfProject
+
+pytestmark = pytest.mark.e2e
 
 
 def strip_quotes(etag: str) -> str:

@@ -14,12 +14,15 @@ import subprocess
 from collections.abc import Mapping
 from pathlib import Path
 
+import pytest
 import requests
 
 from local_flowservice.testing import LocalFlowService
 from tests.conftest import FlowApi, provider_env
 from tests.e2e.requestlog import calls, writes
-from tests.harness import RESOURCE_TYPE, ROOT
+from toolchain.project import RESOURCE_TYPE, ROOT
+
+pytestmark = pytest.mark.e2e
 
 EXAMPLES = ROOT / "examples"
 ADDRESS = f"{RESOURCE_TYPE}.example"

@@ -16,7 +16,9 @@ import requests
 from local_flowservice.testing import LocalFlowService
 from tests.conftest import FlowApi, provider_env
 from tests.e2e.requestlog import write_methods
-from tests.harness import CdktfProject
+from toolchain.project import CdktfProject
+
+pytestmark = pytest.mark.e2e
 
 APPS = Path(__file__).parent / "apps"
 

@@ -13,9 +13,13 @@ import re
 import secrets
 from pathlib import Path
 
+import pytest
+
 from local_flowservice.testing import LocalFlowService
 from tests.conftest import provider_env
-from tests.harness import CdktfProject, Run
+from toolchain.project import CdktfProject, Run
+
+pytestmark = pytest.mark.e2e
 
 
 def canary(kind: str) -> str:

@@ -16,8 +16,7 @@ from flowservice_client.errors import (
     PreconditionFailedError,
     ServerError,
 )
-
-from .scripted import (
+from tests.flowservice_client.scripted import (
     CLIENT_SECRET,
     S3_SECRET,
     S3_SESSION,
@@ -174,8 +173,7 @@ def test_client_wraps_a_plain_requests_session(cache_dir: Path) -> None:
     import requests
 
     from flowservice_client.connections import FlowServiceClient
-
-    from .scripted import FLOW, IMS, ScriptedAdapter, TokenIssuer, make_config
+    from tests.flowservice_client.scripted import FLOW, IMS, ScriptedAdapter, TokenIssuer, make_config
 
     http = requests.Session()
     flow = ScriptedAdapter(CREATED)

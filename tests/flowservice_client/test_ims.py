@@ -24,8 +24,15 @@ from flowservice_client.ims import (
     default_cache_dir,
     secret_fingerprint,
 )
-
-from .scripted import CLIENT_SECRET, TOKEN_PREFIX, FakeClock, Reply, TokenIssuer, make_config, make_harness
+from tests.flowservice_client.scripted import (
+    CLIENT_SECRET,
+    TOKEN_PREFIX,
+    FakeClock,
+    Reply,
+    TokenIssuer,
+    make_config,
+    make_harness,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 OK = Reply(200, {"items": [{"id": "c1", "etag": '"e"'}]})
@@ -246,7 +253,7 @@ def test_four_processes_starting_together_make_one_token_request(slow_ims: str, 
         session = FlowServiceSession(cfg, token_cache_dir={str(cache_dir)!r})
         print(session.tokens.get_token())
     """)
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env = dict(os.environ)
     procs = [subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                               env=env, cwd=ROOT) for _ in range(4)]
     outputs = []

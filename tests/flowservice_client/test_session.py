@@ -18,8 +18,7 @@ from flowservice_client.errors import (
     TransportError,
 )
 from flowservice_client.session import CallStats, FlowRetry, classify_transport_error
-
-from .scripted import (
+from tests.flowservice_client.scripted import (
     CLIENT_ID,
     CLIENT_SECRET,
     ORG_ID,

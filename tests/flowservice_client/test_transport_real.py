@@ -14,8 +14,7 @@ import pytest
 
 from flowservice_client.errors import OutcomeUnknownError, TransportError
 from flowservice_client.session import FlowServiceSession
-
-from .scripted import FakeClock, make_config
+from tests.flowservice_client.scripted import FakeClock, make_config
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from toolchain.mirror import terraform_platform
 
 HERE = Path(__file__).resolve().parent
 SOURCE = "terraform.local/test/testkv"
@@ -52,13 +53,13 @@ resource "testkv_item" "one" {
 output "revision" { value = testkv_item.one.revision }
 """
 
-pytestmark = pytest.mark.skipif(shutil.which("terraform") is None, reason="terraform not on PATH")
+pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture
 def workspace(tmp_path: Path) -> dict[str, Path]:
     mirror = tmp_path / "mirror"
-    plat = mirror / SOURCE / VERSION / "linux_amd64"
+    plat = mirror / SOURCE / VERSION / terraform_platform()
     plat.mkdir(parents=True)
     launcher = plat / f"terraform-provider-testkv_v{VERSION}"
     launcher.write_text(f"#!/bin/sh\nexec {sys.executable} {HERE / 'testkv_provider.py'}\n")

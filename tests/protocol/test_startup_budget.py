@@ -31,7 +31,7 @@ def test_start_up_writes_no_key_material(tmp_path: Path) -> None:
         folder.mkdir()
     env = dict(os.environ, TF_PLUGIN_MAGIC_COOKIE=COOKIE, PLUGIN_PROTOCOL_VERSIONS="6",
                PLUGIN_CLIENT_CERT="present", TMPDIR=str(dirs["tmp"]), HOME=str(dirs["home"]),
-               XDG_CACHE_HOME=str(dirs["cache"]), PYTHONPATH=str(ROOT))
+               XDG_CACHE_HOME=str(dirs["cache"]))
     proc = subprocess.Popen([sys.executable, "-m", "flowservice_provider"], cwd=tmp_path, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
     try:

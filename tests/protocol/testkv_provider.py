@@ -11,13 +11,10 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 import threading
 import uuid
 from pathlib import Path
 from typing import Any
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from flowservice_provider.protocol.resource import (
     UNKNOWN,

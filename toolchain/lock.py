@@ -2,7 +2,8 @@
 
 Without that file `cdktf deploy` runs `terraform providers lock`, which ignores mirrors and asks
 the provider's origin registry: offline it fails. `-fs-mirror` makes the same lock from the
-mirror. cdktf's synth keeps the file, so this is done once per machine (and per stack dir).
+mirror, for the platform the local Terraform runs on. cdktf's synth keeps the file, so this is
+done once per machine (and per stack dir).
 """
 
 from __future__ import annotations
@@ -14,19 +15,21 @@ import sys
 from collections.abc import Mapping
 from pathlib import Path
 
-from flowservice_provider.install import PLATFORM
+from toolchain.mirror import terraform_platform
 
 
-def synth(project: Path, app_python: str = sys.executable) -> None:
+def synth(project: Path, app: str = "main.py", python: str = sys.executable,
+          environ: Mapping[str, str] | None = None) -> None:
     """Run the app directly: 5x faster than `cdktf synth`, and enough to write cdk.tf.json."""
-    subprocess.run([app_python, "main.py"], cwd=project, check=True)
+    subprocess.run([python, app], cwd=project, check=True, env=None if environ is None else dict(environ))
 
 
-def lock(stack_dir: Path, mirror: Path, environ: Mapping[str, str] | None = None) -> Path:
+def lock(stack_dir: Path, mirror: Path, environ: Mapping[str, str] | None = None,
+         platform: str | None = None) -> Path:
     """Lock every provider the stack requires, from the mirror only."""
     env = dict(os.environ if environ is None else environ, CHECKPOINT_DISABLE="1")
     subprocess.run(
-        ["terraform", "providers", "lock", f"-fs-mirror={mirror}", f"-platform={PLATFORM}"],
+        ["terraform", "providers", "lock", f"-fs-mirror={mirror}", f"-platform={platform or terraform_platform()}"],
         cwd=stack_dir,
         env=env,
         check=True,
@@ -36,15 +39,18 @@ def lock(stack_dir: Path, mirror: Path, environ: Mapping[str, str] | None = None
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--project", type=Path, default=Path.cwd())
-    parser.add_argument("--stack", required=True)
+    parser.add_argument("--stack", action="append", required=True, help="stack name (repeatable)")
     parser.add_argument("--mirror", type=Path, default=None, help="default: PROJECT/.tf/mirror")
     args = parser.parse_args(argv)
     project = args.project.resolve()
     synth(project)
-    path = lock(project / "cdktf.out" / "stacks" / args.stack, (args.mirror or project / ".tf" / "mirror").resolve())
-    print(f"provider lock file: {path}")
+    mirror = (args.mirror or project / ".tf" / "mirror").resolve()
+    platform = terraform_platform()
+    for stack in args.stack:
+        path = lock(project / "cdktf.out" / "stacks" / stack, mirror, platform=platform)
+        print(f"provider lock file: {path}")
     return 0
 
 

@@ -1,7 +1,8 @@
-"""Run the real toolchain (cdktf-cli -> terraform -> our provider) in a throw-away project copy.
+"""Drive the real toolchain (cdktf-cli -> terraform -> our provider) in a throw-away project copy.
 
-Each test gets its own folder with the real `main.py`, its own provider mirror and CLI config
-and its own state, so tests never touch the developer's `make demo` state.
+Each user (a test, a benchmark) gets its own folder with the real `main.py` (or a variant), its
+own provider mirror and CLI config and its own state, so nothing touches the developer's
+`make demo` state.
 """
 
 from __future__ import annotations
@@ -15,13 +16,17 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from flowservice_provider.lock_stack import lock
+from flowservice_spec.identity import S3_BASE_CONNECTION
+from toolchain.lock import lock
+from toolchain.mirror import install
 
+#: The project's own checkout: where main.py, cdktf.json and node_modules live.
 ROOT = Path(__file__).resolve().parent.parent
 STACK = "s3-base-connection"
 CDKTF = ROOT / "node_modules" / ".bin" / "cdktf"
-RESOURCE_TYPE = "flowservice_s3_base_connection"
+RESOURCE_TYPE = S3_BASE_CONNECTION
 
 
 @dataclass
@@ -40,10 +45,8 @@ class Run:
 
 
 def install_provider(out: Path) -> Path:
-    """A private mirror and CLI config for this test run; returns the CLI config path."""
-    from flowservice_provider.install import install
-
-    _, config = install(ROOT, out, Path(sys.executable))
+    """A private mirror and CLI config (for this interpreter's venv); returns the CLI config path."""
+    _, config = install(out, Path(sys.executable))
     return config
 
 
@@ -80,7 +83,6 @@ class CdktfProject:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("TF_VAR_", "AEP_", "S3_"))}
         env.update(
             PATH=f"{ROOT / 'node_modules' / '.bin'}:{env.get('PATH', '')}",
-            PYTHONPATH=str(ROOT),
             TF_CLI_CONFIG_FILE=str(self.cli_config),
             CHECKPOINT_DISABLE="1",
             DISABLE_VERSION_CHECK="1",
@@ -125,11 +127,11 @@ class CdktfProject:
         """Plain terraform in the synthesized stack folder, with the state cdktf uses."""
         return self.run(["terraform", *args], extra_env, check=check, cwd=self.stack_dir)
 
-    def state(self) -> dict:
-        return json.loads(self.state_file.read_text())
+    def state(self) -> dict[str, Any]:
+        return dict(json.loads(self.state_file.read_text()))
 
-    def connections_in_state(self) -> list[dict]:
-        found = []
+    def connections_in_state(self) -> list[dict[str, Any]]:
+        found: list[dict[str, Any]] = []
         for resource in self.state().get("resources", []):
             if resource.get("type") == RESOURCE_TYPE:
                 found.extend(instance["attributes"] for instance in resource["instances"])
