@@ -303,25 +303,6 @@ def _header(headers: Mapping[str, str] | None, name: str) -> str | None:
     return value
 
 
-def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
-    """Seconds from a ``Retry-After`` header: delta seconds or an HTTP date; ``None`` if unusable."""
-    if value is None:
-        return None
-    value = value.strip()
-    try:
-        seconds = float(value)
-    except ValueError:
-        import time
-        from email.utils import parsedate_to_datetime
-
-        try:
-            when = parsedate_to_datetime(value).timestamp()
-        except (TypeError, ValueError, IndexError):
-            return None
-        seconds = max(0.0, when - (time.time() if now is None else now))
-    return seconds if seconds >= 0 and seconds == seconds else None
-
-
 def error_from_response(
     status: int,
     body: bytes | str | Mapping[str, Any] | None,
@@ -401,6 +382,8 @@ def error_from_response(
     if status == 412:
         return PreconditionFailedError(*args, etag_sent=etag_sent, **common)
     if status == 429:
+        from .retry import parse_retry_after
+
         retry_after = parse_retry_after(_header(headers, "Retry-After"))
         return RateLimitedError(*args, retry_after=retry_after, **common)
     if status >= 500:

@@ -1,16 +1,11 @@
 """HTTP session for Flow Service: the headers of every call, retries, deadlines, logging.
 
-Retry policy (why it looks like this):
+Retry policy (why it looks like this): see :mod:`flowservice_client.retry`.
 
-* The policy object is urllib3's :class:`~urllib3.util.retry.Retry` (counters, history,
-  exponential backoff with ``backoff_jitter``, ``Retry-After`` parsing), but it is driven here
-  rather than inside ``HTTPAdapter``: only at this level can retries also respect the
-  per-operation deadline, refresh a rejected token, tell a POST that certainly never left from
-  one that may have been processed, and work with any transport adapter. The mounted
-  ``HTTPAdapter`` therefore gets ``Retry(0, read=False)`` so nothing is retried twice.
+* The mounted ``HTTPAdapter`` retries nothing; the session asks one :class:`RetryPolicy`.
 * Idempotent requests (GET, HEAD, OPTIONS, PUT, DELETE, and PATCH carrying ``If-Match``, which
   the server applies at most once) are retried on 429/500/502/503/504, connection errors and
-  read timeouts.
+  read timeouts, within the per-operation deadline.
 * A POST is retried only when it certainly did not reach the server (connection refused,
   connect timeout, DNS) or was answered 429. A read timeout, a reset after sending or a 5xx
   raises :class:`OutcomeUnknownError` so the caller can reconcile instead of duplicating.
@@ -20,7 +15,6 @@ Retry policy (why it looks like this):
 from __future__ import annotations
 
 import logging
-import random
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -29,9 +23,9 @@ from urllib.parse import urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
-from urllib3.exceptions import ConnectTimeoutError, InvalidHeader, MaxRetryError, ProtocolError
+from requests.structures import CaseInsensitiveDict
+from urllib3.exceptions import ConnectTimeoutError, MaxRetryError
 from urllib3.exceptions import ProxyError as Urllib3ProxyError
-from urllib3.util.retry import Retry
 
 from ._version import __version__
 from .config import FlowServiceConfig
@@ -43,22 +37,17 @@ from .errors import (
     redact,
 )
 from .ims import TokenProvider
+from .retry import RETRY_STATUSES, RetryPolicy
 
 __all__ = [
-    "RETRY_STATUSES",
     "CallStats",
-    "FlowRetry",
     "FlowServiceSession",
     "build_http_session",
 ]
 
 log = logging.getLogger("flowservice_client")
 
-RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
-BACKOFF_FACTOR = 0.5
-BACKOFF_JITTER = 0.5
-BACKOFF_MAX = 30.0
 USER_AGENT = (
     f"terraform-provider-flowservice/{__version__} flowservice-client/{__version__} "
     f"python-requests/{requests.__version__}"
@@ -71,31 +60,6 @@ _FATAL = "fatal"
 Params = Mapping[str, Any] | Sequence[tuple[str, Any]] | None
 
 
-class FlowRetry(Retry):
-    """urllib3 ``Retry`` with two changes: methods outside ``allowed_methods`` (a non-idempotent
-    POST) are still retried on 429, which the gateway answers without processing anything; and
-    the first retry backs off too."""
-
-    def is_retry(self, method: str, status_code: int, has_retry_after: bool = False) -> bool:
-        if not self._is_method_retryable(method):
-            return status_code == 429
-        return super().is_retry(method, status_code, has_retry_after)
-
-    def get_backoff_time(self) -> float:
-        """``factor * 2**(n-1) + U(0, jitter)`` for the n-th consecutive failure, capped."""
-        failures = 0
-        for entry in reversed(self.history):
-            if entry.redirect_location is not None:
-                break
-            failures += 1
-        if failures == 0:
-            return 0.0
-        value = self.backoff_factor * (2 ** (failures - 1))
-        if self.backoff_jitter:
-            value += random.random() * self.backoff_jitter  # noqa: S311 - jitter, not cryptography
-        return float(max(0.0, min(self.backoff_max, value)))
-
-
 @dataclass
 class CallStats:
     """What happened during one logical call; lets callers reconcile after ambiguous retries."""
@@ -106,20 +70,10 @@ class CallStats:
     token_refreshed: bool = False
 
 
-class _StatusOnly:
-    """The two attributes ``Retry.increment`` reads from a response."""
-
-    def __init__(self, status: int) -> None:
-        self.status = status
-
-    def get_redirect_location(self) -> bool:
-        return False
-
-
 def build_http_session(pool_maxsize: int = 16) -> requests.Session:
     """A ``requests.Session`` whose adapters pool connections but never retry on their own."""
     http = requests.Session()
-    adapter = HTTPAdapter(pool_connections=4, pool_maxsize=pool_maxsize, max_retries=Retry(0, read=False))
+    adapter = HTTPAdapter(pool_connections=4, pool_maxsize=pool_maxsize, max_retries=0)
     http.mount("https://", adapter)
     http.mount("http://", adapter)
     return http
@@ -199,6 +153,7 @@ class FlowServiceSession:
         clock: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], float] = time.time,
         user_agent: str | None = None,
+        retry_policy: RetryPolicy | None = None,
     ) -> None:
         self.config = config
         self.http = http if http is not None else build_http_session()
@@ -206,6 +161,7 @@ class FlowServiceSession:
         self.clock = clock
         self.wall_clock = wall_clock
         self.user_agent = user_agent or USER_AGENT
+        self.retry_policy = retry_policy or RetryPolicy(max_retries=config.max_retries)
         self.tokens = tokens or TokenProvider(
             config, self._post_form, cache_dir=token_cache_dir, use_cache=use_token_cache, clock=wall_clock,
             monotonic=clock,
@@ -244,17 +200,17 @@ class FlowServiceSession:
     ) -> requests.Response:
         """One logical Flow Service call; returns a 2xx/3xx response or raises a typed error."""
         method = method.upper()
-        all_headers = {
+        all_headers: CaseInsensitiveDict[str] = CaseInsensitiveDict({
             "x-api-key": self.config.client_id,
             "x-gw-ims-org-id": self.config.org_id,
             "x-sandbox-name": self.config.sandbox_name,
             "Accept": "application/json",
-        }
+        })
         if json_body is not None or method in ("POST", "PUT", "PATCH"):
             all_headers["Content-Type"] = "application/json"
         if headers:
             all_headers.update(headers)
-        safe = method in IDEMPOTENT_METHODS or (method == "PATCH" and _has(all_headers, "If-Match"))
+        safe = method in IDEMPOTENT_METHODS or (method == "PATCH" and "If-Match" in all_headers)
         secret_list = [s for s in secrets if s]
         resp = self._send(
             method,
@@ -277,7 +233,7 @@ class FlowServiceSession:
                 method=method,
                 path=path,
                 secrets=secret_list + self.tokens.secrets(),
-                etag_sent=_get(all_headers, "If-Match"),
+                etag_sent=all_headers.get("If-Match"),
             )
         return resp
 
@@ -326,21 +282,8 @@ class FlowServiceSession:
         secrets: list[str],
         stats: CallStats,
     ) -> requests.Response:
-        retry = FlowRetry(
-            total=self.config.max_retries,
-            connect=None,
-            read=None,
-            status=None,
-            redirect=0,
-            # Safety was decided by the caller (an IMS token POST is safe, a create is not).
-            allowed_methods=None if safe else IDEMPOTENT_METHODS,
-            status_forcelist=RETRY_STATUSES,
-            backoff_factor=BACKOFF_FACTOR,
-            backoff_jitter=BACKOFF_JITTER,
-            backoff_max=BACKOFF_MAX,
-            respect_retry_after_header=True,
-            raise_on_status=False,
-        )
+        policy = self.retry_policy
+        retries = 0  # re-sends so far (a token refresh after a 401 does not count)
         env = self._environment(url)
         while True:
             remaining = deadline - self.clock()
@@ -392,14 +335,10 @@ class FlowServiceSession:
                             method=method, path=path, cause=failure,
                         ) from None
                     stats.ambiguous = True
-                    marker: Exception = ProtocolError(detail)
-                else:
-                    marker = ConnectTimeoutError(detail)
-                try:
-                    retry = retry.increment(method, url, error=marker)
-                except (MaxRetryError, ProtocolError, ConnectTimeoutError):
+                if not policy.allows(retries):
                     raise failure from None
-                delay = retry.get_backoff_time()
+                retries += 1
+                delay = policy.backoff(retries)
                 if not self._can_wait(delay, deadline):
                     raise failure from None
                 log.info("retrying %s %s in %.2f s (attempt %d)", method, path, delay, stats.attempts + 1)
@@ -438,17 +377,14 @@ class FlowServiceSession:
                     cause.status, cause.code, cause.title, f"the request may have been processed{detail}",
                     cause.request_id, method=method, path=path, cause=cause,
                 )
-            if not retry.is_retry(method, status, "Retry-After" in resp.headers):
+            if not policy.retries_status(status, safe=safe) or not policy.allows(retries):
                 return resp
             if status != 429:
                 # A 5xx may come after the change was committed: a retried conditional write
                 # can then fail 412 (or 404 for a delete), which callers must read with care.
                 stats.ambiguous = True
-            try:
-                retry = retry.increment(method, url, response=_StatusOnly(status))  # type: ignore[arg-type]
-            except MaxRetryError:
-                return resp
-            delay = self._delay(retry, resp)
+            retries += 1
+            delay = policy.delay(retries, resp.headers.get("Retry-After"), self.wall_clock())
             if not self._can_wait(delay, deadline):
                 if status == 429 and resp.headers.get("Retry-After"):
                     log.info("%s %s: Retry-After %.1f s is beyond the operation deadline", method, path, delay)
@@ -456,28 +392,6 @@ class FlowServiceSession:
             log.info("retrying %s %s after %d in %.2f s (attempt %d)", method, path, status, delay, stats.attempts + 1)
             self.sleep(delay)
 
-    def _delay(self, retry: FlowRetry, resp: requests.Response) -> float:
-        header = resp.headers.get("Retry-After")
-        if header:
-            try:
-                return retry.parse_retry_after(header)
-            except (InvalidHeader, ValueError, OverflowError):
-                log.debug("ignoring unparseable Retry-After header")
-        return retry.get_backoff_time()
-
     def _can_wait(self, delay: float, deadline: float) -> bool:
         # Waiting only makes sense if some time is left to make the next attempt afterwards.
         return self.clock() + delay < deadline - 0.001
-
-
-def _has(headers: Mapping[str, str], name: str) -> bool:
-    return _get(headers, name) is not None
-
-
-def _get(headers: Mapping[str, str], name: str) -> str | None:
-    lowered = name.lower()
-    for key, value in headers.items():
-        if key.lower() == lowered:
-            return value
-    return None
-

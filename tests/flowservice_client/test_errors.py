@@ -103,11 +103,12 @@ def test_rate_limited_carries_retry_after() -> None:
 
 
 def test_retry_after_as_http_date() -> None:
-    from flowservice_client.errors import parse_retry_after
+    from flowservice_client.retry import parse_retry_after
 
     assert parse_retry_after("Wed, 21 Oct 2015 07:28:30 GMT", now=1445412480.0) == 30.0
     assert parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT", now=1445412600.0) == 0.0
     assert parse_retry_after("nonsense") is None and parse_retry_after("-3") is None and parse_retry_after(None) is None
+    assert parse_retry_after("nan") is None and parse_retry_after("inf") is None
 
 
 def test_non_json_body_falls_back_to_status() -> None:

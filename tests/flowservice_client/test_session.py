@@ -17,7 +17,8 @@ from flowservice_client.errors import (
     ServerError,
     TransportError,
 )
-from flowservice_client.session import CallStats, FlowRetry, classify_transport_error
+from flowservice_client.retry import RetryPolicy
+from flowservice_client.session import CallStats, classify_transport_error
 from tests.flowservice_client.scripted import (
     CLIENT_ID,
     CLIENT_SECRET,
@@ -101,18 +102,25 @@ def test_backoff_is_exponential_with_bounded_jitter(cache_dir: Path) -> None:
         assert base <= slept <= base + 0.5, (n, slept)
 
 
-def test_post_outside_allowed_methods_is_retried_only_on_429() -> None:
-    retry = FlowRetry(total=5, status_forcelist={429, 503}, allowed_methods=frozenset({"GET"}))
-    assert retry.is_retry("POST", 429) and not retry.is_retry("POST", 503)
-    assert retry.is_retry("GET", 503)
+def test_unsafe_requests_are_retried_only_on_429() -> None:
+    policy = RetryPolicy(max_retries=5)
+    assert policy.retries_status(429, safe=False) and not policy.retries_status(503, safe=False)
+    assert policy.retries_status(503, safe=True) and not policy.retries_status(400, safe=True)
+    assert policy.allows(4) and not policy.allows(5)
 
 
-def test_backoff_is_capped() -> None:
-    retry = FlowRetry(total=20, backoff_factor=0.5, backoff_jitter=0.5, backoff_max=30)
-    for _ in range(12):
-        retry = retry.increment("GET", "/x", error=None, response=type("R", (), {
-            "status": 503, "get_redirect_location": lambda self: False})())
-    assert retry.get_backoff_time() == 30
+def test_backoff_is_capped_and_jittered_within_bounds() -> None:
+    policy = RetryPolicy(max_retries=20, backoff_factor=0.5, backoff_jitter=0.5, backoff_max=30, jitter=lambda: 1.0)
+    assert policy.backoff(0) == 0.0
+    assert policy.backoff(1) == 1.0 and policy.backoff(3) == 2.5
+    assert policy.backoff(12) == 30
+
+
+def test_retry_after_wins_over_backoff_when_it_parses() -> None:
+    policy = RetryPolicy(jitter=lambda: 0.0)
+    assert policy.delay(1, "7") == 7.0
+    assert policy.delay(1, "Wed, 21 Oct 2015 07:28:30 GMT", now=1445412480.0) == 30.0
+    assert policy.delay(2, "soon") == 1.0  # unparseable: the backoff
 
 
 def test_retries_stop_at_max_retries(cache_dir: Path) -> None:
