@@ -17,10 +17,12 @@ from flowservice_provider.protocol.resource import (
     Schema,
     Value,
 )
+from flowservice_provider.resources.context import ResourceContext
 from flowservice_spec import identity
 
 if TYPE_CHECKING:
     from flowservice_client import FlowServiceClient, FlowServiceConfig
+    from flowservice_provider.resources.s3_base_connection import S3BaseConnection
 
 PROVIDER_SCHEMA = Schema(
     description="Manages Adobe Experience Platform Flow Service base connections.",
@@ -62,7 +64,7 @@ class FlowServiceProvider(ProviderHandler):
     def __init__(self) -> None:
         self._config: FlowServiceConfig | None = None
         self._client: FlowServiceClient | None = None
-        self._resources: dict[str, ResourceHandler] | None = None
+        self._s3: S3BaseConnection | None = None
 
     def check(self, config: dict[str, Value]) -> list[Diagnostic]:
         diagnostics = []
@@ -98,10 +100,10 @@ class FlowServiceProvider(ProviderHandler):
             return [Diagnostic("error", "Invalid provider configuration", str(exc), (name,) if name else None)
                     for name in exc.attributes or [None]]
         self._config = cfg
+        self.s3_base_connection.configure(ResourceContext(self._get_client, cfg.sandbox_name, cfg.client_id))
         return diagnostics
 
-    @property
-    def client(self) -> FlowServiceClient:
+    def _get_client(self) -> FlowServiceClient:
         """The one client of this process, so one token and one connection pool serve every call."""
         if self._client is None:
             from flowservice_client import FlowServiceClient
@@ -112,13 +114,13 @@ class FlowServiceProvider(ProviderHandler):
         return self._client
 
     @property
-    def sandbox_name(self) -> str:
-        return self._config.sandbox_name if self._config else "prod"
-
-    def resources(self) -> dict[str, ResourceHandler]:
-        if self._resources is None:
+    def s3_base_connection(self) -> S3BaseConnection:
+        if self._s3 is None:
             from flowservice_provider.resources.s3_base_connection import S3BaseConnection
 
-            handler = S3BaseConnection(self)
-            self._resources = {handler.type_name: handler}
-        return self._resources
+            self._s3 = S3BaseConnection()
+        return self._s3
+
+    def resources(self) -> dict[str, ResourceHandler]:
+        handler = self.s3_base_connection
+        return {handler.type_name: handler}

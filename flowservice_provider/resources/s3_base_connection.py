@@ -28,7 +28,7 @@ from flowservice_provider.protocol.resource import (
 from flowservice_spec import identity, s3
 
 if TYPE_CHECKING:
-    from flowservice_provider.provider import FlowServiceProvider
+    from flowservice_provider.resources.context import ConnectionsApi, ResourceContext
 
 S3_CONNECTION_SPEC_ID = s3.CONNECTION_SPEC_ID
 S3_CONNECTION_SPEC_VERSION = s3.CONNECTION_SPEC_VERSION
@@ -130,8 +130,21 @@ class S3BaseConnection(ResourceHandler):
     type_name = identity.S3_BASE_CONNECTION
     schema = SCHEMA
 
-    def __init__(self, provider: FlowServiceProvider) -> None:
-        self._provider = provider
+    def __init__(self) -> None:
+        self._context: ResourceContext | None = None
+
+    def configure(self, context: ResourceContext) -> None:
+        """ConfigureProvider's outcome: the API and sandbox every later call works with."""
+        self._context = context
+
+    @property
+    def context(self) -> ResourceContext:
+        if self._context is None:
+            raise error("Provider not configured", "ConfigureProvider must succeed before resources are used.")
+        return self._context
+
+    def _api(self) -> ConnectionsApi:
+        return self.context.api()
 
     # ---- plan time -------------------------------------------------------------------------
 
@@ -149,7 +162,7 @@ class S3BaseConnection(ResourceHandler):
         if prior is None:
             for name in SET_BY_SERVER:
                 planned[name] = UNKNOWN
-            planned["sandbox_name"] = self._provider.sandbox_name
+            planned["sandbox_name"] = self.context.sandbox_name
             return PlanResult(planned)
         replace = [(name,) for name in REPLACING if planned.get(name) != prior.get(name)]
         if replace:
@@ -199,7 +212,7 @@ class S3BaseConnection(ResourceHandler):
             body["description"] = planned["description"]
         ref = self._call("create", lambda client: client.create_connection(body))
         state = dict(planned)
-        state.update(id=ref.id, etag=ref.etag, sandbox_name=self._provider.sandbox_name,
+        state.update(id=ref.id, etag=ref.etag, sandbox_name=self.context.sandbox_name,
                      state=None, created_at=None, updated_at=None)
         return ApplyResult(state)
 
@@ -207,9 +220,11 @@ class S3BaseConnection(ResourceHandler):
         from flowservice_client import NotFoundError
 
         try:
-            record = self._provider.client.get_connection(state["id"])
+            record = self._api().get_connection(state["id"])
         except NotFoundError:
             return ReadResult(None)
+        except DiagnosticsError:
+            raise
         except Exception as exc:  # noqa: BLE001 - turned into a diagnostic with the API's words
             raise self._diagnostic("read", exc) from None
         return ReadResult(self.state_from_record(record, state))
@@ -230,7 +245,7 @@ class S3BaseConnection(ResourceHandler):
             connection_spec_id=(record.get("connectionSpec") or {}).get("id", S3_CONNECTION_SPEC_ID),
             etag=record.get("etag") or record.get("version"),
             state=record.get("state"),
-            sandbox_name=record.get("sandboxName") or self._provider.sandbox_name,
+            sandbox_name=record.get("sandboxName") or self.context.sandbox_name,
             created_at=_rfc3339(record.get("createdAt")),
             updated_at=_rfc3339(record.get("updatedAt")),
         )
@@ -317,7 +332,7 @@ class S3BaseConnection(ResourceHandler):
 
     def _call(self, operation: str, call: Any, etag: str | None = None) -> Any:
         try:
-            return call(self._provider.client)
+            return call(self._api())
         except DiagnosticsError:
             raise
         except Exception as exc:  # noqa: BLE001 - turned into a diagnostic with the API's words

@@ -1,4 +1,5 @@
-"""Unit tests of the S3 base connection handler's pure parts: plan, patch ops, refresh mapping, checks.
+"""Unit tests of the S3 base connection handler: plan, patch ops, refresh mapping, checks, and its
+four operations (create, read, update, delete) against a fake Flow Service API.
 
 The end-to-end tests run the same code through real Terraform; these pin the rules down.
 """
@@ -7,10 +8,11 @@ from __future__ import annotations
 
 import pytest
 
+from flowservice_client import ServerError
 from flowservice_provider.protocol.resource import UNKNOWN, DiagnosticsError
-from flowservice_provider.provider import FlowServiceProvider
 from flowservice_provider.resources.s3_base_connection import SCHEMA, S3BaseConnection
 from flowservice_provider.resources.s3_validation import validate_config
+from tests.flowservice_provider.fake_api import FakeConnectionsApi, context_for
 
 
 def blank() -> dict:
@@ -42,8 +44,15 @@ def proposed_from(prior: dict, cfg: dict) -> dict:
 
 
 @pytest.fixture
-def handler() -> S3BaseConnection:
-    return S3BaseConnection(FlowServiceProvider())
+def api() -> FakeConnectionsApi:
+    return FakeConnectionsApi()
+
+
+@pytest.fixture
+def handler(api: FakeConnectionsApi) -> S3BaseConnection:
+    made = S3BaseConnection()
+    made.configure(context_for(api))
+    return made
 
 
 def test_create_plan_leaves_server_values_unknown(handler: S3BaseConnection) -> None:
@@ -158,3 +167,81 @@ def test_plan_time_validation_requires_auth_params() -> None:
 def test_unknown_values_wait_for_apply() -> None:
     assert validate_config(config(bucket_name=UNKNOWN, folder_path=UNKNOWN, secret_key_wo=UNKNOWN)) == []
     assert validate_config(config(auth_spec_name=UNKNOWN)) == []
+
+
+# --- the four operations, against the fake API -----------------------------------------------
+
+
+def create(handler: S3BaseConnection, **values: object) -> dict:
+    cfg = config(**values)
+    planned = handler.plan(None, proposed_from(blank(), cfg), cfg).planned_state
+    return handler.create(planned, cfg).state
+
+
+def test_create_is_one_call_with_the_secrets_from_config(handler: S3BaseConnection, api: FakeConnectionsApi) -> None:
+    state = create(handler, description="d", bucket_name="my-bucket")
+    assert api.operations() == ["create"]
+    body = api.calls[0][1]
+    assert body["auth"] == {"specName": "Access Key",
+                            "params": {"s3AccessKey": "AK", "s3SecretKey": "SK", "bucketName": "my-bucket"}}
+    assert body["connectionSpec"] == {"id": "ecadc60c-7455-4d87-84dc-2a0e293d997b", "version": "1.0"}
+    assert state["id"] == "conn-1" and state["etag"] == api.connections["conn-1"]["etag"]
+    assert state["access_key_wo"] is None and state["sandbox_name"] == "prod"
+
+
+def test_read_maps_the_record_and_a_404_means_gone(handler: S3BaseConnection, api: FakeConnectionsApi) -> None:
+    state = create(handler)
+    read = handler.read(state).state
+    assert read is not None and read["etag"] == state["etag"] and read["state"] == "enabled"
+    del api.connections[state["id"]]
+    assert handler.read(state).state is None
+    assert api.operations() == ["create", "get", "get"]
+
+
+def test_update_patches_with_the_etag_in_state_and_stores_the_new_one(handler: S3BaseConnection,
+                                                                       api: FakeConnectionsApi) -> None:
+    prior = create(handler)
+    cfg = config(name="renamed")
+    planned = handler.plan(prior, proposed_from(prior, cfg), cfg).planned_state
+    new = handler.update(prior, planned, cfg).state
+    assert api.calls[-1] == ("update", ("conn-1", prior["etag"], [{"op": "replace", "path": "/name",
+                                                                   "value": "renamed"}]))
+    assert new["etag"] == api.connections["conn-1"]["etag"] != prior["etag"]
+    assert api.operations() == ["create", "update"]
+
+
+def test_update_with_nothing_to_send_makes_no_call(handler: S3BaseConnection, api: FakeConnectionsApi) -> None:
+    prior = create(handler)
+    cfg = config()
+    new = handler.update(prior, proposed_from(prior, cfg), cfg).state
+    assert new["etag"] == prior["etag"] and api.operations() == ["create"]
+
+
+def test_stale_etag_is_a_diagnostic_naming_both_etags(handler: S3BaseConnection, api: FakeConnectionsApi) -> None:
+    prior = create(handler)
+    api.connections["conn-1"]["etag"] = '"foreign"'
+    cfg = config(name="renamed")
+    with pytest.raises(DiagnosticsError) as raised:
+        handler.update(prior, proposed_from(prior, cfg), cfg)
+    (diag,) = raised.value.diagnostics
+    assert prior["etag"] in diag.detail and '"foreign"' in diag.detail
+
+
+def test_delete_is_one_call_and_converges(handler: S3BaseConnection, api: FakeConnectionsApi) -> None:
+    state = create(handler)
+    handler.delete(state)
+    handler.delete(state)  # already gone: still fine
+    assert api.operations() == ["create", "delete", "delete"] and api.connections == {}
+
+
+def test_api_errors_become_diagnostics_without_secrets(handler: S3BaseConnection, api: FakeConnectionsApi) -> None:
+    api.fail_next = ServerError(500, "1102", None, "boom")
+    with pytest.raises(DiagnosticsError) as raised:
+        create(handler)
+    (diag,) = raised.value.diagnostics
+    assert "Flow Service create failed" in diag.summary and "boom" in diag.detail and "SK" not in diag.detail
+
+
+def test_unconfigured_handler_says_so() -> None:
+    with pytest.raises(DiagnosticsError, match="not configured"):
+        S3BaseConnection().read({"id": "x"})

@@ -13,7 +13,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 COOKIE = "d602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2"
-HEAVY = ("requests", "urllib3", "cryptography", "jsonschema", "flowservice_client.session", "cdktf")
+HEAVY = ("requests", "urllib3", "cryptography.x509", "jsonschema", "flowservice_client.session", "cdktf")
 
 
 def test_provider_entry_modules_import_nothing_heavy() -> None:
