@@ -47,7 +47,8 @@ def run_startup(out: Path, launches: int) -> dict[str, Any]:
         code = startup.main([str(out), "-n", str(launches), "--first-rpc", "--", str(launcher)])
     if code != 0:
         raise RuntimeError(f"startup benchmark exited {code}")
-    return json.loads(out.read_text())
+    figures: dict[str, Any] = json.loads(out.read_text())
+    return figures
 
 
 def run_deploy(out: Path, rounds: int) -> dict[str, Any]:

@@ -40,7 +40,9 @@ def _first_rpc(fields: list[str]) -> None:
         channel = grpc.insecure_channel(f"unix:{fields[3]}")
     with channel:
         # An empty request message is empty bytes; the response is not decoded.
-        channel.unary_unary("/tfplugin6.Provider/GetProviderSchema")(b"", timeout=30)
+        call = channel.unary_unary("/tfplugin6.Provider/GetProviderSchema", request_serializer=bytes,
+                                   response_deserializer=bytes)
+        call(b"", timeout=30)
 
 
 def measure_once(command: list[str], env: dict[str, str], first_rpc: bool = False) -> tuple[float, float | None]:

@@ -41,8 +41,9 @@ def _present(attributes: Mapping[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in attributes.items() if value is not None}
 
 
-def _version(value: str | int | None) -> str | None:
-    """Versions are strings in the provider's schema: write literal integers as strings."""
+def _version(value: str | int | None) -> str | int | None:
+    """Versions are strings in the provider's schema: write literal integers as strings (a number
+    token stays as it is: Terraform converts it)."""
     if value is None or isinstance(value, str) or cdktf.Token.is_unresolved(value):
         return value
     return str(value)
@@ -172,7 +173,7 @@ class S3BaseConnectionResource(cdktf.TerraformResource):
         session_token_wo: str | None = None,
         session_token_wo_version: str | int | None = None,
         depends_on: Sequence[cdktf.ITerraformDependable] | None = None,
-        lifecycle: cdktf.TerraformResourceLifecycle | Mapping[str, Any] | None = None,
+        lifecycle: cdktf.TerraformResourceLifecycle | dict[str, Any] | None = None,
         provider: cdktf.TerraformProvider | None = None,
         count: float | cdktf.TerraformCount | None = None,
         for_each: cdktf.ITerraformIterator | None = None,

@@ -224,7 +224,7 @@ class S3BaseConnection(Construct):
         service_url: str | None = None,
         provider: FlowserviceProvider | cdktf.TerraformProvider | None = None,
         depends_on: Sequence[cdktf.ITerraformDependable] | None = None,
-        lifecycle: cdktf.TerraformResourceLifecycle | Mapping[str, Any] | None = None,
+        lifecycle: cdktf.TerraformResourceLifecycle | dict[str, Any] | None = None,
     ) -> None:
         if not isinstance(auth, AccessKeyAuth | IamRoleAuth):
             raise TypeError(f"auth: must be AccessKeyAuth(...) or IamRoleAuth() (got {type(auth).__name__})")

@@ -67,7 +67,7 @@ class RetryPolicy:
         if failures <= 0:
             return 0.0
         value = self.backoff_factor * (2 ** (failures - 1)) + self.jitter() * self.backoff_jitter
-        return max(0.0, min(self.backoff_max, value))
+        return float(max(0.0, min(self.backoff_max, value)))
 
     def delay(self, failures: int, retry_after: str | None = None, now: float | None = None) -> float:
         """What the server asked for, if it did and it parses; else the backoff."""

@@ -262,7 +262,7 @@ class FlowServiceSession:
         origin = f"{parts.scheme}://{parts.netloc}"
         settings = self._env_settings.get(origin)
         if settings is None:
-            settings = self.http.merge_environment_settings(origin, {}, False, None, None)
+            settings = dict(self.http.merge_environment_settings(origin, {}, False, None, None))
             self._env_settings[origin] = settings
         return settings
 

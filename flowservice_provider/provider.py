@@ -70,7 +70,7 @@ class FlowServiceProvider(ProviderHandler):
         diagnostics = []
         for name, minimum in (("request_timeout", 0), ("operation_timeout", 0), ("max_retries", -1)):
             value = config.get(name)
-            if value is not None and value is not UNKNOWN and value <= minimum:
+            if isinstance(value, int | float) and value <= minimum:
                 rule = "must be >= 0" if minimum < 0 else "must be > 0"
                 diagnostics.append(Diagnostic("error", f"Invalid {name}", f"{name} {rule}.", (name,)))
         return diagnostics

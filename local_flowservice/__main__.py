@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 from . import specs
-from .app import DEFAULT_SANDBOX, App, Server, Settings
+from .app import DEFAULT_SANDBOX, App, Server, Settings, server_address
 from .connectivity import Connectivity, S3Settings
 from .ims import DEFAULT_LIFETIME, DEFAULT_SCOPES, TokenService
 from .instrumentation import FAULT_KINDS, FaultConfig, Faults, RequestLog
@@ -130,8 +130,7 @@ def main(argv: list[str] | None = None) -> int:
                         connectivity=connectivity)
     app = App(FlowModel(store, page_size=args.page_size), tokens, RequestLog(), faults, settings)
     server = Server((args.host, args.port), app)
-    host, port = server.server_address[:2]
-    url = f"http://{host}:{port}"
+    url = f"http://{server_address(server.server_address)}"
 
     stop = threading.Event()
 

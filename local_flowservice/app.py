@@ -206,7 +206,7 @@ class App:
         return Response(201, created, {"Location": location, "ETag": created["etag"]})
 
     def _list(self, req: Request, caller: Caller, params: dict[str, str]) -> Response:
-        return Response(200, self.model.list(caller, req.query))
+        return Response(200, self.model.list_connections(caller, req.query))
 
     def _get(self, req: Request, caller: Caller, params: dict[str, str]) -> Response:
         body = self.model.get(caller, params["id"])
@@ -343,7 +343,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def _read_body(self) -> bytes:
         if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
-            chunks = []
+            chunks: list[bytes] = []
             while True:
                 size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
                 if size == 0:
@@ -370,8 +370,7 @@ class Handler(BaseHTTPRequestHandler):
             headers={k.lower(): v for k, v in self.headers.items()},
             body=body,
             request_id=request_id,
-            host=self.headers.get("Host") or f"{self.server.server_address[0]}:"
-                                               f"{self.server.server_address[1]}",
+            host=self.headers.get("Host") or server_address(self.server.server_address),
         )
         response = self.server.app.handle(req)
         if response.transport_fault == "reset":
@@ -408,3 +407,9 @@ class Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
         if self.server.app.settings.verbose:
             sys.stderr.write(f"{self.address_string()} {format % args}\n")
+
+
+def server_address(address: tuple[str | bytes | bytearray, int] | Any) -> str:
+    """``host:port`` of a bound TCP server address."""
+    host, port = address[0], address[1]
+    return f"{host.decode() if isinstance(host, bytes | bytearray) else host}:{port}"

@@ -130,7 +130,7 @@ class Connectivity:
                                    title="Bad Request")
         try:
             client = self._client(record)
-            if kind == "root" or (kind == "folder" and obj.strip("/") in ("", "root")):
+            if kind == "root" or obj is None or (kind == "folder" and obj.strip("/") in ("", "root")):
                 return self._root(client, params)
             bucket, key = _split_object(obj)
             _check_scope(params, bucket, key)

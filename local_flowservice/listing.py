@@ -135,6 +135,12 @@ def _decode_token(token: str) -> dict[str, Any]:
                                "provided in query param.") from None
 
 
+def _first(query: Mapping[str, Sequence[str]], name: str) -> str | None:
+    """The first value of a query parameter, or None when it is absent."""
+    values = query.get(name)
+    return values[0] if values else None
+
+
 def list_records(records: list[dict[str, Any]], query: Mapping[str, Sequence[str]],
                  page_size: int, path: str,
                  view: Callable[[dict[str, Any]], dict[str, Any]]) -> dict[str, Any]:
@@ -143,7 +149,7 @@ def list_records(records: list[dict[str, Any]], query: Mapping[str, Sequence[str
     if unknown:
         raise errors.FlowError("1451", 400, f"Invalid params {', '.join(unknown)} provided in "
                                "query params.")
-    token = (query.get("continuationToken") or [None])[0]
+    token = _first(query, "continuationToken")
     if token:
         state = _decode_token(token)
         properties = list(state.get("property", []))
@@ -151,8 +157,8 @@ def list_records(records: list[dict[str, Any]], query: Mapping[str, Sequence[str
         limit_raw = state.get("limit")
         after = state["after"]
         # `_links.next.href` repeats the query beside the token; a different query is a mistake.
-        given = {"property": query.get("property"), "orderby": (query.get("orderby") or [None])[0],
-                 "limit": (query.get("limit") or [None])[0]}
+        given = {"property": query.get("property"), "orderby": _first(query, "orderby"),
+                 "limit": _first(query, "limit")}
         kept = {"property": properties, "orderby": orderby, "limit": limit_raw}
         changed = [k for k, v in given.items() if v not in (None, []) and v != kept[k]]
         if changed:
@@ -161,10 +167,10 @@ def list_records(records: list[dict[str, Any]], query: Mapping[str, Sequence[str
                                    "belongs to.")
     else:
         properties = list(query.get("property", []))
-        orderby = (query.get("orderby") or [None])[0]
-        limit_raw = (query.get("limit") or [None])[0]
+        orderby = _first(query, "orderby")
+        limit_raw = _first(query, "limit")
         after = None
-    count_raw = (query.get("count") or ["false"])[0].lower()
+    count_raw = (_first(query, "count") or "false").lower()
     if count_raw not in ("true", "false"):
         raise errors.FlowError("1453", 400, f"Invalid query value count={count_raw} provided in "
                                "query param.")

@@ -188,7 +188,7 @@ class FlowModel:
         with self.store.read() as tx:
             return self._load(tx, caller, conn_id)
 
-    def list(self, caller: Caller, query: Mapping[str, Sequence[str]]) -> dict[str, Any]:
+    def list_connections(self, caller: Caller, query: Mapping[str, Sequence[str]]) -> dict[str, Any]:
         with self.store.read() as tx:
             # Filter and page on the index columns; parse only the documents of the page.
             def view(entry: dict[str, Any]) -> dict[str, Any]:
@@ -369,6 +369,6 @@ def _apply(doc: dict[str, Any], ops: list[dict[str, Any]]) -> dict[str, Any]:
 
 def public_view(record: dict[str, Any]) -> dict[str, Any]:
     """The record as a read returns it: secrets masked."""
-    view = json.loads(json.dumps(record))
+    view: dict[str, Any] = json.loads(json.dumps(record))
     view["auth"]["params"] = specs.mask_params(view["auth"]["params"])
     return view

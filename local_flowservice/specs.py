@@ -89,7 +89,8 @@ def auth_schema(spec_id: str, auth_name: str) -> dict[str, Any] | None:
         return None
     for auth in spec["authSpec"]:
         if auth["name"] == auth_name:
-            return auth["spec"]
+            schema: dict[str, Any] = auth["spec"]
+            return schema
     return None
 
 

@@ -145,23 +145,31 @@ class LocalFlowService:
     # --- instrumentation -----------------------------------------------------------------
 
     def requests(self) -> list[dict[str, Any]]:
-        return self._local("GET", "requests")
+        entries: list[dict[str, Any]] = self._local("GET", "requests")
+        return entries
 
     def reset_requests(self) -> None:
         self._local("DELETE", "requests")
 
     def counters(self) -> dict[str, int]:
-        return self._local("GET", "counters")
+        counts: dict[str, int] = self._local("GET", "counters")
+        return counts
 
     def set_faults(self, **settings: Any) -> dict[str, Any]:
         """E.g. `set_faults(script=["503", "commit-drop"])` or `set_faults(rate=0.3, seed=1)`."""
-        return self._local("POST", "faults", settings)
+        return self._object(self._local("POST", "faults", settings))
 
     def clear_faults(self) -> dict[str, Any]:
-        return self._local("DELETE", "faults")
+        return self._object(self._local("DELETE", "faults"))
 
     def health(self) -> dict[str, Any]:
-        return self._local("GET", "health")
+        return self._object(self._local("GET", "health"))
+
+    @staticmethod
+    def _object(doc: Any) -> dict[str, Any]:
+        if not isinstance(doc, dict):
+            raise RuntimeError(f"local_flowservice answered {type(doc).__name__}, not an object")
+        return doc
 
     # --- convenience for clients under test --------------------------------------------------
 

@@ -92,9 +92,8 @@ class CdktfProject:
             FORCE_COLOR="0",
             NO_COLOR="1",
         )
-        env.update(self.env)
-        env.update(extra or {})
-        return {k: v for k, v in env.items() if v is not None}  # None in extra unsets a variable
+        merged: dict[str, str | None] = {**env, **self.env, **(extra or {})}
+        return {k: v for k, v in merged.items() if v is not None}  # None in extra unsets a variable
 
     def run(self, args: list[str], extra_env: Mapping[str, str | None] | None = None, check: bool = True,
             cwd: Path | None = None, timeout: float = 300) -> Run:

@@ -73,6 +73,14 @@ def decode(dynamic: Any, ty: CtyType) -> Value:
     return None
 
 
+def decode_object(dynamic: Any, schema: Schema) -> dict[str, Value] | None:
+    """Decode a whole resource or provider object (None when null, as for "no state")."""
+    value = decode(dynamic, object_type(schema))
+    if value is None or isinstance(value, dict):
+        return value
+    raise CodecError("<root>: expected an object (or null)")
+
+
 def _where(path: AttrPath) -> str:
     return ".".join(str(p) for p in path) or "<root>"
 
@@ -144,7 +152,8 @@ def encode_msgpack(value: Value, ty: CtyType) -> bytes:
     """Encode a Python value of type ``ty``; UNKNOWN anywhere becomes extension 0."""
     if value is None:
         return _NIL
-    return msgpack.packb(_prepare(value, ty, ()), use_bin_type=True)
+    packed: bytes = msgpack.packb(_prepare(value, ty, ()), use_bin_type=True)
+    return packed
 
 
 def _prepare(value: Value, ty: CtyType, path: AttrPath) -> Any:
@@ -158,12 +167,10 @@ def _prepare(value: Value, ty: CtyType, path: AttrPath) -> Any:
             raise CodecError(f"{_where(path)}: expected string, got {type(value).__name__}")
         return value
     if ty == "number":
-        if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
+        if isinstance(value, bool) or not isinstance(value, int | float):
             raise CodecError(f"{_where(path)}: expected number, got {type(value).__name__}")
         if isinstance(value, int):
             return value if _INT64_MIN <= value <= _UINT64_MAX else str(value)
-        if isinstance(value, Decimal):
-            return int(value) if value == value.to_integral_value() else str(value)
         if not math.isfinite(value):
             raise CodecError(f"{_where(path)}: numbers must be finite")
         return value

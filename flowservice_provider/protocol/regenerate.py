@@ -1,7 +1,8 @@
-"""Regenerate the ``*_pb2.py`` modules from the ``.proto`` files beside this script.
+"""Regenerate the ``*_pb2.py`` modules and their ``.pyi`` type stubs from the ``.proto`` files.
 
-The generated modules are committed so that the provider needs no grpcio-tools at run time;
-a test regenerates into a temporary directory and fails if the committed files drifted.
+The generated modules are committed so that the provider needs no grpcio-tools at run time, and
+the stubs let the type checker see every message field; a test regenerates into a temporary
+directory and fails if the committed files drifted.
 Run: ``python -m flowservice_provider.protocol.regenerate``.
 """
 
@@ -22,15 +23,16 @@ def generate(out_dir: Path) -> list[Path]:
 
     well_known = resources.files("grpc_tools") / "_proto"
     out_dir.mkdir(parents=True, exist_ok=True)
-    args = ["protoc", f"-I{HERE}", f"-I{well_known}", f"--python_out={out_dir}"]
+    args = ["protoc", f"-I{HERE}", f"-I{well_known}", f"--python_out={out_dir}", f"--pyi_out={out_dir}"]
     args += [str(HERE / name) for name in PROTOS]
     if protoc.main(args) != 0:
         raise RuntimeError("protoc failed; see its messages above")
     written = []
     for name in PROTOS:
-        module = out_dir / (Path(name).stem + "_pb2.py")
-        module.write_text(HEADER + module.read_text())
-        written.append(module)
+        for suffix in ("_pb2.py", "_pb2.pyi"):
+            module = out_dir / (Path(name).stem + suffix)
+            module.write_text(HEADER + module.read_text())
+            written.append(module)
     return written
 
 

@@ -4,23 +4,30 @@ The protocol layer turns gRPC calls into calls on these classes and knows nothin
 handlers (``flowservice_provider.resources``) know nothing of gRPC. The shape follows Pulumi's
 dynamic providers: check, plan, create, read, update, delete, import.
 
-Values are plain Python: ``dict`` for objects, ``list``/``set`` as lists, ``str``/``int``/
-``float``/``bool``, ``None`` for null, and the ``UNKNOWN`` sentinel for a value Terraform
-does not know yet (including refined unknowns).
+Values are plain Python (:data:`Value`): ``dict`` for objects, ``list``/``set`` as lists,
+``str``/``int``/``float``/``bool``, ``None`` for null, and the ``UNKNOWN`` sentinel for a value
+Terraform does not know yet (including refined unknowns).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, Self
+from typing import Any, ClassVar, Final, Literal, TypeAlias, final
 
 
-class _Unknown:
-    """Sentinel for a value not known until apply (msgpack extension 0 or 12 on the wire)."""
+@final
+class Unknown:
+    """A value Terraform does not know yet (msgpack extension 0, or 12 with refinements).
 
-    _instance: _Unknown | None = None
+    One instance, :data:`UNKNOWN`, compared with ``is``. It is truthy on purpose: an unknown is
+    not "empty", and code that tests a value's truth must decide what an unknown means.
+    """
 
-    def __new__(cls) -> Self:
+    __slots__ = ()
+    _instance: ClassVar[Unknown | None] = None
+
+    def __new__(cls) -> Unknown:
         if cls._instance is None:
             cls._instance = super().__new__(cls)
         return cls._instance
@@ -28,14 +35,22 @@ class _Unknown:
     def __repr__(self) -> str:
         return "UNKNOWN"
 
-    def __bool__(self) -> bool:
-        return False
 
+UNKNOWN: Final = Unknown()
 
-UNKNOWN: Any = _Unknown()
-
-Value = Any  # a decoded Terraform value: dict, list, str, int, float, bool, None or UNKNOWN
+#: A decoded Terraform value: objects are dicts, lists and sets are lists, null is None.
+Value: TypeAlias = "str | int | float | bool | Unknown | list[Value] | dict[str, Value] | None"
+#: An object value (a resource's state, plan or configuration) keyed by attribute name.
+Values: TypeAlias = dict[str, Value]
 AttrPath = tuple[str | int, ...]  # ("auth", "bucket_name") or ("tags", 0)
+
+
+def known_str(values: Values, name: str) -> str:
+    """The string ``values[name]``; a typed handler's guard where the schema promises a known string."""
+    value = values.get(name)
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be a known string here (it is {type(value).__name__})")
+    return value
 
 
 @dataclass(frozen=True)
@@ -96,7 +111,7 @@ class PlanResult:
     """What ``plan`` returns: the planned state and the attributes that force a replacement."""
 
     planned_state: dict[str, Value]
-    requires_replace: list[AttrPath] = field(default_factory=list)
+    requires_replace: Sequence[AttrPath] = ()
     diagnostics: list[Diagnostic] = field(default_factory=list)
 
 

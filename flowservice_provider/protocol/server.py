@@ -154,11 +154,11 @@ class ProviderServicer:
 
     def _state(self, dynamic: pb.DynamicValue | None, schema: Schema) -> dict[str, Value] | None:
         """Decode a state (prior, planned, proposed) with every attribute and write-only nulled."""
-        return codec.complete(codec.decode(dynamic, codec.object_type(schema)), schema)
+        return codec.complete(codec.decode_object(dynamic, schema), schema)
 
     def _config(self, dynamic: pb.DynamicValue | None, schema: Schema) -> dict[str, Value]:
-        value = codec.decode(dynamic, codec.object_type(schema))
-        return {a.name: (value or {}).get(a.name) for a in schema.attributes}
+        value = codec.decode_object(dynamic, schema) or {}
+        return {a.name: value.get(a.name) for a in schema.attributes}
 
     @staticmethod
     def _encode(state: dict[str, Value] | None, schema: Schema) -> pb.DynamicValue:
@@ -454,6 +454,6 @@ def _no(kind: str, type_name: str) -> pb.Diagnostic:
 # ------------------------------------------------------------------------------ registration
 
 
-def provider_handler(servicer: ProviderServicer) -> grpc.GenericRpcHandler:
+def provider_handler(servicer: ProviderServicer) -> grpc.GenericRpcHandler[Any, Any]:
     """The ``tfplugin6.Provider`` handler for an existing servicer (tests; ``serve`` is lazier)."""
     return service.provider_handler(lambda: servicer)

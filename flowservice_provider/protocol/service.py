@@ -45,10 +45,11 @@ def _request_class(name: str) -> Any:
 
 
 def _serialize(message: Any) -> bytes:
-    return message.SerializeToString()
+    data: bytes = message.SerializeToString()
+    return data
 
 
-def _method(name: str, get_servicer: Callable[[], Any]) -> grpc.RpcMethodHandler:
+def _method(name: str, get_servicer: Callable[[], Any]) -> grpc.RpcMethodHandler[Any, Any]:
     def call(request: Any, context: Any) -> Any:
         try:
             servicer = get_servicer()
@@ -62,7 +63,7 @@ def _method(name: str, get_servicer: Callable[[], Any]) -> grpc.RpcMethodHandler
     return grpc.unary_unary_rpc_method_handler(call, request_deserializer=deserialize, response_serializer=_serialize)
 
 
-def provider_handler(get_servicer: Callable[[], Any]) -> grpc.GenericRpcHandler:
+def provider_handler(get_servicer: Callable[[], Any]) -> grpc.GenericRpcHandler[Any, Any]:
     """``tfplugin6.Provider``; ``get_servicer`` is called per RPC and must be cheap after the first."""
     methods = {name: _method(name, get_servicer) for name in PROVIDER_RPCS}
     return grpc.method_handlers_generic_handler("tfplugin6.Provider", methods)
@@ -83,7 +84,7 @@ def _raw(message: bytes) -> bytes:
     return message
 
 
-def plugin_handlers(shutdown: Callable[[], None]) -> list[grpc.GenericRpcHandler]:
+def plugin_handlers(shutdown: Callable[[], None]) -> list[grpc.GenericRpcHandler[Any, Any]]:
     """Health ("plugin" SERVING), GRPCController.Shutdown, GRPCStdio and GRPCBroker."""
 
     def check(request: bytes, context: Any) -> bytes:
@@ -101,7 +102,7 @@ def plugin_handlers(shutdown: Callable[[], None]) -> list[grpc.GenericRpcHandler
         # Terraform never brokers extra connections with providers; end the stream at once.
         return iter(())
 
-    def unary(fn: Callable[[bytes, Any], bytes]) -> grpc.RpcMethodHandler:
+    def unary(fn: Callable[[bytes, Any], bytes]) -> grpc.RpcMethodHandler[Any, Any]:
         return grpc.unary_unary_rpc_method_handler(fn, request_deserializer=_ignore, response_serializer=_raw)
 
     return [

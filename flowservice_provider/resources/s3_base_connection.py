@@ -24,6 +24,7 @@ from flowservice_provider.protocol.resource import (
     Schema,
     Value,
     error,
+    known_str,
 )
 from flowservice_spec import identity, s3
 
@@ -220,7 +221,7 @@ class S3BaseConnection(ResourceHandler):
         from flowservice_client import NotFoundError
 
         try:
-            record = self._api().get_connection(state["id"])
+            record = self._api().get_connection(known_str(state, "id"))
         except NotFoundError:
             return ReadResult(None)
         except DiagnosticsError:
@@ -276,8 +277,8 @@ class S3BaseConnection(ResourceHandler):
         if not ops:
             state.update(etag=prior["etag"], updated_at=prior.get("updated_at"))
             return ApplyResult(state)
-        ref = self._call("update", lambda client: self._patch(client, prior["id"], prior["etag"], ops),
-                         etag=prior["etag"])
+        connection_id, etag = known_str(prior, "id"), known_str(prior, "etag")
+        ref = self._call("update", lambda client: self._patch(client, connection_id, etag, ops), etag=etag)
         state.update(id=ref.id or prior["id"], etag=ref.etag, updated_at=None)
         return ApplyResult(state)
 
@@ -319,7 +320,8 @@ class S3BaseConnection(ResourceHandler):
         return ops
 
     def delete(self, state: dict[str, Value]) -> None:
-        self._call("delete", lambda client: client.delete_connection(state["id"]))
+        connection_id = known_str(state, "id")
+        self._call("delete", lambda client: client.delete_connection(connection_id))
 
     def import_(self, import_id: str) -> dict[str, Value]:
         if not import_id.strip():

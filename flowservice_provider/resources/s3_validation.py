@@ -44,7 +44,7 @@ def validate_config(config: Mapping[str, Value]) -> list[Diagnostic]:
         if value is not None and value is not UNKNOWN:
             violations.extend(check(value, attribute))
     auth_spec_name = config.get("auth_spec_name")
-    if auth_spec_name is not UNKNOWN:
+    if auth_spec_name is None or isinstance(auth_spec_name, str):
         present = [param for param, attribute in ATTRIBUTES.items() if config.get(attribute) is not None]
         violations.extend(rules.check_auth(auth_spec_name, present, ATTRIBUTES))
     return [_diagnostic(v) for v in violations]

@@ -61,7 +61,7 @@ def test_create_plan_leaves_server_values_unknown(handler: S3BaseConnection) -> 
     planned = result.planned_state
     assert all(planned[name] is UNKNOWN for name in ("id", "etag", "state", "created_at", "updated_at"))
     assert planned["auth_spec_name"] == "Access Key" and planned["sandbox_name"] == "prod"
-    assert result.requires_replace == []
+    assert list(result.requires_replace) == []
 
 
 def test_no_change_plans_the_prior_etag(handler: S3BaseConnection) -> None:
@@ -75,14 +75,14 @@ def test_no_change_plans_the_prior_etag(handler: S3BaseConnection) -> None:
 def test_any_patched_change_makes_the_etag_unknown(handler: S3BaseConnection, change: dict) -> None:
     prior, cfg = prior_state(), config(**change)
     result = handler.plan(prior, proposed_from(prior, cfg), cfg)
-    assert result.planned_state["etag"] is UNKNOWN and result.requires_replace == []
+    assert result.planned_state["etag"] is UNKNOWN and list(result.requires_replace) == []
 
 
 def test_auth_spec_change_replaces(handler: S3BaseConnection) -> None:
     prior = prior_state()
     cfg = blank() | {"name": "conn", "auth_spec_name": "IAMRole Based", "bucket_name": "my-bucket"}
     result = handler.plan(prior, proposed_from(prior, cfg), cfg)
-    assert result.requires_replace == [("auth_spec_name",)]
+    assert list(result.requires_replace) == [("auth_spec_name",)]
     assert result.planned_state["id"] is UNKNOWN
 
 
