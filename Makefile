@@ -101,7 +101,7 @@ test: setup
 	$(VENV_PY) -m pytest tests
 
 test-unit: .stamps/venv
-	$(VENV_PY) -m pytest tests -m "not e2e"
+	$(VENV_PY) -m pytest tests -m "not e2e" -n 2
 
 test-e2e: setup
 	$(VENV_PY) -m pytest tests -m e2e
