@@ -12,7 +12,7 @@ from constructs_lib.bindings import (
     FlowserviceProvider,
     S3BaseConnectionResource,
 )
-from constructs_lib.errors import LiteralSecretError, S3ValidationError
+from constructs_lib.errors import ConstructError, LiteralSecretError, PropViolation, S3ValidationError
 from constructs_lib.s3_base_connection import (
     AccessKeyAuth,
     IamRoleAuth,
@@ -27,9 +27,11 @@ __all__ = [
     "PROVIDER_VERSION",
     "RESOURCE_TYPE",
     "AccessKeyAuth",
+    "ConstructError",
     "FlowserviceProvider",
     "IamRoleAuth",
     "LiteralSecretError",
+    "PropViolation",
     "S3Auth",
     "S3BaseConnection",
     "S3BaseConnectionResource",

@@ -16,8 +16,8 @@ from typing import Any
 import cdktf
 from constructs import Construct
 
-from constructs_lib.errors import require_token
-from flowservice_spec import identity
+from constructs_lib.errors import ConstructError, PropViolation, is_token, require_token
+from flowservice_spec import identity, platform
 
 PROVIDER_NAME = identity.TYPE
 PROVIDER_SOURCE = identity.SOURCE
@@ -97,15 +97,15 @@ class FlowserviceProvider(cdktf.TerraformProvider):
         max_retries: int | None = None,
         alias: str | None = None,
     ) -> None:
-        require_token(client_secret, "client_secret", _CREDENTIAL_HINT + " AEP_CLIENT_SECRET.")
-        for prop, value, minimum in (
-            ("request_timeout", request_timeout, 0),
-            ("operation_timeout", operation_timeout, 0),
-            ("max_retries", max_retries, -1),
-        ):
-            if value is not None and not cdktf.Token.is_unresolved(value) and value <= minimum:
-                relation = "greater than 0" if minimum == 0 else "0 or more"
-                raise ValueError(f"{prop}: must be {relation} (it is {value})")
+        path = f"{scope.node.path}/{id}" if scope.node.path else id
+        require_token(client_secret, "client_secret", _CREDENTIAL_HINT + " AEP_CLIENT_SECRET.", path)
+        literals = {"flow_service_url": flow_service_url, "ims_url": ims_url, "client_id": client_id,
+                    "org_id": org_id, "sandbox_name": sandbox_name, "request_timeout": request_timeout,
+                    "operation_timeout": operation_timeout, "max_retries": max_retries}
+        known = {k: v for k, v in literals.items() if v is not None and not is_token(v)}
+        violations = platform.check_settings(known)
+        if violations:
+            raise ConstructError([PropViolation(path, v.field, v.rule, known.get(v.field)) for v in violations])
         super().__init__(
             scope,
             id,

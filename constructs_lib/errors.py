@@ -1,39 +1,74 @@
-"""Errors raised while a CDKTF app is being built (before anything reaches Terraform)."""
+"""Errors raised while a CDKTF app is being built, before anything reaches Terraform.
+
+Each names the construct path, the prop and the rule it breaks, and shows the value when it is
+not a secret, so :func:`constructs_lib.synth.report` can print one clean block per violation.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from cdktf import Token
 
 from flowservice_spec.rules import RuleViolation, format_violations
 
+_HIDDEN = object()
 
-class LiteralSecretError(ValueError):
-    """A secret was given as a literal string; it would be written to cdk.tf.json in clear.
 
-    ``prop`` names the argument the app author wrote.
-    """
+@dataclass(frozen=True)
+class PropViolation:
+    """One broken rule: where (construct path), which prop, why, and the offending value if shown."""
 
-    def __init__(self, prop: str, hint: str = "") -> None:
+    path: str
+    prop: str
+    rule: str
+    value: Any = _HIDDEN
+
+    @property
+    def shows_value(self) -> bool:
+        return self.value is not _HIDDEN
+
+    def block(self) -> str:
+        """The lines a user reads for this violation."""
+        lines = [f"Error: invalid {self.prop} in {self.path}", f"  {self.prop}: {self.rule}"]
+        if self.shows_value:
+            lines.append(f"  value: {self.value!r}")
+        return "\n".join(lines)
+
+
+class ConstructError(ValueError):
+    """A construct's props break rules; ``violations`` holds each one (never a secret value)."""
+
+    def __init__(self, violations: Sequence[PropViolation]) -> None:
+        self.violations = list(violations)
+        super().__init__("\n".join(v.block() for v in self.violations))
+
+
+class LiteralSecretError(ConstructError):
+    """A secret was given as a literal string; it would be written to cdk.tf.json in clear."""
+
+    def __init__(self, prop: str, hint: str = "", path: str = "") -> None:
         self.prop = prop
-        message = (
-            f"{prop}: must be a token (an unresolved reference such as a sensitive "
-            "TerraformVariable's .string_value), not a literal string: a literal would be "
-            "written in clear to cdk.tf.json"
-        )
-        super().__init__(f"{message}. {hint}" if hint else message)
+        rule = ("must be a token (an unresolved reference such as a sensitive TerraformVariable's "
+                ".string_value), not a literal string: a literal would be written in clear to cdk.tf.json")
+        super().__init__([PropViolation(path or "(app)", prop, f"{rule}. {hint}".rstrip(". ") + ".")])
 
 
-class S3ValidationError(ValueError):
+class S3ValidationError(ConstructError):
     """Props of an S3 base connection break rules of Adobe's S3 connection spec."""
 
-    def __init__(self, path: str, violations: Sequence[RuleViolation]) -> None:
+    def __init__(self, path: str, violations: Sequence[RuleViolation],
+                 values: Mapping[str, Any] | None = None) -> None:
         self.path = path
-        self.violations = list(violations)
-        self.props = [v.field for v in self.violations]
-        super().__init__(f"invalid Amazon S3 base connection {path!r}:\n{format_violations(self.violations)}")
+        self.props = [v.field for v in violations]
+        shown = values or {}
+        super().__init__([PropViolation(path, v.field, v.rule, shown.get(v.field, _HIDDEN)) for v in violations])
+        self.rule_violations = list(violations)
+
+    def summary(self) -> str:
+        return f"invalid Amazon S3 base connection {self.path!r}:\n{format_violations(self.rule_violations)}"
 
 
 def is_token(value: Any) -> bool:
@@ -41,7 +76,7 @@ def is_token(value: Any) -> bool:
     return bool(Token.is_unresolved(value))
 
 
-def require_token(value: Any, prop: str, hint: str = "") -> None:
+def require_token(value: Any, prop: str, hint: str = "", path: str = "") -> None:
     """Refuse a literal secret; ``None`` (not set) is accepted."""
     if value is not None and not is_token(value):
-        raise LiteralSecretError(prop, hint)
+        raise LiteralSecretError(prop, hint, path)

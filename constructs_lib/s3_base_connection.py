@@ -17,7 +17,7 @@ import cdktf
 from constructs import Construct
 
 from constructs_lib.bindings import FlowserviceProvider, S3BaseConnectionResource
-from constructs_lib.errors import S3ValidationError, is_token, require_token
+from constructs_lib.errors import ConstructError, PropViolation, S3ValidationError, is_token, require_token
 from flowservice_spec import rules, s3
 from flowservice_spec.rules import RuleViolation
 
@@ -102,7 +102,8 @@ class AccessKeyAuth:
             if is_token(value):
                 continue
             if isinstance(value, bool) or not isinstance(value, str | int) or str(value) == "":
-                raise ValueError(f"AccessKeyAuth.{prop}: must be a non-empty string or an integer (got {value!r})")
+                raise ConstructError([PropViolation("(auth)", f"AccessKeyAuth.{prop}",
+                                                    "must be a non-empty string or an integer", value)])
 
     @classmethod
     def from_variables(
@@ -227,7 +228,8 @@ class S3BaseConnection(Construct):
         lifecycle: cdktf.TerraformResourceLifecycle | dict[str, Any] | None = None,
     ) -> None:
         if not isinstance(auth, AccessKeyAuth | IamRoleAuth):
-            raise TypeError(f"auth: must be AccessKeyAuth(...) or IamRoleAuth() (got {type(auth).__name__})")
+            rule = f"must be AccessKeyAuth(...) or IamRoleAuth() (got {type(auth).__name__})"
+            raise ConstructError([PropViolation(f"{scope.node.path}/{id}", "auth", rule)])
         violations = _check_props(
             name=name,
             description=description,
@@ -239,7 +241,9 @@ class S3BaseConnection(Construct):
         )
         if violations:
             path = f"{scope.node.path}/{id}" if scope.node.path else id
-            raise S3ValidationError(path, violations)
+            shown = {"name": name, "description": description, "bucket_name": bucket_name,
+                     "folder_path": folder_path, "region": region, "service_url": service_url}
+            raise S3ValidationError(path, violations, {k: v for k, v in shown.items() if v is not None})
         # Validated before joining the tree: a failed construct leaves no half-built node.
         super().__init__(scope, id)
         if region is not None:

@@ -8,6 +8,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from typing import Any
 
+from flowservice_spec import platform
+
 from .errors import ConfigurationError
 
 __all__ = ["DEFAULT_FLOW_SERVICE_URL", "DEFAULT_IMS_URL", "DEFAULT_SCOPES", "ENV_VARS", "FlowServiceConfig"]
@@ -100,8 +102,11 @@ class FlowServiceConfig:
             value = getattr(self, name)
             if not isinstance(value, str) or not value.strip():
                 raise ConfigurationError(message=f"{name} is required (or set {ENV_VARS[name]})", attributes=(name,))
-        if not isinstance(self.sandbox_name, str) or not self.sandbox_name.strip():
-            raise ConfigurationError(message="sandbox_name must not be empty", attributes=("sandbox_name",))
+        for violation in (*platform.check_client_id(self.client_id), *platform.check_org_id(self.org_id),
+                          *platform.check_sandbox_name(self.sandbox_name)):
+            env = ENV_VARS[violation.field]
+            raise ConfigurationError(message=f"{violation} (attribute {violation.field} or {env})",
+                                     attributes=(violation.field,))
         set_ = object.__setattr__  # frozen: normalise once, here
         set_(self, "flow_service_url", _check_url("flow_service_url", self.flow_service_url))
         set_(self, "ims_url", _check_url("ims_url", self.ims_url))

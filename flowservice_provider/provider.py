@@ -18,7 +18,7 @@ from flowservice_provider.protocol.resource import (
     Value,
 )
 from flowservice_provider.resources.context import ResourceContext
-from flowservice_spec import identity
+from flowservice_spec import identity, platform
 
 if TYPE_CHECKING:
     from flowservice_client import FlowServiceClient, FlowServiceConfig
@@ -67,13 +67,9 @@ class FlowServiceProvider(ProviderHandler):
         self._s3: S3BaseConnection | None = None
 
     def check(self, config: dict[str, Value]) -> list[Diagnostic]:
-        diagnostics = []
-        for name, minimum in (("request_timeout", 0), ("operation_timeout", 0), ("max_retries", -1)):
-            value = config.get(name)
-            if isinstance(value, int | float) and value <= minimum:
-                rule = "must be >= 0" if minimum < 0 else "must be > 0"
-                diagnostics.append(Diagnostic("error", f"Invalid {name}", f"{name} {rule}.", (name,)))
-        return diagnostics
+        """The settings' rules for every value known at validation (unknowns wait for configure)."""
+        known = {name: value for name, value in config.items() if value is not None and value is not UNKNOWN}
+        return [Diagnostic("error", f"Invalid {v.field}", str(v), (v.field,)) for v in platform.check_settings(known)]
 
     def configure(self, config: dict[str, Value]) -> list[Diagnostic]:
         from flowservice_client import ConfigurationError, FlowServiceConfig

@@ -12,6 +12,7 @@ from cdktf import Testing as CdktfTesting
 
 from constructs_lib import (
     AccessKeyAuth,
+    ConstructError,
     FlowserviceProvider,
     IamRoleAuth,
     LiteralSecretError,
@@ -347,8 +348,8 @@ def test_unresolved_tokens_are_left_to_the_provider(stack: TerraformStack) -> No
     assert attributes["service_url"] == "${var.url}"
 
 
-def test_wrong_auth_type_is_a_type_error(stack: TerraformStack) -> None:
-    with pytest.raises(TypeError, match="auth: must be AccessKeyAuth"):
+def test_wrong_auth_type_is_refused(stack: TerraformStack) -> None:
+    with pytest.raises(ConstructError, match="auth: must be AccessKeyAuth"):
         connection(stack, auth={"access_key": "x"})
 
 

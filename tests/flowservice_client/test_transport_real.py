@@ -134,7 +134,7 @@ def test_post_read_timeout_is_ambiguous(stalling_server: BadServer) -> None:
 def test_importing_and_configuring_does_not_import_requests() -> None:
     code = (
         "import sys, flowservice_client as f\n"
-        "c = f.FlowServiceClient(f.FlowServiceConfig(client_id='a', client_secret='bbbb', org_id='o'))\n"
+        "c = f.FlowServiceClient(f.FlowServiceConfig(client_id='a', client_secret='bbbb', org_id='O1@AdobeOrg'))\n"
         "f.NotFoundError, f.PreconditionFailedError, f.AmbiguousCreateError\n"
         "assert 'requests' not in sys.modules and 'urllib3' not in sys.modules, sorted(sys.modules)\n"
         "c.session\n"
