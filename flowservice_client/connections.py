@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, quote, urlsplit
 
+from flowservice_spec import s3
+
 from .config import FlowServiceConfig
 from .errors import (
     AmbiguousCreateError,
@@ -80,6 +82,19 @@ def secret_values_of_ops(ops: Iterable[Mapping[str, Any]]) -> list[str]:
         if isinstance(path, str) and path.lower().startswith("/auth"):
             _collect_strings(op.get("value"), out)
     return out
+
+
+def _op_target(record: Mapping[str, Any], path: str) -> tuple[bool, Any] | None:
+    """(present, value) at a JSON Patch ``path`` of a read record; None where a read cannot show it."""
+    parts = [p for p in path.split("/") if p]
+    if len(parts) == 1 and parts[0] in ("name", "description"):
+        return (parts[0] in record, record.get(parts[0]))
+    if len(parts) == 3 and parts[:2] == ["auth", "params"] and parts[2] not in s3.SECRET_PARAMS:
+        auth = record.get("auth")
+        params = auth.get("params") if isinstance(auth, Mapping) else None
+        if isinstance(params, Mapping):
+            return (parts[2] in params, params.get(parts[2]))
+    return None
 
 
 def _segment(value: str, what: str) -> str:
@@ -201,6 +216,7 @@ class FlowServiceClient:
         while True:
             try:
                 resp = session.request("POST", "/connections", json_body=body, deadline=deadline, secrets=secrets)
+                return self._created(resp, deadline)
             except OutcomeUnknownError as err:
                 log.warning("create of connection: outcome unknown (%s); reconciling", err.title)
                 found = self._find_created(body, started, deadline, err)
@@ -224,8 +240,19 @@ class FlowServiceClient:
                     ) from None
                 resent = True
                 log.warning("create of connection: nothing was created; sending it once more")
-                continue
+
+    def _created(self, resp: requests.Response, deadline: float) -> ConnectionRef:
+        """The new connection's ref; a 2xx whose body cannot be read is an unknown outcome, not a failure:
+        the connection may exist, so the caller reconciles instead of reporting an error."""
+        try:
             return self._ref_from_write(resp, "POST", "/connections", None, deadline)
+        except FlowServiceError as unreadable:
+            raise OutcomeUnknownError(
+                resp.status_code, None, None,
+                f"the create was answered {resp.status_code} but the answer could not be read "
+                f"({unreadable.message}); the connection may exist",
+                resp.headers.get("x-request-id"), method="POST", path="/connections", cause=unreadable,
+            ) from None
 
     def _find_created(
         self, body: Mapping[str, Any], started: float, deadline: float, err: OutcomeUnknownError
@@ -336,9 +363,11 @@ class FlowServiceClient:
         """PATCH /connections/{id} with ``If-Match: <etag>`` exactly as given (no read first).
 
         If-Match makes the PATCH safe to retry. When a retry follows an attempt whose response
-        was lost and the server then answers 412, the lost attempt may have been applied; we
-        read the current etag and raise :class:`PreconditionFailedError` with
-        ``maybe_applied=True`` rather than guess (the new values may be secrets we cannot see).
+        was lost and the server then answers 412, the lost attempt may have been applied: one GET
+        checks. If the connection was last written by this client since the attempt began and
+        shows every visible value of ``ops``, the change is ours and its etag is returned (secret
+        values cannot be read back; the writer and time stand for them). Otherwise
+        :class:`PreconditionFailedError` with ``maybe_applied=True`` and the current etag.
         """
         from .session import CallStats
 
@@ -350,6 +379,7 @@ class FlowServiceClient:
         path = f"/connections/{_segment(connection_id, 'connection id')}"
         session = self.session
         deadline = session.new_deadline()
+        started = session.wall_clock()
         stats: CallStats = CallStats()
         try:
             resp = session.request(
@@ -357,14 +387,39 @@ class FlowServiceClient:
                 secrets=secret_values_of_ops(op_list), stats=stats,
             )
         except PreconditionFailedError as err:
-            if stats.ambiguous:
-                err.maybe_applied = True
-                try:
-                    err.current_etag = self._get_item(connection_id, deadline).get("etag")
-                except FlowServiceError:
-                    pass
+            if not stats.ambiguous:
+                raise
+            err.maybe_applied = True
+            try:
+                current = self._get_item(connection_id, deadline)
+            except FlowServiceError:
+                raise err from None
+            current_etag = current.get("etag")
+            err.current_etag = current_etag if isinstance(current_etag, str) else None
+            if err.current_etag and self._shows_our_change(current, op_list, started):
+                log.info("PATCH %s: the answer was lost but the change is in place (etag %s)", path, err.current_etag)
+                return ConnectionRef(connection_id, err.current_etag)
             raise
         return self._ref_from_write(resp, "PATCH", path, connection_id, deadline)
+
+    def _shows_our_change(self, record: Mapping[str, Any], ops: Sequence[Mapping[str, Any]], started: float) -> bool:
+        """Was ``record`` last written by this client since ``started``, with every visible value of ``ops``?"""
+        if record.get("updatedClient") != self.config.client_id:
+            return False
+        updated = record.get("updatedAt")
+        if not isinstance(updated, int | float) or updated < (started - self.clock_skew) * 1000:
+            return False
+        for op in ops:
+            target = _op_target(record, str(op.get("path", "")))
+            if target is None:  # a secret (masked on read) or a path we cannot see: the writer vouches
+                continue
+            present, value = target
+            if str(op.get("op", "")).lower() == "remove":
+                if present and value not in (None, ""):
+                    return False
+            elif not present or value != op.get("value"):
+                return False
+        return True
 
     # -- delete ---------------------------------------------------------------------------
 

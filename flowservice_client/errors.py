@@ -60,6 +60,8 @@ class FlowServiceError(Exception):
     """Base of every error the client raises; ``str()`` is safe to show to a user."""
 
     default_title = "Flow Service error"
+    #: What the user can do about it; one sentence, shown after the details.
+    hint = ""
 
     def __init__(
         self,
@@ -72,6 +74,7 @@ class FlowServiceError(Exception):
         method: str | None = None,
         path: str | None = None,
         error_type: str | None = None,
+        service: str | None = None,
     ) -> None:
         self.status = status
         self.code = code
@@ -81,6 +84,8 @@ class FlowServiceError(Exception):
         self.method = method
         self.path = path
         self.error_type = error_type
+        #: "Flow Service" or "Adobe IMS": which of the two answered (or failed to).
+        self.service = service or ("Adobe IMS" if isinstance(self, ImsError) else "Flow Service")
         super().__init__(self._render())
 
     def _details(self) -> list[str]:
@@ -96,10 +101,13 @@ class FlowServiceError(Exception):
     def _render(self) -> str:
         head = self.title
         if self.method and self.path:
-            head = f"{self.method} {self.path}: {head}"
+            head = f"{self.service} {self.method} {self.path}: {head}"
+        elif self.status is not None:
+            head = f"{self.service}: {head}"
         text = f"{head}: {self.message}" if self.message and self.message != self.title else head
         details = self._details()
-        return f"{text} ({', '.join(details)})" if details else text
+        text = f"{text} ({', '.join(details)})" if details else text
+        return f"{text}. {self.hint}" if self.hint else text
 
     def __str__(self) -> str:
         # Re-render so attributes set after construction (e.g. current_etag) are reflected.
@@ -124,24 +132,31 @@ class BadRequestError(FlowServiceError):
     """400: the request was rejected as invalid (validation codes 13xx/14xx, missing headers)."""
 
     default_title = "Bad Request"
+    hint = "The request was refused as invalid: fix the value the message names, then deploy again."
 
 
 class AuthenticationError(FlowServiceError):
     """Credentials are missing, invalid or expired (401, gateway 401013/403010/403000/403003)."""
 
     default_title = "Authentication failed"
+    hint = ("Check client_id and client_secret (AEP_CLIENT_ID, AEP_CLIENT_SECRET) and that the credential "
+            "has the Experience Platform API in the Adobe Developer Console.")
 
 
 class PermissionDeniedError(FlowServiceError):
     """403: authenticated but not allowed (e.g. 2118 write permission missing)."""
 
     default_title = "Permission denied"
+    hint = ("The credential may not manage sources in this sandbox: add the sandbox and the Manage Sources "
+            "permission to its product profile (Adobe Admin Console).")
 
 
 class NotFoundError(FlowServiceError):
     """404 (code 1101 for connections): the entity does not exist in this sandbox."""
 
     default_title = "Not Found"
+    hint = ("Check sandbox_name (AEP_SANDBOX_NAME) and the id; a connection deleted elsewhere is re-created "
+            "by the next deploy.")
 
 
 class PreconditionFailedError(FlowServiceError):
@@ -182,6 +197,7 @@ class RateLimitedError(FlowServiceError):
     """429 after the retry budget or the operation deadline ran out."""
 
     default_title = "Too Many Requests"
+    hint = "Flow Service is throttling: deploy again later, lower -parallelism, or raise operation_timeout."
 
     def __init__(self, *args: Any, retry_after: float | None = None, **kwargs: Any) -> None:
         self.retry_after = retry_after
@@ -198,18 +214,21 @@ class ServerError(FlowServiceError):
     """5xx after retries (or on a request that must not be retried blindly)."""
 
     default_title = "Server error"
+    hint = "Flow Service failed; deploy again (the provider converges without duplicates)."
 
 
 class TransportError(FlowServiceError):
     """No usable HTTP response: connection refused, reset, timed out, TLS failure."""
 
-    default_title = "Connection to Flow Service failed"
+    default_title = "Connection failed"
+    hint = "Check the URL (flow_service_url or ims_url), the network and any proxy settings, then deploy again."
 
 
 class OperationTimeoutError(FlowServiceError):
     """The per-operation deadline (``operation_timeout``) passed before the call could finish."""
 
     default_title = "Operation timed out"
+    hint = "Deploy again, or raise operation_timeout (AEP_OPERATION_TIMEOUT)."
 
 
 class OutcomeUnknownError(FlowServiceError):
@@ -245,13 +264,16 @@ class AmbiguousCreateError(OutcomeUnknownError):
 class ImsError(FlowServiceError):
     """Adobe IMS refused or failed to issue an access token."""
 
-    default_title = "Adobe IMS token request failed"
+    default_title = "Token request failed"
+    hint = "Check ims_url (AEP_IMS_URL) and scopes (AEP_SCOPES); deploy again if IMS was unavailable."
 
 
 class ImsAuthenticationError(ImsError, AuthenticationError):
     """IMS rejected the client credentials (``invalid_client`` and friends)."""
 
-    default_title = "Adobe IMS rejected the client credentials"
+    default_title = "Client credentials rejected"
+    hint = ("Check client_id and client_secret (AEP_CLIENT_ID, AEP_CLIENT_SECRET): they must be an OAuth "
+            "Server-to-Server credential of the Adobe Developer Console.")
 
 
 def _as_text(value: Any) -> str | None:

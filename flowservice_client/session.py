@@ -254,6 +254,7 @@ class FlowServiceSession:
             authenticate=False,
             secrets=[self.config.client_secret],
             stats=CallStats(),
+            service="Adobe IMS",
         )
         return resp.status_code, resp.content, resp.headers
 
@@ -281,6 +282,7 @@ class FlowServiceSession:
         authenticate: bool,
         secrets: list[str],
         stats: CallStats,
+        service: str = "Flow Service",
     ) -> requests.Response:
         policy = self.retry_policy
         retries = 0  # re-sends so far (a token refresh after a 401 does not count)
@@ -290,7 +292,7 @@ class FlowServiceSession:
             if remaining <= 0:
                 raise OperationTimeoutError(
                     None, None, None, f"operation_timeout ({self.config.operation_timeout:g} s) exceeded",
-                    method=method, path=path,
+                    method=method, path=path, service=service,
                 )
             send_headers = {"User-Agent": self.user_agent, "Accept-Encoding": "gzip, deflate", **headers}
             token: str | None = None
@@ -325,7 +327,7 @@ class FlowServiceSession:
                     method, path, elapsed, detail,
                     extra={"flowservice_method": method, "flowservice_path": path, "flowservice_status": None},
                 )
-                failure = TransportError(None, None, None, detail, method=method, path=path)
+                failure = TransportError(None, None, None, detail, method=method, path=path, service=service)
                 if kind == _FATAL:
                     raise failure from None
                 if kind == _AMBIGUOUS:

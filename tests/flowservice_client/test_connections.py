@@ -17,6 +17,7 @@ from flowservice_client.errors import (
     ServerError,
 )
 from tests.flowservice_client.scripted import (
+    CLIENT_ID,
     CLIENT_SECRET,
     S3_SECRET,
     S3_SESSION,
@@ -249,6 +250,40 @@ def test_update_retried_after_lost_response_then_412_reports_current_etag(cache_
     err = info.value
     assert (err.etag_sent, err.current_etag, err.maybe_applied) == ('"etag-1"', '"etag-2"', True)
     assert [s.method for s in h.flow.sent] == ["PATCH", "PATCH", "GET"]
+
+
+def test_lost_patch_answer_then_412_is_resolved_when_the_change_is_ours(cache_dir: Path) -> None:
+    """The change is checked (writer, time, visible values): our own lost PATCH is not a foreign change."""
+    h = make_harness(cache_dir, read_timeout(), flow_error(412, 1404, "Precondition Failed", "mismatch"))
+    ours = connection_item("c-1", name="renamed", etag='"etag-2"', updatedClient=CLIENT_ID,
+                           updatedAt=int(h.clock.wall * 1000) + 10)
+    h.flow.add(Reply(200, {"items": [ours]}))
+    ops = [{"op": "replace", "path": "/name", "value": "renamed"},
+           {"op": "replace", "path": "/auth/params/s3SessionToken", "value": S3_SESSION}]
+    assert h.client.update_connection("c-1", '"etag-1"', ops) == ConnectionRef("c-1", '"etag-2"')
+    assert [s.method for s in h.flow.sent] == ["PATCH", "PATCH", "GET"]
+
+
+@pytest.mark.parametrize("record", [
+    {"name": "renamed", "updatedClient": "someone-else"},  # written by another client
+    {"name": "other", "updatedClient": CLIENT_ID},  # a visible value differs
+    {"name": "renamed", "updatedClient": CLIENT_ID, "updatedAt": 1},  # written long before we started
+])
+def test_lost_patch_answer_then_412_stays_unknown_otherwise(cache_dir: Path, record: dict) -> None:
+    h = make_harness(cache_dir, read_timeout(), flow_error(412, 1404, "Precondition Failed", "mismatch"))
+    current = {"updatedAt": int(h.clock.wall * 1000)} | record
+    h.flow.add(Reply(200, {"items": [connection_item("c-1", etag='"etag-2"', **current)]}))
+    with pytest.raises(PreconditionFailedError) as info:
+        h.client.update_connection("c-1", '"etag-1"', [{"op": "replace", "path": "/name", "value": "renamed"}])
+    assert info.value.maybe_applied and info.value.current_etag == '"etag-2"'
+    assert "may have applied the change" in str(info.value)
+
+
+def test_unreadable_2xx_create_is_reconciled_not_failed(cache_dir: Path) -> None:
+    h = make_harness(cache_dir, Reply(201, b"<html>proxy page</html>"))
+    h.flow.add(Reply(200, {"items": [connection_item("c-7", created_at=h.clock.wall * 1000, description="desc")]}))
+    assert h.client.create_connection(s3_body()) == ConnectionRef("c-7", '"e-1"', adopted=True)
+    assert [s.method for s in h.flow.sent] == ["POST", "GET"]
 
 
 def test_update_retried_after_500_then_412_may_have_been_applied(cache_dir: Path) -> None:
