@@ -227,8 +227,9 @@ class S3BaseConnection(Construct):
         depends_on: Sequence[cdktf.ITerraformDependable] | None = None,
         lifecycle: cdktf.TerraformResourceLifecycle | dict[str, Any] | None = None,
     ) -> None:
-        if not isinstance(auth, AccessKeyAuth | IamRoleAuth):
-            rule = f"must be AccessKeyAuth(...) or IamRoleAuth() (got {type(auth).__name__})"
+        given: object = auth  # apps without a type checker can pass anything
+        if not isinstance(given, AccessKeyAuth | IamRoleAuth):
+            rule = f"must be AccessKeyAuth(...) or IamRoleAuth() (got {type(given).__name__})"
             raise ConstructError([PropViolation(f"{scope.node.path}/{id}", "auth", rule)])
         violations = _check_props(
             name=name,
