@@ -154,6 +154,11 @@ class PermissionDeniedError(FlowServiceError):
 class NotFoundError(FlowServiceError):
     """404 (code 1101 for connections): the entity does not exist in this sandbox."""
 
+    @property
+    def sandbox_missing(self) -> bool:
+        """The sandbox itself does not exist (codes 2100/2101), rather than the entity in it."""
+        return self.code in ("2100", "2101")
+
     default_title = "Not Found"
     hint = ("Check sandbox_name (AEP_SANDBOX_NAME) and the id; a connection deleted elsewhere is re-created "
             "by the next deploy.")

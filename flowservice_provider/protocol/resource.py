@@ -94,11 +94,16 @@ class Diagnostic:
 
 
 class DiagnosticsError(Exception):
-    """Raised by a handler to fail the current RPC with these diagnostics (nothing is written)."""
+    """Raised by a handler to fail the current RPC with these diagnostics.
 
-    def __init__(self, diagnostics: list[Diagnostic]) -> None:
+    ``state``, when given on an apply, is what Terraform should record despite the failure (the
+    object changed in a way the handler knows); otherwise the prior state stays.
+    """
+
+    def __init__(self, diagnostics: list[Diagnostic], state: dict[str, Value] | None = None) -> None:
         super().__init__("; ".join(d.summary for d in diagnostics))
         self.diagnostics = diagnostics
+        self.state = state
 
 
 def error(summary: str, detail: str = "", path: AttrPath | None = None) -> DiagnosticsError:

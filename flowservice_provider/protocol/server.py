@@ -384,6 +384,8 @@ class ProviderServicer:
             )
         except DiagnosticsError as exc:
             diags = self._diags(exc.diagnostics, schema)
+            if exc.state is not None and schema is not None and on_error is not _NULL:
+                on_error = self._encode(exc.state, schema)
         except Exception as exc:  # noqa: BLE001
             diags = [self._unexpected(exc, values, schema)]
         return pb.ApplyResourceChange.Response(new_state=on_error, private=request.planned_private, diagnostics=diags)

@@ -26,6 +26,7 @@ from flowservice_provider.protocol.resource import (
     error,
     known_str,
 )
+from flowservice_provider.resources.inventory import Inventory
 from flowservice_spec import identity, s3
 
 if TYPE_CHECKING:
@@ -118,6 +119,12 @@ def _log() -> logging.Logger:
     return get_logger("s3_base_connection")
 
 
+def _present_params(record: dict[str, Any]) -> frozenset[str]:
+    auth = record.get("auth")
+    params = auth.get("params") if isinstance(auth, dict) else None
+    return frozenset(params) if isinstance(params, dict) else frozenset()
+
+
 def _rfc3339(epoch_ms: Any) -> str | None:
     if not isinstance(epoch_ms, (int, float)):
         return None
@@ -133,10 +140,18 @@ class S3BaseConnection(ResourceHandler):
 
     def __init__(self) -> None:
         self._context: ResourceContext | None = None
+        self._inventory: Inventory | None = None
 
     def configure(self, context: ResourceContext) -> None:
         """ConfigureProvider's outcome: the API and sandbox every later call works with."""
         self._context = context
+        self._inventory = Inventory(context.api)
+
+    @property
+    def inventory(self) -> Inventory:
+        if self._inventory is None:
+            raise error("Provider not configured", "ConfigureProvider must succeed before resources are used.")
+        return self._inventory
 
     @property
     def context(self) -> ResourceContext:
@@ -161,10 +176,12 @@ class S3BaseConnection(ResourceHandler):
         planned["connection_spec_id"] = S3_CONNECTION_SPEC_ID
         self._check_versions(prior, config)
         if prior is None:
-            for name in SET_BY_SERVER:
-                planned[name] = UNKNOWN
+            for attribute in SET_BY_SERVER:
+                planned[attribute] = UNKNOWN
             planned["sandbox_name"] = self.context.sandbox_name
-            return PlanResult(planned)
+            name = planned.get("name")
+            notes = self._existing_named(name, planned.get("auth_spec_name")) if isinstance(name, str) else []
+            return PlanResult(planned, diagnostics=notes)
         replace = [(name,) for name in REPLACING if planned.get(name) != prior.get(name)]
         if replace:
             for name in (*SET_BY_SERVER, "sandbox_name"):
@@ -198,7 +215,63 @@ class S3BaseConnection(ResourceHandler):
 
     # ---- apply time ------------------------------------------------------------------------
 
+    def _existing_named(self, name: str, auth_spec_name: Value) -> list[Diagnostic]:
+        """At plan: the sandbox exists, and a connection of the same name is ours to adopt (a warning)
+        or someone else's (an error naming it). Costs one list call per plan, shared by every create."""
+        found = self._lookup("plan", name)
+        adoptable = self._adoptable(found, auth_spec_name)
+        if adoptable is not None:
+            return [Diagnostic("warning", f"Connection {name!r} already exists and will be adopted", (
+                f"{adoptable['id']} in sandbox {self.context.sandbox_name!r} was created by this client (most likely "
+                "by an interrupted deploy) but is not in Terraform's state. Apply adopts it: one PATCH sets it to "
+                "this configuration instead of creating a duplicate."), ("name",))]
+        if found:
+            raise self._foreign(name, found)
+        return []
+
+    def _lookup(self, operation: str, name: str, *, claim: bool = False) -> list[dict[str, Any]]:
+        from flowservice_provider.resources.inventory import DuplicateNameError
+
+        try:
+            return self.inventory.claim(name) if claim else self.inventory.named(name)
+        except DuplicateNameError as exc:
+            raise error("Duplicate connection name", f"{exc}. Connection names must be unique per sandbox.",
+                        ("name",)) from None
+        except DiagnosticsError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - turned into a diagnostic with the API's words
+            raise self._diagnostic(f"{operation} (listing the sandbox's connections)", exc) from None
+
+    def _adoptable(self, found: list[dict[str, Any]], auth_spec_name: Value) -> dict[str, Any] | None:
+        """The one connection this client created with the planned auth spec, if that is all there is."""
+        if len(found) != 1:
+            return None
+        item = found[0]
+        auth = item.get("auth")
+        spec_name = auth.get("specName") if isinstance(auth, dict) else None
+        wanted = auth_spec_name if isinstance(auth_spec_name, str) else s3.DEFAULT_AUTH_SPEC_NAME
+        if item.get("createdClient") == self.context.client_id and spec_name in (None, wanted):
+            return item
+        return None
+
+    def _foreign(self, name: str, found: list[dict[str, Any]]) -> DiagnosticsError:
+        ids = ", ".join(f"{item.get('id')} (created by {item.get('createdClient') or 'unknown'})" for item in found)
+        first = found[0].get("id")
+        return error(
+            f"A connection named {name!r} already exists in sandbox {self.context.sandbox_name!r}",
+            f"Found {ids}; connection names are unique per sandbox, so Terraform will not create another. "
+            f"To manage it here, import it: S3BaseConnection(...).import_from({first!r}) in CDKTF, or "
+            f"`terraform import <address> {first}`. Otherwise rename this connection.",
+            ("name",))
+
     def create(self, planned: dict[str, Value], config: dict[str, Value]) -> ApplyResult:
+        name = known_str(planned, "name")
+        found = self._lookup("create", name, claim=True)
+        if found:
+            adoptable = self._adoptable(found, planned.get("auth_spec_name"))
+            if adoptable is None:
+                raise self._foreign(name, found)
+            return self._adopt(adoptable, planned, config)
         params: dict[str, Any] = {}
         for param in (*SECRET_PARAMS, *PLAIN_PARAMS):
             source = config if param.secret else planned
@@ -217,12 +290,29 @@ class S3BaseConnection(ResourceHandler):
                      state=None, created_at=None, updated_at=None)
         return ApplyResult(state)
 
+    def _adopt(self, record: dict[str, Any], planned: dict[str, Value], config: dict[str, Value]) -> ApplyResult:
+        """Take over a connection an interrupted deploy of this client created: one PATCH sets every
+        attribute and credential to this configuration (its credentials cannot be read back)."""
+        connection_id, etag = str(record["id"]), str(record.get("etag") or "")
+        blank: dict[str, Value] = {attr.name: None for attr in SCHEMA.attributes}
+        current = self.state_from_record(record, blank)
+        ops = self.patch_ops(current, planned, config, present=_present_params(record))
+        _log().warning("adopting connection %s (%r): created by this client, missing from state", connection_id,
+                       planned.get("name"))
+        ref = self._call("create", lambda client: client.update_connection(connection_id, etag, ops), etag=etag)
+        state = dict(planned)
+        state.update(id=connection_id, etag=ref.etag, sandbox_name=self.context.sandbox_name,
+                     state=None, created_at=None, updated_at=None)
+        return ApplyResult(state)
+
     def read(self, state: dict[str, Value]) -> ReadResult:
         from flowservice_client import NotFoundError
 
         try:
             record = self._api().get_connection(known_str(state, "id"))
-        except NotFoundError:
+        except NotFoundError as exc:
+            if exc.sandbox_missing:  # not "the connection is gone": nothing may be planned from it
+                raise self._diagnostic("read", exc) from None
             return ReadResult(None)
         except DiagnosticsError:
             raise
@@ -278,7 +368,21 @@ class S3BaseConnection(ResourceHandler):
             state.update(etag=prior["etag"], updated_at=prior.get("updated_at"))
             return ApplyResult(state)
         connection_id, etag = known_str(prior, "id"), known_str(prior, "etag")
-        ref = self._call("update", lambda client: self._patch(client, connection_id, etag, ops), etag=etag)
+        from flowservice_client import PreconditionFailedError
+
+        try:
+            ref = self._patch(self._api(), connection_id, etag, ops)
+        except PreconditionFailedError as exc:
+            failed = self._diagnostic("update", exc, etag)
+            if exc.maybe_applied and exc.current_etag:
+                # Record the etag we now know, with the prior values: the next plan then shows only
+                # this change again (one secret re-sent, not every credential as after a foreign change).
+                failed.state = dict(prior) | {"etag": exc.current_etag}
+            raise failed from None
+        except DiagnosticsError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - turned into a diagnostic with the API's words
+            raise self._diagnostic("update", exc, etag) from None
         state.update(id=ref.id or prior["id"], etag=ref.etag, updated_at=None)
         return ApplyResult(state)
 
@@ -298,8 +402,13 @@ class S3BaseConnection(ResourceHandler):
             raise
 
     @staticmethod
-    def patch_ops(prior: dict[str, Value], planned: dict[str, Value], config: dict[str, Value]) -> list[dict[str, Any]]:
-        """The JSON Patch that turns the prior connection into the planned one, nothing more."""
+    def patch_ops(prior: dict[str, Value], planned: dict[str, Value], config: dict[str, Value],
+                  present: frozenset[str] | None = None) -> list[dict[str, Any]]:
+        """The JSON Patch that turns the prior connection into the planned one, nothing more.
+
+        ``present`` (adoption) names the secret parameters a read showed: then every configured
+        secret is sent, and one the configuration leaves out is removed.
+        """
         ops: list[dict[str, Any]] = []
 
         def put(path: str, old: Value, new: Value) -> None:
@@ -315,8 +424,13 @@ class S3BaseConnection(ResourceHandler):
             if planned.get(param.attribute) != prior.get(param.attribute):
                 put(f"/auth/params/{param.api_name}", prior.get(param.attribute), planned.get(param.attribute))
         for param in SECRET_PARAMS:
-            if planned.get(param.version_attribute) != prior.get(param.version_attribute):
-                put(f"/auth/params/{param.api_name}", prior.get(param.version_attribute), config.get(param.attribute))
+            path = f"/auth/params/{param.api_name}"
+            if present is not None:
+                had = param.api_name in present
+                if config.get(param.attribute) is not None or had:
+                    put(path, "present" if had else None, config.get(param.attribute))
+            elif planned.get(param.version_attribute) != prior.get(param.version_attribute):
+                put(path, prior.get(param.version_attribute), config.get(param.attribute))
         return ops
 
     def delete(self, state: dict[str, Value]) -> None:
@@ -344,8 +458,18 @@ class S3BaseConnection(ResourceHandler):
     def _diagnostic(operation: str, exc: Exception, etag: str | None = None) -> DiagnosticsError:
         from flowservice_client import AmbiguousCreateError, FlowServiceError, PreconditionFailedError
 
+        if isinstance(exc, PreconditionFailedError) and exc.maybe_applied:
+            current = exc.current_etag or "unknown"
+            return error(
+                "The update may have been applied, but its answer was lost",
+                f"PATCH sent If-Match {etag}; the answer never arrived, the retry was refused (412) and the "
+                f"connection's etag is now {current}, last written by another client or with other values, so "
+                "Terraform cannot tell whose change it holds. Nothing else was changed. Deploy again: the refresh "
+                "reads the current values and the plan shows what is left to change.",
+                ("etag",),
+            )
         if isinstance(exc, PreconditionFailedError):
-            current = getattr(exc, "current_etag", None) or "unknown"
+            current = exc.current_etag or "unknown"
             return error(
                 "The connection changed in Flow Service since Terraform last read it",
                 f"PATCH sent If-Match {etag}, but the connection's etag is now {current} (412, code 1404). "
@@ -356,5 +480,5 @@ class S3BaseConnection(ResourceHandler):
         if isinstance(exc, AmbiguousCreateError):
             return error(f"Could not tell whether the {operation} succeeded", str(exc))
         if isinstance(exc, FlowServiceError):
-            return error(f"Flow Service {operation} failed", str(exc))
+            return error(f"{exc.service} {operation} failed", str(exc))
         return error(f"Flow Service {operation} failed", f"{type(exc).__name__}: {exc}")

@@ -12,7 +12,7 @@ from flowservice_client import ServerError
 from flowservice_provider.protocol.resource import UNKNOWN, DiagnosticsError
 from flowservice_provider.resources.s3_base_connection import SCHEMA, S3BaseConnection
 from flowservice_provider.resources.s3_validation import validate_config
-from tests.flowservice_provider.fake_api import FakeConnectionsApi, context_for
+from tests.flowservice_provider.fake_api import CLIENT_ID, FakeConnectionsApi, context_for
 
 
 def blank() -> dict:
@@ -180,8 +180,8 @@ def create(handler: S3BaseConnection, **values: object) -> dict:
 
 def test_create_is_one_call_with_the_secrets_from_config(handler: S3BaseConnection, api: FakeConnectionsApi) -> None:
     state = create(handler, description="d", bucket_name="my-bucket")
-    assert api.operations() == ["create"]
-    body = api.calls[0][1]
+    assert api.operations() == ["list", "create"]  # one listing per process, shared by every create
+    body = api.calls[1][1]
     assert body["auth"] == {"specName": "Access Key",
                             "params": {"s3AccessKey": "AK", "s3SecretKey": "SK", "bucketName": "my-bucket"}}
     assert body["connectionSpec"] == {"id": "ecadc60c-7455-4d87-84dc-2a0e293d997b", "version": "1.0"}
@@ -195,7 +195,7 @@ def test_read_maps_the_record_and_a_404_means_gone(handler: S3BaseConnection, ap
     assert read is not None and read["etag"] == state["etag"] and read["state"] == "enabled"
     del api.connections[state["id"]]
     assert handler.read(state).state is None
-    assert api.operations() == ["create", "get", "get"]
+    assert api.operations() == ["list", "create", "get", "get"]
 
 
 def test_update_patches_with_the_etag_in_state_and_stores_the_new_one(handler: S3BaseConnection,
@@ -207,14 +207,14 @@ def test_update_patches_with_the_etag_in_state_and_stores_the_new_one(handler: S
     assert api.calls[-1] == ("update", ("conn-1", prior["etag"], [{"op": "replace", "path": "/name",
                                                                    "value": "renamed"}]))
     assert new["etag"] == api.connections["conn-1"]["etag"] != prior["etag"]
-    assert api.operations() == ["create", "update"]
+    assert api.operations() == ["list", "create", "update"]
 
 
 def test_update_with_nothing_to_send_makes_no_call(handler: S3BaseConnection, api: FakeConnectionsApi) -> None:
     prior = create(handler)
     cfg = config()
     new = handler.update(prior, proposed_from(prior, cfg), cfg).state
-    assert new["etag"] == prior["etag"] and api.operations() == ["create"]
+    assert new["etag"] == prior["etag"] and api.operations() == ["list", "create"]
 
 
 def test_stale_etag_is_a_diagnostic_naming_both_etags(handler: S3BaseConnection, api: FakeConnectionsApi) -> None:
@@ -231,13 +231,15 @@ def test_delete_is_one_call_and_converges(handler: S3BaseConnection, api: FakeCo
     state = create(handler)
     handler.delete(state)
     handler.delete(state)  # already gone: still fine
-    assert api.operations() == ["create", "delete", "delete"] and api.connections == {}
+    assert api.operations() == ["list", "create", "delete", "delete"] and api.connections == {}
 
 
 def test_api_errors_become_diagnostics_without_secrets(handler: S3BaseConnection, api: FakeConnectionsApi) -> None:
+    cfg = config()
+    planned = handler.plan(None, proposed_from(blank(), cfg), cfg).planned_state
     api.fail_next = ServerError(500, "1102", None, "boom")
     with pytest.raises(DiagnosticsError) as raised:
-        create(handler)
+        handler.create(planned, cfg)
     (diag,) = raised.value.diagnostics
     assert "Flow Service create failed" in diag.summary and "boom" in diag.detail and "SK" not in diag.detail
 
@@ -245,3 +247,91 @@ def test_api_errors_become_diagnostics_without_secrets(handler: S3BaseConnection
 def test_unconfigured_handler_says_so() -> None:
     with pytest.raises(DiagnosticsError, match="not configured"):
         S3BaseConnection().read({"id": "x"})
+
+
+# --- interrupted deploys: adopt what this client created, refuse the rest --------------------
+
+
+def leftover(api: FakeConnectionsApi, name: str = "conn", client: str = CLIENT_ID, **params: str) -> str:
+    """A connection an interrupted deploy created: in AEP, not in state."""
+    keys = {"s3AccessKey": "OLD", "s3SecretKey": "OLD"}
+    ref = api.create_connection({"name": name, "auth": {"specName": "Access Key", "params": keys | params},
+                                 "connectionSpec": {"id": "ecadc60c-7455-4d87-84dc-2a0e293d997b", "version": "1.0"}})
+    api.connections[ref.id]["createdClient"] = client
+    api.calls.clear()
+    return ref.id
+
+
+def test_leftover_of_this_client_is_adopted_not_duplicated(handler: S3BaseConnection, api: FakeConnectionsApi) -> None:
+    existing = leftover(api, bucketName="old-bucket")
+    cfg = config(description="d")
+    result = handler.plan(None, proposed_from(blank(), cfg), cfg)
+    (note,) = result.diagnostics
+    assert note.severity == "warning" and existing in note.detail and "adopt" in note.summary
+    state = handler.create(result.planned_state, cfg).state
+    assert state["id"] == existing and state["etag"] == api.connections[existing]["etag"]
+    assert api.operations() == ["list", "update"]  # no POST: one PATCH to the configuration
+    (_, (_, _, ops)) = api.calls[1]
+    assert {"op": "replace", "path": "/auth/params/s3SecretKey", "value": "SK"} in ops
+    assert {"op": "remove", "path": "/auth/params/bucketName"} in ops
+    assert {"op": "add", "path": "/description", "value": "d"} in ops
+    assert len(api.connections) == 1
+
+
+def test_connection_of_another_client_is_refused_with_how_to_import(handler: S3BaseConnection,
+                                                                    api: FakeConnectionsApi) -> None:
+    existing = leftover(api, client="someone-else")
+    cfg = config()
+    with pytest.raises(DiagnosticsError) as raised:
+        handler.plan(None, proposed_from(blank(), cfg), cfg)
+    (diag,) = raised.value.diagnostics
+    assert existing in diag.detail and "import_from" in diag.detail and "someone-else" in diag.detail
+    with pytest.raises(DiagnosticsError):
+        handler.create(proposed_from(blank(), cfg) | {"auth_spec_name": "Access Key"}, cfg)
+    assert "create" not in api.operations() and "update" not in api.operations()
+
+
+def test_two_creates_of_one_name_in_one_apply_are_refused(handler: S3BaseConnection, api: FakeConnectionsApi) -> None:
+    create(handler)
+    with pytest.raises(DiagnosticsError, match="Duplicate connection name"):
+        create(handler)
+    assert api.operations().count("create") == 1
+
+
+def test_an_unknown_sandbox_fails_the_plan_with_one_call(handler: S3BaseConnection, api: FakeConnectionsApi) -> None:
+    from flowservice_client import NotFoundError
+
+    api.fail_next = NotFoundError(404, "2100", "Sandbox not found", "The sandbox named 'prdo' could not be found")
+    cfg = config()
+    for _ in range(2):
+        with pytest.raises(DiagnosticsError, match="listing") as raised:
+            handler.plan(None, proposed_from(blank(), cfg), cfg)
+        assert "prdo" in raised.value.diagnostics[0].detail
+    assert api.operations() == ["list"]
+
+
+def test_read_of_a_missing_sandbox_is_an_error_not_a_deletion(handler: S3BaseConnection,
+                                                              api: FakeConnectionsApi) -> None:
+    from flowservice_client import NotFoundError
+
+    state = create(handler)
+    api.fail_next = NotFoundError(404, "2100", "Sandbox not found", "no such sandbox")
+    with pytest.raises(DiagnosticsError):
+        handler.read(state)
+
+
+def test_update_that_may_have_been_applied_keeps_the_known_etag(handler: S3BaseConnection,
+                                                               api: FakeConnectionsApi) -> None:
+    from flowservice_client import PreconditionFailedError
+
+    prior = create(handler, session_token_wo="T1", session_token_wo_version="1")
+    cfg = config(session_token_wo="T2", session_token_wo_version="2")
+    planned = handler.plan(prior, proposed_from(prior, cfg), cfg).planned_state
+    api.fail_next = PreconditionFailedError(412, "1404", None, "mismatch", etag_sent=prior["etag"],
+                                            current_etag='"now"', maybe_applied=True)
+    with pytest.raises(DiagnosticsError) as raised:
+        handler.update(prior, planned, cfg)
+    assert "may have been applied" in raised.value.diagnostics[0].summary
+    assert "changed in Flow Service since" not in raised.value.diagnostics[0].summary
+    kept = raised.value.state
+    assert kept is not None and kept["etag"] == '"now"' and kept["session_token_wo_version"] == "1"

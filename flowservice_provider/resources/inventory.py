@@ -1,0 +1,76 @@
+"""The S3 connections a sandbox already holds, listed once per provider process.
+
+Why it exists: a create whose answer never reached Terraform's state (Ctrl-C of cdktf, a kill of
+terraform or of the provider, a lost answer) leaves a connection in AEP that the next deploy
+would create again. Connection names are unique per sandbox (the project's invariant, checked
+at synth), so before creating, the provider looks the name up here: a connection this client
+created is adopted, any other is refused with its id and how to import it. One listing serves
+every create of a plan or an apply, so the cost is one list call however many are created.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from flowservice_spec import s3
+
+if TYPE_CHECKING:
+    from flowservice_provider.resources.context import ConnectionsApi
+
+_GONE_STATES = frozenset({"delete-finalizing", "deleted"})
+
+
+class Inventory:
+    """Connections of the S3 spec in one sandbox, by name; thread-safe, listed on first use."""
+
+    def __init__(self, api: Callable[[], ConnectionsApi]) -> None:
+        self._api = api
+        self._lock = threading.Lock()
+        self._by_name: dict[str, list[dict[str, Any]]] | None = None
+        self._failure: Exception | None = None
+        self._created: set[str] = set()
+        self.list_calls = 0
+
+    def _load(self) -> dict[str, list[dict[str, Any]]]:
+        with self._lock:
+            if self._failure is not None:
+                raise self._failure  # one call per process, even when it failed
+            if self._by_name is None:
+                self.list_calls += 1
+                try:
+                    items = list(self._api().list_connections([f"connectionSpec.id=={s3.CONNECTION_SPEC_ID}"]))
+                except Exception as exc:
+                    self._failure = exc
+                    raise
+                by_name: dict[str, list[dict[str, Any]]] = {}
+                for item in items:
+                    if isinstance(item.get("name"), str) and item.get("state") not in _GONE_STATES:
+                        by_name.setdefault(item["name"], []).append(item)
+                self._by_name = by_name
+            return self._by_name
+
+    def named(self, name: str) -> list[dict[str, Any]]:
+        """Connections called ``name`` when the sandbox was listed (a copy of the list)."""
+        return list(self._load().get(name, ()))
+
+    def claim(self, name: str) -> list[dict[str, Any]]:
+        """Take the connections called ``name`` out of the inventory, so no second create sees them;
+        an empty list (nothing there) marks the name as about to be created by this process."""
+        by_name = self._load()
+        with self._lock:
+            found = by_name.pop(name, [])
+            if not found:
+                if name in self._created:
+                    raise DuplicateNameError(name)
+                self._created.add(name)
+            return found
+
+
+class DuplicateNameError(Exception):
+    """Two resources of one apply create connections with the same name."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        super().__init__(f"another resource of this configuration already creates a connection named {name!r}")
