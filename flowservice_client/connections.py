@@ -191,6 +191,11 @@ class FlowServiceClient:
         if self._session is not None:
             self._session.close()
 
+    def stop(self) -> None:
+        """Terraform was interrupted: stop retrying (nothing is built just to be stopped)."""
+        if self._session is not None:
+            self._session.stop()
+
     def __enter__(self) -> FlowServiceClient:
         return self
 

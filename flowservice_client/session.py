@@ -15,6 +15,7 @@ Retry policy (why it looks like this): see :mod:`flowservice_client.retry`.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -149,7 +150,7 @@ class FlowServiceSession:
         tokens: TokenProvider | None = None,
         token_cache_dir: str | None = None,
         use_token_cache: bool = True,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], None] | None = None,
         clock: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], float] = time.time,
         user_agent: str | None = None,
@@ -157,7 +158,9 @@ class FlowServiceSession:
     ) -> None:
         self.config = config
         self.http = http if http is not None else build_http_session()
-        self.sleep = sleep
+        self._stopping = threading.Event()
+        # Waits between retries end early when Terraform is interrupted (see stop()).
+        self.sleep: Callable[[float], None] = sleep or self._stoppable_sleep
         self.clock = clock
         self.wall_clock = wall_clock
         self.user_agent = user_agent or USER_AGENT
@@ -344,7 +347,7 @@ class FlowServiceSession:
                 if not self._can_wait(delay, deadline):
                     raise failure from None
                 log.info("retrying %s %s in %.2f s (attempt %d)", method, path, delay, stats.attempts + 1)
-                self.sleep(delay)
+                self._pause(delay, method, path, service)
                 continue
 
             status = resp.status_code
@@ -392,7 +395,22 @@ class FlowServiceSession:
                     log.info("%s %s: Retry-After %.1f s is beyond the operation deadline", method, path, delay)
                 return resp
             log.info("retrying %s %s after %d in %.2f s (attempt %d)", method, path, status, delay, stats.attempts + 1)
+            self._pause(delay, method, path, service)
+
+    def stop(self) -> None:
+        """Terraform was interrupted: no more retries (requests already on the wire still finish)."""
+        self._stopping.set()
+
+    def _stoppable_sleep(self, delay: float) -> None:
+        self._stopping.wait(delay)
+
+    def _pause(self, delay: float, method: str, path: str, service: str) -> None:
+        """Wait before a retry, unless Terraform asked the provider to stop (then give up now)."""
+        if not self._stopping.is_set():
             self.sleep(delay)
+        if self._stopping.is_set():
+            raise OperationTimeoutError(None, None, "Stopped", "Terraform was interrupted; the call is not retried",
+                                        method=method, path=path, service=service)
 
     def _can_wait(self, delay: float, deadline: float) -> bool:
         # Waiting only makes sense if some time is left to make the next attempt afterwards.

@@ -117,6 +117,11 @@ class FlowServiceProvider(ProviderHandler):
             self._s3 = S3BaseConnection()
         return self._s3
 
+    def stop(self) -> None:
+        """StopProvider: in-flight calls finish (a create's answer reaches state), retries stop."""
+        if self._client is not None:
+            self._client.stop()
+
     def resources(self) -> dict[str, ResourceHandler]:
         handler = self.s3_base_connection
         return {handler.type_name: handler}

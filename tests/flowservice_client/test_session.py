@@ -314,3 +314,24 @@ def test_logs_method_path_status_duration_and_request_id(cache_dir: Path, caplog
     record = next(r for r in caplog.records if getattr(r, "flowservice_path", None) == "/connections/c1"
                   and getattr(r, "flowservice_status", None) == 200)
     assert record.flowservice_method == "GET" and record.flowservice_request_id == "rid-77"  # type: ignore[attr-defined]
+
+
+def test_stop_ends_retry_waits_at_once(cache_dir: Path) -> None:
+    """StopProvider: a call waiting to retry gives up instead of sleeping out its backoff."""
+    import threading
+    import time
+
+    import requests
+
+    from flowservice_client.session import FlowServiceSession
+    from tests.flowservice_client.scripted import FLOW, IMS, ScriptedAdapter, make_config
+
+    http = requests.Session()
+    http.mount(FLOW, ScriptedAdapter(default=lambda request: Reply(503)))
+    http.mount(IMS, ScriptedAdapter(default=TokenIssuer()))
+    session = FlowServiceSession(make_config(max_retries=50), http, token_cache_dir=str(cache_dir))
+    threading.Timer(0.3, session.stop).start()
+    started = time.monotonic()
+    with pytest.raises(OperationTimeoutError, match="interrupted"):
+        session.request("GET", "/connections/c1")
+    assert time.monotonic() - started < 5  # 50 retries with backoff would take minutes
