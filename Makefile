@@ -1,4 +1,5 @@
-# The two commands of the README: `make demo` and `make test`. Everything else is set-up.
+# The two commands of the README: `make demo` and `make test`. Everything else is set-up or the
+# team workflow (`make plan`, `make deploy`), each a thin call into the project's own modules.
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 .DEFAULT_GOAL := help
@@ -6,7 +7,9 @@ SHELL := /bin/bash
 ROOT := $(CURDIR)
 PYTHON ?= python3
 VENV_PY := $(ROOT)/.venv/bin/python
-STACK := s3-base-connection
+# Which stacks deploy/destroy/plan act on: '*' (every sandbox) or names, e.g. STACKS="s3-dev s3-stage".
+STACKS ?= *
+STACK_ARGS = $(foreach stack,$(STACKS),'$(stack)')
 PORT ?= 8750
 DATA ?= $(ROOT)/.flowservice-data
 RUN := $(ROOT)/.run
@@ -19,25 +22,32 @@ export PIPENV_VENV_IN_PROJECT := 1
 export PIPENV_NOSPIN := 1
 export PIPENV_YES := 1
 export PIPENV_VERBOSITY := -1
-# Terraform and cdktf: the project's own CLI config (mirror for our provider), nothing calls home.
+# Terraform and cdktf: the project's own CLI config (mirror for our provider), nothing calls home,
+# and nothing ever waits for terminal input (a missing variable fails at once, naming it).
 export TF_CLI_CONFIG_FILE := $(ROOT)/.tf/cli.tfrc
+export TF_INPUT := 0
 export CHECKPOINT_DISABLE := 1
 export DISABLE_VERSION_CHECK := 1
 export CDKTF_DISABLE_PLUGIN_CACHE_ENV := 1
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export PATH := $(ROOT)/node_modules/.bin:$(PATH)
 
-.PHONY: help setup lock deploy demo test test-unit test-e2e lint docs flowservice flowservice-start flowservice-stop bench clean
+CDK := $(VENV_PY) -m toolchain.cdk
+
+.PHONY: help setup lock deploy destroy plan demo test test-unit test-e2e lint docs flowservice flowservice-start \
+	flowservice-stop bench clean
 
 help:
-	@echo "make demo         set up, start the local Flow Service, cdktf deploy the example"
+	@echo "make demo         set up, start the local Flow Service, deploy every sandbox of main.py to it"
 	@echo "make test         set up and run the whole test suite"
 	@echo "make test-unit    the fast tests only (no terraform, no cdktf); make test-e2e the rest"
 	@echo "make lint         ruff and mypy --strict"
-	@echo "make deploy       cdktf deploy with your own AEP_* and TF_VAR_s3_* settings (e.g. real AEP)"
+	@echo "make plan         plan every stack; write plan.md (for review) and plan.json; exit 0 none, 2 changes, 1 error"
+	@echo "make deploy       deploy STACKS (default '*') with your own AEP_* and TF_VAR_* settings (e.g. real AEP)"
+	@echo "make destroy      destroy STACKS"
 	@echo "make flowservice  run the local Flow Service in the foreground (PORT=$(PORT) DATA=$(DATA))"
 	@echo "make flowservice-stop  stop the one 'make demo' started"
-	@echo "make bench        write benchmark figures to benchmarks/results/"
+	@echo "make bench        write benchmark figures to BENCHMARKS.md and benchmarks/results/"
 
 setup: .stamps/prereqs .stamps/venv .stamps/node .stamps/provider
 
@@ -62,39 +72,52 @@ setup: .stamps/prereqs .stamps/venv .stamps/node .stamps/provider
 	$(VENV_PY) -m toolchain.mirror --out $(ROOT)/.tf
 	@touch $@
 
-# The stack's .terraform.lock.hcl, made from the mirror: `cdktf deploy` would otherwise run
-# `terraform providers lock` against the registry, which fails offline.
-cdktf.out/stacks/$(STACK)/.terraform.lock.hcl: .stamps/provider .stamps/node main.py $(wildcard constructs_lib/*.py)
-	$(VENV_PY) -m toolchain.lock --project $(ROOT) --stack $(STACK)
+# Every stack's .terraform.lock.hcl, made from the mirror: `cdktf deploy` would otherwise run
+# `terraform providers lock` against the registry, which fails offline. Synthesizing first also
+# stops here, with one clean block per problem, when main.py's declarations break a rule.
+lock: setup
+	@$(VENV_PY) -m toolchain.lock --project $(ROOT)
 
-lock: cdktf.out/stacks/$(STACK)/.terraform.lock.hcl
-
-# Deploy with the caller's own settings (AEP_* and TF_VAR_s3_*), e.g. against real AEP.
+# Deploy with the caller's own settings (AEP_* and TF_VAR_*), e.g. against real AEP. Checks every
+# setting first; Ctrl-C lets Terraform finish what is in flight and save state.
 deploy: lock
-	CI=1 cdktf deploy $(STACK) --auto-approve
-	@$(VENV_PY) scripts/show-connection terraform.$(STACK).tfstate
+	@$(VENV_PY) -m toolchain.preflight --project $(ROOT) $(STACK_ARGS)
+	$(CDK) deploy $(STACK_ARGS) --auto-approve
+
+destroy: lock
+	$(CDK) destroy $(STACK_ARGS) --auto-approve
+
+plan: lock
+	$(VENV_PY) -m toolchain.plan --project $(ROOT) --out $(ROOT)/plan.md --json $(ROOT)/plan.json $(STACK_ARGS)
 
 FLOWSERVICE_ARGS ?=
 flowservice: .stamps/venv
-	$(VENV_PY) -m local_flowservice --host 127.0.0.1 --port $(PORT) --data $(DATA) $(FLOWSERVICE_ARGS)
+	$(VENV_PY) -m local_flowservice --host 127.0.0.1 --port $(PORT) --data $(DATA) \
+		--sandboxes $$($(VENV_PY) -m toolchain.sandboxes) $(FLOWSERVICE_ARGS)
 
 flowservice-start: .stamps/venv
-	@$(VENV_PY) scripts/flowservice-daemon start --port $(PORT) --data $(DATA) --run-dir $(RUN)
+	@$(VENV_PY) scripts/flowservice-daemon start --port $(PORT) --data $(DATA) --run-dir $(RUN) \
+		--sandboxes $$($(VENV_PY) -m toolchain.sandboxes)
 
 flowservice-stop:
 	@$(PYTHON) scripts/flowservice-daemon stop --run-dir $(RUN)
 
-# Fake credentials unless the caller set real ones: the demo talks to the local Flow Service.
+# Fake credentials unless the caller set real ones: the demo talks to the local Flow Service on PORT.
+demo: export AEP_FLOW_SERVICE_URL = http://127.0.0.1:$(PORT)/data/foundation/flowservice
+demo: export AEP_IMS_URL = http://127.0.0.1:$(PORT)
 demo: export AEP_CLIENT_ID ?= local-demo-client
 demo: export AEP_CLIENT_SECRET ?= local-demo-secret
 demo: export AEP_ORG_ID ?= DEMO0000000000000000000@AdobeOrg
 demo: export TF_VAR_s3_access_key ?= FAKE-DEMO-ACCESS-KEY
 demo: export TF_VAR_s3_secret_key ?= FAKE-DEMO-SECRET-KEY
 demo: export TF_VAR_s3_session_token ?= FAKE-DEMO-SESSION-TOKEN
-demo: cdktf.out/stacks/$(STACK)/.terraform.lock.hcl flowservice-start
-	CI=1 cdktf deploy $(STACK) --auto-approve
-	@$(VENV_PY) scripts/show-connection terraform.$(STACK).tfstate
-	@echo "The local Flow Service keeps running on http://127.0.0.1:$(PORT) (data in $(DATA))."
+demo: export TF_VAR_s3_prod_access_key ?= FAKE-DEMO-PROD-ACCESS-KEY
+demo: export TF_VAR_s3_prod_secret_key ?= FAKE-DEMO-PROD-SECRET-KEY
+demo: export TF_VAR_s3_prod_session_token ?= FAKE-DEMO-PROD-SESSION-TOKEN
+demo: lock flowservice-start
+	@$(VENV_PY) -m toolchain.preflight --project $(ROOT)
+	$(CDK) deploy '*' --auto-approve
+	@echo "The local Flow Service keeps running on http://127.0.0.1:$(PORT) (data in $(DATA)); it stops by itself after 8 hours."
 	@echo "Stop it with: make flowservice-stop"
 
 test: setup

@@ -24,7 +24,9 @@ from typing import Any
 
 from local_flowservice.testing import LocalFlowService
 from tests.conftest import provider_env
-from toolchain.project import STACK, CdktfProject, Run, install_provider
+from toolchain.project import CdktfProject, Run, install_provider
+
+STACK = "s3-dev"
 
 TOKEN_ROUTE = "POST /ims/token/v3"  # noqa: S105 - a route in the request log, not a credential
 OPERATIONS = ("create", "noop_diff", "update", "destroy")

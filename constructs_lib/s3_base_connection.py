@@ -9,7 +9,7 @@ by accepting them only as tokens bound to write-only attributes.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -114,27 +114,31 @@ class AccessKeyAuth:
         access_key_version: str | int = FIRST_VERSION,
         secret_key_version: str | int = FIRST_VERSION,
         session_token_version: str | int = FIRST_VERSION,
+        with_session_token: bool = True,
     ) -> AccessKeyAuth:
         """Credentials from the ephemeral, sensitive variables ``{prefix}_access_key``,
         ``{prefix}_secret_key`` and ``{prefix}_session_token`` (the last optional, null by
-        default), set with ``TF_VAR_{prefix}_...``. Connections sharing a prefix share them.
+        default; left out with ``with_session_token=False``), set with ``TF_VAR_{prefix}_...``.
+        Connections sharing a prefix share them.
         """
+        # Nullable: a destroy, or a plan that sends no credential, needs none of them; the provider
+        # refuses a create without keys at plan, and `make deploy` names a missing one up front.
         access_key = ephemeral_secret_variable(
-            scope, f"{prefix}_access_key", description="AWS access key id for the S3 connection"
+            scope, f"{prefix}_access_key", description="AWS access key id for the S3 connection", optional=True
         )
         secret_key = ephemeral_secret_variable(
-            scope, f"{prefix}_secret_key", description="AWS secret access key for the S3 connection"
+            scope, f"{prefix}_secret_key", description="AWS secret access key for the S3 connection", optional=True
         )
         session_token = ephemeral_secret_variable(
             scope,
             f"{prefix}_session_token",
             description="Temporary AWS session token (optional); bump session_token_version when you set a new one",
             optional=True,
-        )
+        ) if with_session_token else None
         return cls(
             access_key=access_key.string_value,
             secret_key=secret_key.string_value,
-            session_token=session_token.string_value,
+            session_token=session_token.string_value if session_token is not None else None,
             access_key_version=access_key_version,
             secret_key_version=secret_key_version,
             session_token_version=session_token_version,
@@ -162,17 +166,21 @@ _PROP_NAMES: Mapping[str, str] = {
 }
 
 
-def _check_props(
+def check_props(
     *,
     name: str,
-    description: str | None,
-    auth: S3Auth,
-    bucket_name: str | None,
-    folder_path: str | None,
-    region: str | None,
-    service_url: str | None,
+    description: str | None = None,
+    auth_spec_name: str = s3.ACCESS_KEY,
+    credentials: Collection[str] = (s3.PARAM_ACCESS_KEY, s3.PARAM_SECRET_KEY),
+    bucket_name: str | None = None,
+    folder_path: str | None = None,
+    region: str | None = None,
+    service_url: str | None = None,
 ) -> list[RuleViolation]:
-    """Every spec rule the literal props break; tokens are left to the provider's plan."""
+    """Every spec rule the literal props break; tokens are left to the provider's plan.
+
+    ``credentials`` names the key parameters given (``s3AccessKey``...), as variables.
+    """
     out: list[RuleViolation] = []
     if not is_token(name):
         out.extend(rules.check_text(name, "name", required=True))
@@ -188,18 +196,18 @@ def _check_props(
         out.extend(rules.check_bucket_name(bucket_name, "bucket_name"))
     if folder_path is not None and not is_token(folder_path):
         out.extend(rules.check_folder_path(folder_path, "folder_path"))
-    present = {param for param, value in _params(auth, bucket_name).items() if value is not None}
-    out.extend(rules.check_auth(auth.auth_spec_name, present, _PROP_NAMES, "auth"))
+    present = {*credentials, *([s3.PARAM_BUCKET_NAME] if bucket_name is not None else [])}
+    out.extend(rules.check_auth(auth_spec_name, present, _PROP_NAMES, "auth"))
     return out
 
 
-def _params(auth: S3Auth, bucket_name: str | None) -> dict[str, Any]:
-    values: dict[str, Any] = {s3.PARAM_BUCKET_NAME: bucket_name}
-    if isinstance(auth, AccessKeyAuth):
-        values[s3.PARAM_ACCESS_KEY] = auth.access_key
-        values[s3.PARAM_SECRET_KEY] = auth.secret_key
-        values[s3.PARAM_SESSION_TOKEN] = auth.session_token
-    return values
+def _credentials(auth: S3Auth) -> list[str]:
+    """The key parameters ``auth`` supplies."""
+    if not isinstance(auth, AccessKeyAuth):
+        return []
+    given = {s3.PARAM_ACCESS_KEY: auth.access_key, s3.PARAM_SECRET_KEY: auth.secret_key,
+             s3.PARAM_SESSION_TOKEN: auth.session_token}
+    return [param for param, value in given.items() if value is not None]
 
 
 class S3BaseConnection(Construct):
@@ -231,10 +239,11 @@ class S3BaseConnection(Construct):
         if not isinstance(given, AccessKeyAuth | IamRoleAuth):
             rule = f"must be AccessKeyAuth(...) or IamRoleAuth() (got {type(given).__name__})"
             raise ConstructError([PropViolation(f"{scope.node.path}/{id}", "auth", rule)])
-        violations = _check_props(
+        violations = check_props(
             name=name,
             description=description,
-            auth=auth,
+            auth_spec_name=auth.auth_spec_name,
+            credentials=_credentials(auth),
             bucket_name=bucket_name,
             folder_path=folder_path,
             region=region,

@@ -10,6 +10,11 @@ import pytest
 import requests
 
 from local_flowservice.testing import LocalFlowService
+from toolchain.project import CdktfProject
+
+#: The one-connection app the lifecycle tests follow (tests/e2e/apps/single.py).
+SINGLE_APP = Path(__file__).resolve().parent / "e2e" / "apps" / "single.py"
+SINGLE_STACK = "s3-base-connection"
 
 CLIENT_ID = "e2e-client"
 CLIENT_SECRET = "e2e-client-secret-CANARY-7f3a"
@@ -78,3 +83,8 @@ def cli_config(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
     os.environ.setdefault("CHECKPOINT_DISABLE", "1")
     return install_provider(tmp_path_factory.mktemp("tf"))
+
+
+def single_project(folder: Path, cli_config: Path, env: dict[str, str], app_file: Path = SINGLE_APP) -> CdktfProject:
+    """A throw-away project of the one-connection app (or a variant of it)."""
+    return CdktfProject(folder, cli_config, env, app_file=app_file, stacks=(SINGLE_STACK,))

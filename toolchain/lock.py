@@ -9,6 +9,7 @@ done once per machine (and per stack dir).
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import subprocess
 import sys
@@ -20,8 +21,13 @@ from toolchain.mirror import terraform_platform
 
 def synth(project: Path, app: str = "main.py", python: str = sys.executable,
           environ: Mapping[str, str] | None = None) -> None:
-    """Run the app directly: 5x faster than `cdktf synth`, and enough to write cdk.tf.json."""
-    subprocess.run([python, app], cwd=project, check=True, env=None if environ is None else dict(environ))
+    """Run the app directly: 5x faster than `cdktf synth`, and enough to write cdk.tf.json.
+
+    An app that refuses its declarations prints why and exits 1: that ends set-up here, cleanly.
+    """
+    done = subprocess.run([python, app], cwd=project, env=None if environ is None else dict(environ))
+    if done.returncode != 0:
+        raise SystemExit(done.returncode)
 
 
 def lock(stack_dir: Path, mirror: Path, environ: Mapping[str, str] | None = None,
@@ -38,19 +44,25 @@ def lock(stack_dir: Path, mirror: Path, environ: Mapping[str, str] | None = None
     return stack_dir / ".terraform.lock.hcl"
 
 
+def synthesized_stacks(project: Path) -> list[str]:
+    """The stacks the last synth wrote (cdktf.out/manifest.json), in its order."""
+    manifest = json.loads((project / "cdktf.out" / "manifest.json").read_text())
+    return list(manifest.get("stacks", {}))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--project", type=Path, default=Path.cwd())
-    parser.add_argument("--stack", action="append", required=True, help="stack name (repeatable)")
+    parser.add_argument("--stack", action="append", default=None, help="stack name (repeatable; default: all)")
     parser.add_argument("--mirror", type=Path, default=None, help="default: PROJECT/.tf/mirror")
     args = parser.parse_args(argv)
     project = args.project.resolve()
     synth(project)
     mirror = (args.mirror or project / ".tf" / "mirror").resolve()
     platform = terraform_platform()
-    for stack in args.stack:
+    for stack in args.stack or synthesized_stacks(project):
         path = lock(project / "cdktf.out" / "stacks" / stack, mirror, platform=platform)
-        print(f"provider lock file: {path}")
+        print(f"provider lock file: {path.relative_to(project)}")
     return 0
 
 

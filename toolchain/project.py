@@ -1,8 +1,8 @@
-"""Drive the real toolchain (cdktf-cli -> terraform -> our provider) in a throw-away project copy.
+"""Drive the real toolchain (CDKTF CLI -> terraform -> our provider) in a throw-away project copy.
 
-Each user (a test, a benchmark) gets its own folder with the real `main.py` (or a variant), its
-own provider mirror and CLI config and its own state, so nothing touches the developer's
-`make demo` state.
+Each user (a test, a benchmark) gets its own folder with an app file (``main.py`` or a variant),
+its own provider mirror and CLI config and its own state, so nothing touches the developer's
+``make demo`` state. Commands go through :mod:`toolchain.cdk`, as ``make deploy`` does.
 """
 
 from __future__ import annotations
@@ -10,23 +10,25 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from flowservice_spec.identity import S3_BASE_CONNECTION
 from toolchain.lock import lock
-from toolchain.mirror import install
+from toolchain.mirror import install, terraform_platform
 
 #: The project's own checkout: where main.py, cdktf.json and node_modules live.
 ROOT = Path(__file__).resolve().parent.parent
-STACK = "s3-base-connection"
 CDKTF = ROOT / "node_modules" / ".bin" / "cdktf"
 RESOURCE_TYPE = S3_BASE_CONNECTION
+#: The stacks main.py declares, one per sandbox.
+MAIN_STACKS = ("s3-dev", "s3-stage", "s3-prod")
 
 
 @dataclass
@@ -50,56 +52,64 @@ def install_provider(out: Path) -> Path:
     return config
 
 
+def base_environment(cli_config: Path) -> dict[str, str]:
+    """What every command of a throw-away project runs with: no settings of the caller's leak in."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TF_VAR_", "AEP_", "S3_", "TF_STATE_"))}
+    env.update(
+        PATH=f"{ROOT / 'node_modules' / '.bin'}:{env.get('PATH', '')}",
+        TF_CLI_CONFIG_FILE=str(cli_config),
+        TF_INPUT="0",
+        CHECKPOINT_DISABLE="1",
+        DISABLE_VERSION_CHECK="1",
+        CDKTF_DISABLE_PLUGIN_CACHE_ENV="1",
+        JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION="20",
+        CI="1",
+        FORCE_COLOR="0",
+        NO_COLOR="1",
+    )
+    return env
+
+
 @dataclass
 class CdktfProject:
-    """A copy of the app in ``folder``, wired to a provider mirror and a Flow Service."""
+    """A copy of an app in ``folder``, wired to a provider mirror and a Flow Service."""
 
     folder: Path
     cli_config: Path
     env: dict[str, str] = field(default_factory=dict)
     app_file: Path = ROOT / "main.py"
+    stacks: Sequence[str] = MAIN_STACKS
 
     def __post_init__(self) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
-        shutil.copy(ROOT / "main.py", self.folder / "main.py")
-        self.app_name = "main.py"
-        if self.app_file != ROOT / "main.py":  # a variant app that builds on main.py's stack
-            self.app_name = "app.py"
-            shutil.copy(self.app_file, self.folder / self.app_name)
+        self.app_name = self.app_file.name
+        shutil.copy(self.app_file, self.folder / self.app_name)
         cdktf_json = json.loads((ROOT / "cdktf.json").read_text())
         cdktf_json["app"] = f"{sys.executable} {self.app_name}"
         (self.folder / "cdktf.json").write_text(json.dumps(cdktf_json, indent=2))
         self.mirror = self.cli_config.parent / "mirror"
 
     @property
-    def stack_dir(self) -> Path:
-        return self.folder / "cdktf.out" / "stacks" / STACK
+    def stack(self) -> str:
+        """The only stack (for single-stack apps)."""
+        (only,) = self.stacks
+        return only
 
-    @property
-    def state_file(self) -> Path:
-        return self.folder / f"terraform.{STACK}.tfstate"
+    def stack_dir(self, stack: str | None = None) -> Path:
+        return self.folder / "cdktf.out" / "stacks" / (stack or self.stack)
+
+    def state_file(self, stack: str | None = None) -> Path:
+        return self.folder / f"terraform.{stack or self.stack}.tfstate"
 
     def environment(self, extra: Mapping[str, str | None] | None = None) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("TF_VAR_", "AEP_", "S3_"))}
-        env.update(
-            PATH=f"{ROOT / 'node_modules' / '.bin'}:{env.get('PATH', '')}",
-            TF_CLI_CONFIG_FILE=str(self.cli_config),
-            CHECKPOINT_DISABLE="1",
-            DISABLE_VERSION_CHECK="1",
-            CDKTF_DISABLE_PLUGIN_CACHE_ENV="1",
-            JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION="20",
-            CI="1",
-            FORCE_COLOR="0",
-            NO_COLOR="1",
-        )
-        merged: dict[str, str | None] = {**env, **self.env, **(extra or {})}
+        merged: dict[str, str | None] = {**base_environment(self.cli_config), **self.env, **(extra or {})}
         return {k: v for k, v in merged.items() if v is not None}  # None in extra unsets a variable
 
     def run(self, args: list[str], extra_env: Mapping[str, str | None] | None = None, check: bool = True,
-            cwd: Path | None = None, timeout: float = 300) -> Run:
+            cwd: Path | None = None, timeout: float = 600) -> Run:
         start = time.monotonic()
         proc = subprocess.run(args, cwd=cwd or self.folder, env=self.environment(extra_env),
-                              capture_output=True, text=True, timeout=timeout)
+                              capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL)
         run = Run(args, proc.returncode, proc.stdout, proc.stderr, time.monotonic() - start)
         if check and proc.returncode != 0:
             raise AssertionError(
@@ -107,31 +117,56 @@ class CdktfProject:
             )
         return run
 
+    def start(self, args: list[str], extra_env: Mapping[str, str | None] | None = None) -> subprocess.Popen[str]:
+        """Start a command in its own session (a terminal's process group), output to pipes."""
+        return subprocess.Popen(args, cwd=self.folder, env=self.environment(extra_env), stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, text=True,
+                                start_new_session=True)
+
     def lock(self, extra_env: Mapping[str, str | None] | None = None) -> None:
         """What `make` does once per machine: synth, then lock the provider from the mirror."""
         self.synth(extra_env)
-        lock(self.stack_dir, self.mirror, self.environment(extra_env))
+        platform = terraform_platform()
+        for stack in self.stacks:
+            lock(self.stack_dir(stack), self.mirror, self.environment(extra_env), platform)
 
-    def synth(self, extra_env: Mapping[str, str | None] | None = None) -> Run:
+    def synth(self, extra_env: Mapping[str, str | None] | None = None, check: bool = True) -> Run:
         """Run the app directly (what `cdktf synth` does, minus 1 s of CLI start-up)."""
-        return self.run([sys.executable, self.app_name], extra_env)
+        return self.run([sys.executable, self.app_name], extra_env, check=check)
 
     def cdktf(self, *args: str, extra_env: Mapping[str, str | None] | None = None, check: bool = True) -> Run:
+        """The framework CLI itself, as a user would type it."""
         return self.run([str(CDKTF), *args], extra_env, check=check)
 
-    def deploy(self, extra_env: Mapping[str, str | None] | None = None) -> Run:
-        return self.cdktf("deploy", STACK, "--auto-approve", extra_env=extra_env)
+    def cdk(self, *args: str, extra_env: Mapping[str, str | None] | None = None, check: bool = True) -> Run:
+        """The CLI through :mod:`toolchain.cdk`, as `make deploy` runs it."""
+        return self.run([sys.executable, "-m", "toolchain.cdk", *args], extra_env, check=check)
 
-    def terraform(self, *args: str, extra_env: Mapping[str, str | None] | None = None, check: bool = True) -> Run:
+    def deploy(self, extra_env: Mapping[str, str | None] | None = None, check: bool = True) -> Run:
+        return self.cdk("deploy", *self.stacks, "--auto-approve", extra_env=extra_env, check=check)
+
+    def destroy(self, extra_env: Mapping[str, str | None] | None = None, check: bool = True) -> Run:
+        return self.cdk("destroy", *self.stacks, "--auto-approve", extra_env=extra_env, check=check)
+
+    def terraform(self, *args: str, stack: str | None = None, extra_env: Mapping[str, str | None] | None = None,
+                  check: bool = True) -> Run:
         """Plain terraform in the synthesized stack folder, with the state cdktf uses."""
-        return self.run(["terraform", *args], extra_env, check=check, cwd=self.stack_dir)
+        return self.run(["terraform", *args], extra_env, check=check, cwd=self.stack_dir(stack))
 
-    def state(self) -> dict[str, Any]:
-        return dict(json.loads(self.state_file.read_text()))
+    def state(self, stack: str | None = None) -> dict[str, Any]:
+        path = self.state_file(stack)
+        return dict(json.loads(path.read_text())) if path.exists() and path.stat().st_size else {}
 
-    def connections_in_state(self) -> list[dict[str, Any]]:
+    def connections_in_state(self, stack: str | None = None) -> list[dict[str, Any]]:
+        """Connections recorded in the state of ``stack`` (default: every stack of the app)."""
         found: list[dict[str, Any]] = []
-        for resource in self.state().get("resources", []):
-            if resource.get("type") == RESOURCE_TYPE:
-                found.extend(instance["attributes"] for instance in resource["instances"])
+        for name in [stack] if stack else list(self.stacks):
+            for resource in self.state(name).get("resources", []):
+                if resource.get("type") == RESOURCE_TYPE:
+                    found.extend(instance["attributes"] for instance in resource["instances"])
         return found
+
+
+def interrupt(process: subprocess.Popen[str], sig: int = signal.SIGINT) -> None:
+    """What a terminal's Ctrl-C does: the signal to the whole foreground process group."""
+    os.killpg(process.pid, sig)

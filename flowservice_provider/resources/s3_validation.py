@@ -45,6 +45,10 @@ def validate_config(config: Mapping[str, Value]) -> list[Diagnostic]:
             violations.extend(check(value, attribute))
     auth_spec_name = config.get("auth_spec_name")
     if auth_spec_name is None or isinstance(auth_spec_name, str):
-        present = [param for param, attribute in ATTRIBUTES.items() if config.get(attribute) is not None]
+        # A write-only secret counts as given when its version is set: its value may be left out
+        # where nothing is sent (a destroy, an unchanged version); plan checks it where it is sent.
+        present = [param for param, attribute in ATTRIBUTES.items()
+                   if config.get(attribute) is not None
+                   or (param in s3.SECRET_PARAMS and config.get(f"{attribute}_version") is not None)]
         violations.extend(rules.check_auth(auth_spec_name, present, ATTRIBUTES))
     return [_diagnostic(v) for v in violations]

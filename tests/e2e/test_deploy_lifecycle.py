@@ -11,9 +11,8 @@ from pathlib import Path
 import pytest
 
 from local_flowservice.testing import LocalFlowService
-from tests.conftest import FlowApi, provider_env
-from tests.e2e.requestlog import api_calls, calls, writes
-from toolchain.project import CdktfProject
+from tests.conftest import FlowApi, provider_env, single_project
+from tests.e2e.requestlog import CONNECTIONS, api_calls, calls, writes
 
 pytestmark = pytest.mark.e2e
 
@@ -27,7 +26,7 @@ def test_deploy_rotate_rename_destroy(tmp_path: Path, flowservice: LocalFlowServ
     env = provider_env(flowservice, tmp_path / "token-cache")
     env.update(TF_VAR_s3_access_key="AKIAE2EACCESSKEY0001", TF_VAR_s3_secret_key="e2e-secret-key-0001",
                TF_VAR_s3_session_token="e2e-session-token-0001")
-    project = CdktfProject(tmp_path / "app", cli_config, env)
+    project = single_project(tmp_path / "app", cli_config, env)
     project.lock()
 
     # 1. create: exactly one POST; the etag in state is the server's.
@@ -35,8 +34,10 @@ def test_deploy_rotate_rename_destroy(tmp_path: Path, flowservice: LocalFlowServ
     project.deploy()
     assert len(calls(flowservice, "POST")) == 1, writes(flowservice)
     assert [r["method"] for r in writes(flowservice)] == ["POST"]
-    # One token for the whole deploy (4 provider processes share the 0600 cache), no GET after the POST.
-    assert api_calls(flowservice) == {"IMS": 1, "POST": 1}
+    # One token for the whole deploy (4 provider processes share the 0600 cache); one listing of the
+    # sandbox at plan and one at apply (the check for connections an interrupted deploy left), no GET after.
+    assert api_calls(flowservice) == {"IMS": 1, "GET": 2, "POST": 1}
+    assert [r["path"] for r in calls(flowservice, "GET")] == [CONNECTIONS, CONNECTIONS]
     [conn] = project.connections_in_state()
     server_side = flow_api.connection(conn["id"])
     assert server_side["name"] == "Amazon S3 base connection"
@@ -80,7 +81,7 @@ def test_deploy_rotate_rename_destroy(tmp_path: Path, flowservice: LocalFlowServ
 
     # 5. destroy: one DELETE; nothing left on the server or in state.
     flowservice.reset_requests()
-    project.cdktf("destroy", "s3-base-connection", "--auto-approve", extra_env=rename_env)
+    project.destroy(extra_env=rename_env)
     assert [r["method"] for r in writes(flowservice)] == ["DELETE"]
     assert api_calls(flowservice) == {"GET": 1, "DELETE": 1}
     assert flow_api.get(conn["id"]).status_code == 404

@@ -14,7 +14,7 @@ import pytest
 import requests
 
 from local_flowservice.testing import LocalFlowService
-from tests.conftest import FlowApi, provider_env
+from tests.conftest import FlowApi, provider_env, single_project
 from tests.e2e.requestlog import write_methods
 from toolchain.project import CdktfProject
 
@@ -40,7 +40,7 @@ def credentials(suffix: str = "0001") -> dict[str, str]:
 @pytest.fixture
 def project(tmp_path: Path, flowservice: LocalFlowService, cli_config: Path) -> CdktfProject:
     env = provider_env(flowservice, tmp_path / "token-cache") | credentials()
-    app = CdktfProject(tmp_path / "app", cli_config, env)
+    app = single_project(tmp_path / "app", cli_config, env)
     app.lock()
     return app
 
@@ -112,7 +112,7 @@ def test_destroy_needs_no_secrets(project: CdktfProject, deployed: dict, flowser
                                   flow_api: FlowApi) -> None:
     """Write-only values are for create and rotation only: destroy works with none supplied."""
     no_session_token = {"TF_VAR_s3_session_token": None}
-    project.cdktf("destroy", "s3-base-connection", "--auto-approve", extra_env=no_session_token)
+    project.destroy(extra_env=no_session_token)
     assert write_methods(flowservice) == ["DELETE"]
     assert flow_api.list() == []
 
@@ -143,7 +143,7 @@ def test_import_from_adopts_without_replacement(tmp_path: Path, flowservice: Loc
     assert created.status_code == 201
     existing = created.json()["id"]
     env = provider_env(flowservice, tmp_path / "token-cache") | credentials() | {"S3_IMPORT_CONNECTION_ID": existing}
-    app = CdktfProject(tmp_path / "app", cli_config, env, app_file=APPS / "import_app.py")
+    app = single_project(tmp_path / "app", cli_config, env, app_file=APPS / "import_app.py")
     app.lock()
     flowservice.reset_requests()
     run = app.deploy()
@@ -160,7 +160,7 @@ def test_import_from_adopts_without_replacement(tmp_path: Path, flowservice: Loc
 
 def test_plan_time_validation_names_the_attribute(project: CdktfProject, flowservice: LocalFlowService) -> None:
     project.synth()
-    cdk_json = project.stack_dir / "cdk.tf.json"
+    cdk_json = project.stack_dir() / "cdk.tf.json"
     doc = json.loads(cdk_json.read_text())
     resource = doc["resource"]["flowservice_s3_base_connection"]["amazon_s3"]
     # Bypass the construct's synth-time checks to reach the provider's own.
@@ -181,7 +181,7 @@ def test_plan_time_validation_names_the_attribute(project: CdktfProject, flowser
 def test_unknown_values_are_checked_at_apply_not_plan(project: CdktfProject, flowservice: LocalFlowService,
                                                       flow_api: FlowApi) -> None:
     project.synth()
-    cdk_json = project.stack_dir / "cdk.tf.json"
+    cdk_json = project.stack_dir() / "cdk.tf.json"
     doc = json.loads(cdk_json.read_text())
     doc["resource"]["terraform_data"] = {"bucket": {"input": "late-bucket"}}
     doc["resource"]["flowservice_s3_base_connection"]["amazon_s3"]["bucket_name"] = "${terraform_data.bucket.output}"

@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 
 from local_flowservice.testing import LocalFlowService
-from tests.conftest import provider_env
-from toolchain.project import CdktfProject, Run
+from tests.conftest import provider_env, single_project
+from toolchain.project import Run
 
 pytestmark = pytest.mark.e2e
 
@@ -47,7 +47,7 @@ def test_no_secret_in_any_artifact(tmp_path: Path, flowservice: LocalFlowService
         "TF_LOG_PATH": str(tmp_path / "terraform-trace.log"),
     }
     values["client secret"] = env["AEP_CLIENT_SECRET"] = canary("CS")
-    project = CdktfProject(tmp_path / "app", cli_config, env)
+    project = single_project(tmp_path / "app", cli_config, env)
     project.lock()
     runs: list[Run] = [project.deploy()]
 
@@ -67,12 +67,12 @@ def test_no_secret_in_any_artifact(tmp_path: Path, flowservice: LocalFlowService
 
     # An error path: the server refuses the next PATCH outright; the message must not echo secrets.
     flowservice.set_faults(methods=["PATCH"], script=["500", "500", "500", "500", "500", "500", "500"])
-    failing = project.cdktf("deploy", "s3-base-connection", "--auto-approve", check=False,
+    failing = project.deploy(check=False,
                             extra_env=rotate | {"S3_SESSION_TOKEN_VERSION": "3", "AEP_MAX_RETRIES": "1"})
     assert failing.returncode != 0 and "Flow Service update failed" in " ".join(failing.output.split())
     runs.append(failing)
     flowservice.clear_faults()
-    runs.append(project.cdktf("destroy", "s3-base-connection", "--auto-approve", extra_env=rotate))
+    runs.append(project.destroy(extra_env=rotate))
 
     haystacks = {f"output of {' '.join(r.args[:3])} #{i}": r.output for i, r in enumerate(runs)}
     for path in project.folder.rglob("*"):

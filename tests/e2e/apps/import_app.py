@@ -1,4 +1,4 @@
-"""main.py's stack, adopting an existing connection with CDKTF's import_from (an `import` block)."""
+"""The single-connection stack, adopting an existing connection with CDKTF's import_from (an `import` block)."""
 
 from __future__ import annotations
 
@@ -6,15 +6,13 @@ import os
 
 from cdktf import App
 
-from main import STACK_NAME, S3BaseConnectionStack
+from constructs_lib import synth
+from tests.e2e.apps.single import build
 
 
-def main() -> None:
-    app = App()
-    stack = S3BaseConnectionStack(app, STACK_NAME)
-    stack.connection.import_from(os.environ["S3_IMPORT_CONNECTION_ID"])
-    app.synth()
+def adopt(app: App) -> None:
+    build(app).connection.import_from(os.environ["S3_IMPORT_CONNECTION_ID"])
 
 
 if __name__ == "__main__":
-    main()
+    synth.run(adopt)

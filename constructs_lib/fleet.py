@@ -1,0 +1,224 @@
+"""Declare connections once, deploy them to several sandboxes: one stack, one state, one
+``x-sandbox-name`` per sandbox.
+
+Why typed Python rather than a data file: the declarations are reviewed in pull requests next to
+the code that uses them, an editor checks the field names, and the same rules that guard the
+construct run over the whole list before a single construct is built, so every mistake of a
+change is reported at once, with the sandbox and connection it belongs to.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+import cdktf
+from constructs import Construct
+
+from constructs_lib.backend import StateBackend
+from constructs_lib.bindings import FlowserviceProvider
+from constructs_lib.errors import ConstructError, PropViolation
+from constructs_lib.s3_base_connection import AccessKeyAuth, IamRoleAuth, S3Auth, S3BaseConnection, check_props
+from flowservice_spec import platform, s3
+from flowservice_spec.rules import RuleViolation
+
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_-]{0,63}")
+_VARIABLE_PREFIX = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
+
+
+@dataclass(frozen=True)
+class Sandbox:
+    """An AEP sandbox the app deploys to; its stack is ``stack`` (default ``s3-<name>``).
+
+    ``credentials`` is the variable prefix its connections read their keys from by default:
+    ``TF_VAR_<credentials>_access_key``, ``..._secret_key``, ``..._session_token``.
+    """
+
+    name: str
+    stack: str | None = None
+    credentials: str = "s3"
+
+    @property
+    def stack_id(self) -> str:
+        return self.stack or f"s3-{self.name}"
+
+
+@dataclass(frozen=True)
+class SandboxOverride:
+    """What one sandbox changes of a connection (unset fields keep the connection's values)."""
+
+    description: str | None = None
+    bucket_name: str | None = None
+    folder_path: str | None = None
+    region: str | None = None
+    credentials: str | None = None
+
+
+@dataclass(frozen=True)
+class S3Connection:
+    """One Amazon S3 base connection, declared once for every sandbox it goes to.
+
+    ``key`` names it in every stack (its Terraform address, ``flowservice_s3_base_connection.<key>``):
+    keep it stable, a new key is a new connection. ``sandboxes`` limits it to some sandboxes
+    (empty: all of them); ``overrides`` changes bucket, folder, region, description or credentials
+    per sandbox. ``iam_role`` selects the ``IAMRole Based`` auth spec (no keys). Bump a
+    ``*_version`` to send a new value of that credential (e.g. a rotated session token).
+    """
+
+    key: str
+    name: str
+    description: str | None = None
+    bucket_name: str | None = None
+    folder_path: str | None = None
+    region: str | None = None
+    iam_role: bool = False
+    session_token: bool = True
+    access_key_version: str | int = 1
+    secret_key_version: str | int = 1
+    session_token_version: str | int = 1
+    sandboxes: tuple[str, ...] = ()
+    overrides: Mapping[str, SandboxOverride] = field(default_factory=dict)
+
+    def in_sandbox(self, sandbox: Sandbox) -> ResolvedConnection:
+        """The connection as deployed to ``sandbox``, overrides applied."""
+        over = self.overrides.get(sandbox.name, SandboxOverride())
+        return ResolvedConnection(
+            key=self.key,
+            name=self.name,
+            description=over.description if over.description is not None else self.description,
+            bucket_name=over.bucket_name if over.bucket_name is not None else self.bucket_name,
+            folder_path=over.folder_path if over.folder_path is not None else self.folder_path,
+            region=over.region if over.region is not None else self.region,
+            credentials=over.credentials or sandbox.credentials,
+            source=self,
+        )
+
+
+@dataclass(frozen=True)
+class ResolvedConnection:
+    """A connection's props in one sandbox."""
+
+    key: str
+    name: str
+    description: str | None
+    bucket_name: str | None
+    folder_path: str | None
+    region: str | None
+    credentials: str
+    source: S3Connection
+
+    def auth(self, scope: Construct) -> S3Auth:
+        if self.source.iam_role:
+            return IamRoleAuth()
+        return AccessKeyAuth.from_variables(
+            scope, self.credentials,
+            access_key_version=self.source.access_key_version,
+            secret_key_version=self.source.secret_key_version,
+            session_token_version=self.source.session_token_version,
+            with_session_token=self.source.session_token,
+        )
+
+
+@dataclass(frozen=True)
+class ProviderSettings:
+    """Provider settings shared by every stack (credentials come from the environment)."""
+
+    flow_service_url: str | None = None
+    ims_url: str | None = None
+    org_id: str | None = None
+
+
+def deployments(sandboxes: Sequence[Sandbox],
+                connections: Sequence[S3Connection]) -> dict[str, list[ResolvedConnection]]:
+    """Which connections each sandbox gets, validated as a whole.
+
+    Raises :class:`ConstructError` listing every violation: sandbox names and stacks, connection
+    keys, sandboxes a connection names, the S3 spec's rules per sandbox, and names unique per
+    sandbox (the provider's invariant: it is what lets an interrupted deploy be resumed safely).
+    """
+    problems: list[PropViolation] = []
+    known = {s.name for s in sandboxes}
+    _unique(problems, "app", "sandboxes", [s.name for s in sandboxes], "sandbox name")
+    _unique(problems, "app", "sandboxes", [s.stack_id for s in sandboxes], "stack id")
+    for sandbox in sandboxes:
+        for v in platform.check_sandbox_name(sandbox.name, "name"):
+            problems.append(PropViolation(f"Sandbox({sandbox.name!r})", v.field, v.rule, sandbox.name))
+        if not _VARIABLE_PREFIX.fullmatch(sandbox.credentials):
+            problems.append(PropViolation(f"Sandbox({sandbox.name!r})", "credentials",
+                                          "must be a variable prefix: letters, digits and _", sandbox.credentials))
+    _unique(problems, "app", "connections", [c.key for c in connections], "connection key")
+    plan: dict[str, list[ResolvedConnection]] = {s.name: [] for s in sandboxes}
+    for conn in connections:
+        where = f"S3Connection({conn.key!r})"
+        if not _IDENTIFIER.fullmatch(conn.key):
+            problems.append(PropViolation(where, "key", "must start with a letter or _ and hold only letters, "
+                                                        "digits, _ and - (it becomes the Terraform address)", conn.key))
+        for name in [*conn.sandboxes, *conn.overrides]:
+            if name not in known:
+                problems.append(PropViolation(where, "sandboxes", f"names an unknown sandbox (known: "
+                                                                  f"{', '.join(sorted(known))})", name))
+        for sandbox in sandboxes:
+            if conn.sandboxes and sandbox.name not in conn.sandboxes:
+                continue
+            resolved = conn.in_sandbox(sandbox)
+            for v in _violations(resolved):
+                problems.append(PropViolation(f"{sandbox.stack_id}/{conn.key}", v.field, v.rule,
+                                              getattr(resolved, v.field, None)))
+            plan[sandbox.name].append(resolved)
+    for sandbox in sandboxes:
+        _unique(problems, sandbox.stack_id, "name", [r.name for r in plan[sandbox.name]],
+                f"connection name in sandbox {sandbox.name!r}")
+    if problems:
+        raise ConstructError(problems)
+    return plan
+
+
+def _violations(resolved: ResolvedConnection) -> list[RuleViolation]:
+    out: list[RuleViolation] = []
+    if not _VARIABLE_PREFIX.fullmatch(resolved.credentials):
+        out.append(RuleViolation("credentials", "must be a variable prefix: letters, digits and _"))
+    source = resolved.source
+    keys = [s3.PARAM_ACCESS_KEY, s3.PARAM_SECRET_KEY, *([s3.PARAM_SESSION_TOKEN] if source.session_token else [])]
+    out.extend(check_props(
+        name=resolved.name, description=resolved.description,
+        auth_spec_name=s3.IAM_ROLE_BASED if source.iam_role else s3.ACCESS_KEY,
+        credentials=[] if source.iam_role else keys,
+        bucket_name=resolved.bucket_name, folder_path=resolved.folder_path, region=resolved.region))
+    return out
+
+
+def _unique(problems: list[PropViolation], where: str, prop: str, values: Iterable[str], what: str) -> None:
+    seen: set[str] = set()
+    for value in values:
+        if value in seen:
+            problems.append(PropViolation(where, prop, f"each {what} must be unique; this one is repeated", value))
+        seen.add(value)
+
+
+class SandboxStack(cdktf.TerraformStack):
+    """The connections of one sandbox: its own provider block (``sandbox_name``), state and outputs."""
+
+    def __init__(self, scope: Construct, sandbox: Sandbox, connections: Sequence[ResolvedConnection],
+                 settings: ProviderSettings, backend: StateBackend | None = None) -> None:
+        super().__init__(scope, sandbox.stack_id)
+        self.sandbox = sandbox
+        FlowserviceProvider(self, "flowservice", flow_service_url=settings.flow_service_url,
+                            ims_url=settings.ims_url, org_id=settings.org_id, sandbox_name=sandbox.name)
+        if backend is not None:
+            backend.attach(self)
+        self.connections: dict[str, S3BaseConnection] = {}
+        for resolved in connections:
+            self.connections[resolved.key] = S3BaseConnection(
+                self, resolved.key, name=resolved.name, description=resolved.description,
+                bucket_name=resolved.bucket_name, folder_path=resolved.folder_path, region=resolved.region,
+                auth=resolved.auth(self))
+        cdktf.TerraformOutput(self, "connection_ids", value={k: c.id for k, c in self.connections.items()})
+        cdktf.TerraformOutput(self, "connection_etags", value={k: c.etag for k, c in self.connections.items()})
+
+
+def define(app: Construct, sandboxes: Sequence[Sandbox], connections: Sequence[S3Connection],
+           settings: ProviderSettings = ProviderSettings(), backend: StateBackend | None = None) -> list[SandboxStack]:
+    """One :class:`SandboxStack` per sandbox, after validating the whole declaration."""
+    plan = deployments(sandboxes, connections)
+    return [SandboxStack(app, s, plan[s.name], settings, backend) for s in sandboxes]

@@ -1,0 +1,178 @@
+"""Run a CDKTF command (``deploy``, ``destroy``, ``diff``...) so that interrupts are graceful and
+its exit status can be trusted.
+
+``python -m toolchain.cdk deploy STACK... --auto-approve``
+
+* Terraform is run through :mod:`toolchain.terraform_wrapper` (``TERRAFORM_BINARY_NAME``), so an
+  interrupted command lets Terraform finish what is in flight and save state.
+* Ctrl-C (SIGINT), SIGTERM or SIGHUP reach the framework CLI once, as a Ctrl-C; this runner then
+  waits until every Terraform run it started has ended (the state is saved and the lock released)
+  before it returns, with status 130.
+* The status is non-zero when the CLI's is, or when any Terraform run failed or was interrupted:
+  some CLIs exit 0 after an interrupted deploy.
+* ``TF_INPUT=0``: a missing variable fails at once with Terraform's message naming it, instead of
+  waiting for terminal input that never comes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from types import FrameType
+
+from toolchain.terraform_wrapper import LOG_ENV, REAL_ENV
+
+ROOT = Path(__file__).resolve().parent.parent
+INTERRUPTED = 130
+
+
+@dataclass(frozen=True)
+class TerraformRun:
+    """One terraform call the CLI made, as the wrapper recorded it."""
+
+    pid: int
+    command: str
+    args: tuple[str, ...]
+    code: int | None  # None: still running (or killed before it could record its end)
+    interrupted: bool
+
+    @property
+    def failed(self) -> bool:
+        if self.code is None or self.code == 0:
+            return False
+        # `plan -detailed-exitcode` says "changes present" with 2.
+        return not (self.command == "plan" and "-detailed-exitcode" in self.args and self.code == 2)
+
+
+def read_runs(log: Path) -> list[TerraformRun]:
+    started: dict[int, dict[str, object]] = {}
+    ended: dict[int, dict[str, object]] = {}
+    if log.exists():
+        for line in log.read_text().splitlines():
+            try:
+                event = json.loads(line)
+            except ValueError:
+                continue
+            (started if event.get("event") == "start" else ended)[int(event["pid"])] = event
+    runs = []
+    for pid, start in started.items():
+        end = ended.get(pid, {})
+        code, args = end.get("code"), start.get("args")
+        runs.append(TerraformRun(pid, str(start.get("command", "")),
+                                 tuple(str(a) for a in args) if isinstance(args, list) else (),
+                                 code if isinstance(code, int) else None, bool(end.get("interrupted"))))
+    return runs
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def wrapper_path() -> Path:
+    """The wrapper's console script, beside this interpreter (pyproject: ``terraform-graceful``)."""
+    return Path(os.path.abspath(sys.executable)).parent / "terraform-graceful"
+
+
+def framework_cli(environ: Mapping[str, str]) -> list[str]:
+    """The framework CLI to run: ``$CDK_CLI`` if set, else the project's pinned cdktf-cli."""
+    explicit = environ.get("CDK_CLI")
+    if explicit:
+        return [explicit]
+    return [str(ROOT / "node_modules" / ".bin" / "cdktf")]
+
+
+def environment(base: Mapping[str, str], log: Path) -> dict[str, str]:
+    env = dict(base)
+    real = env.get(REAL_ENV) or env.get("TERRAFORM_BINARY_NAME")
+    if real and Path(real).name != "terraform-graceful":
+        env[REAL_ENV] = real
+    env.update(TERRAFORM_BINARY_NAME=str(wrapper_path()), TF_INPUT="0", CI="1", CHECKPOINT_DISABLE="1")
+    env[LOG_ENV] = str(log)
+    return env
+
+
+def run(args: Sequence[str], environ: Mapping[str, str] | None = None, cli: Sequence[str] | None = None) -> int:
+    """Run the CLI with ``args``; the exit status this command should have."""
+    base = os.environ if environ is None else environ
+    with tempfile.TemporaryDirectory(prefix="cdk-run-") as tmp:
+        log = Path(tmp) / "terraform-runs.jsonl"
+        command = [*(cli or framework_cli(base)), *args]
+        # Its own process group: the terminal's Ctrl-C reaches this runner only, which passes it on
+        # exactly once (a second one would make Terraform exit without saving state).
+        child = subprocess.Popen(command, env=environment(base, log), process_group=0)
+        interrupts: list[int] = []
+
+        def on_signal(signum: int, frame: FrameType | None) -> None:
+            if not interrupts:
+                sys.stderr.write("\nInterrupted: Terraform finishes the operations in flight and saves state; "
+                                 "waiting for it (interrupting again does not cut this short)...\n")
+                sys.stderr.flush()
+                try:
+                    os.killpg(child.pid, signal.SIGINT)
+                except ProcessLookupError:
+                    pass
+            interrupts.append(signum)
+
+        previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
+        try:
+            code = child.wait()
+            _wait_for_terraform(log)
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+        runs = read_runs(log)
+    return _verdict(code, runs, bool(interrupts))
+
+
+def _wait_for_terraform(log: Path, poll: float = 0.2) -> bool:
+    """Block until no recorded Terraform run is still alive; True if there was one to wait for."""
+    waited = False
+    while True:
+        pending = [r.pid for r in read_runs(log) if r.code is None and _alive(r.pid)]
+        if not pending:
+            return waited
+        if not waited:
+            sys.stderr.write(f"Waiting for Terraform (pid {', '.join(map(str, pending))}) to save state...\n")
+            sys.stderr.flush()
+        waited = True
+        time.sleep(poll)
+
+
+def _verdict(code: int, runs: Sequence[TerraformRun], interrupted: bool) -> int:
+    failed = [r for r in runs if r.failed or r.interrupted]
+    for r in failed:
+        reason = "was interrupted" if r.interrupted else f"exited {r.code}"
+        sys.stderr.write(f"terraform {r.command} {reason}\n")
+    if interrupted:
+        sys.stderr.write("Interrupted; state is saved. Run the command again to finish: it converges to the "
+                         "configuration without duplicates.\n")
+        return INTERRUPTED
+    if code != 0:
+        return code if code > 0 else 128 - code
+    return 1 if failed else 0
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    args = list(sys.argv[1:] if argv is None else argv)
+    if not args:
+        sys.stderr.write("usage: python -m toolchain.cdk COMMAND [ARGS...]  (e.g. deploy '*' --auto-approve)\n")
+        sys.exit(2)
+    sys.exit(run(args))
+
+
+if __name__ == "__main__":
+    main()

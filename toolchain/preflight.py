@@ -1,0 +1,81 @@
+"""Check, before anything runs, that every setting a deploy needs is there; name what is missing.
+
+``python -m toolchain.preflight [--project DIR] STACK...`` (``*`` or nothing: every stack)
+
+Read from the synthesized stacks (cdk.tf.json): the provider settings that the provider block
+leaves to the environment (``AEP_CLIENT_ID``, ``AEP_CLIENT_SECRET``, ``AEP_ORG_ID``) and the
+variables whose values are sent on create (the access and secret keys). Without this, ``cdktf
+deploy '*'`` could deploy one sandbox and then stop at the next for a missing key, or (without
+``TF_INPUT=0``) wait forever at a prompt.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from flowservice_client.config import ENV_VARS
+from toolchain.lock import synthesized_stacks
+
+#: Provider settings without a default: the provider block or the environment must give them.
+REQUIRED_SETTINGS = ("client_id", "client_secret", "org_id")
+#: Write-only attributes whose value a create cannot do without.
+REQUIRED_SECRETS = ("access_key_wo", "secret_key_wo")
+_VARIABLE = re.compile(r"^\$\{var\.([A-Za-z_][A-Za-z0-9_-]*)\}$")
+
+
+def missing_settings(stack: str, doc: Mapping[str, object], environ: Mapping[str, str]) -> list[str]:
+    """One line per setting ``stack`` needs and does not have."""
+    problems: list[str] = []
+    providers = doc.get("provider")
+    blocks = providers.get("flowservice", []) if isinstance(providers, dict) else []
+    for block in blocks if isinstance(blocks, list) else []:
+        for name in REQUIRED_SETTINGS:
+            if name not in block and not environ.get(ENV_VARS[name], "").strip():
+                problems.append(f"{stack}: {ENV_VARS[name]} is not set (the provider's {name}); "
+                                f"export {ENV_VARS[name]}=... (in CI, from a secret)")
+    resources = doc.get("resource")
+    connections = resources.get("flowservice_s3_base_connection", {}) if isinstance(resources, dict) else {}
+    wanted: dict[str, str] = {}
+    for key, attributes in connections.items() if isinstance(connections, dict) else ():
+        for attribute in REQUIRED_SECRETS:
+            match = _VARIABLE.match(str(attributes.get(attribute, "")))
+            if match:
+                wanted.setdefault(match.group(1), f"{key}.{attribute}")
+    for variable, used_by in sorted(wanted.items()):
+        if not environ.get(f"TF_VAR_{variable}", "").strip():
+            problems.append(f"{stack}: TF_VAR_{variable} is not set (used by {used_by}); "
+                            f"export TF_VAR_{variable}=... (in CI, from a secret)")
+    return problems
+
+
+def check(project: Path, stacks: Sequence[str], environ: Mapping[str, str]) -> list[str]:
+    chosen = [s for s in stacks if s != "*"] or synthesized_stacks(project)
+    problems: list[str] = []
+    for stack in chosen:
+        path = project / "cdktf.out" / "stacks" / stack / "cdk.tf.json"
+        if not path.exists():
+            problems.append(f"{stack}: no such stack (synthesized: {', '.join(synthesized_stacks(project))})")
+            continue
+        problems.extend(missing_settings(stack, json.loads(path.read_text()), environ))
+    return problems
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--project", type=Path, default=Path.cwd())
+    parser.add_argument("stacks", nargs="*")
+    args = parser.parse_args(argv)
+    problems = check(args.project.resolve(), args.stacks, os.environ)
+    for line in problems:
+        print(f"missing setting: {line}", file=sys.stderr)
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
