@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import cdktf
 from constructs import Construct
@@ -46,13 +47,20 @@ class Sandbox:
 
 @dataclass(frozen=True)
 class SandboxOverride:
-    """What one sandbox changes of a connection (unset fields keep the connection's values)."""
+    """What one sandbox changes of a connection (unset fields keep the connection's values).
+
+    The ``*_version`` fields rotate a credential in this sandbox only (each sandbox may have its
+    own keys, through ``credentials``).
+    """
 
     description: str | None = None
     bucket_name: str | None = None
     folder_path: str | None = None
     region: str | None = None
     credentials: str | None = None
+    access_key_version: str | int | None = None
+    secret_key_version: str | int | None = None
+    session_token_version: str | int | None = None
 
 
 @dataclass(frozen=True)
@@ -83,14 +91,20 @@ class S3Connection:
     def in_sandbox(self, sandbox: Sandbox) -> ResolvedConnection:
         """The connection as deployed to ``sandbox``, overrides applied."""
         over = self.overrides.get(sandbox.name, SandboxOverride())
+
+        def pick(name: str) -> Any:
+            value = getattr(over, name)
+            return getattr(self, name) if value is None else value
+
         return ResolvedConnection(
             key=self.key,
             name=self.name,
-            description=over.description if over.description is not None else self.description,
-            bucket_name=over.bucket_name if over.bucket_name is not None else self.bucket_name,
-            folder_path=over.folder_path if over.folder_path is not None else self.folder_path,
-            region=over.region if over.region is not None else self.region,
+            description=pick("description"),
+            bucket_name=pick("bucket_name"),
+            folder_path=pick("folder_path"),
+            region=pick("region"),
             credentials=over.credentials or sandbox.credentials,
+            versions=(pick("access_key_version"), pick("secret_key_version"), pick("session_token_version")),
             source=self,
         )
 
@@ -106,17 +120,16 @@ class ResolvedConnection:
     folder_path: str | None
     region: str | None
     credentials: str
+    versions: tuple[str | int, str | int, str | int]  # access key, secret key, session token
     source: S3Connection
 
     def auth(self, scope: Construct) -> S3Auth:
         if self.source.iam_role:
             return IamRoleAuth()
+        access, secret, session = self.versions
         return AccessKeyAuth.from_variables(
-            scope, self.credentials,
-            access_key_version=self.source.access_key_version,
-            secret_key_version=self.source.secret_key_version,
-            session_token_version=self.source.session_token_version,
-            with_session_token=self.source.session_token,
+            scope, self.credentials, access_key_version=access, secret_key_version=secret,
+            session_token_version=session, with_session_token=self.source.session_token,
         )
 
 

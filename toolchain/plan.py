@@ -116,7 +116,8 @@ def changes_of(plan: Mapping[str, Any]) -> tuple[list[Change], list[Change]]:
             attributes = _attribute_changes(change)
             if drift and not attributes:  # only server-set values moved (a refresh filled them in)
                 continue
-            found.append(Change(entry.get("address", ""), entry.get("name", ""), values.get("name"), action, attributes))
+            found.append(Change(entry.get("address", ""), entry.get("name", ""), values.get("name"), action,
+                                attributes))
         return found
 
     return collect(plan.get("resource_changes"), False), collect(plan.get("resource_drift"), True)
@@ -172,7 +173,7 @@ def render_markdown(plans: Sequence[StackPlan]) -> str:
             chosen = [c for c in plan.changes if c.action == action]
             if not chosen:
                 continue
-            lines += ["", f"### {action.capitalize()} ({len(chosen)})", ""]
+            lines += [f"### {action.capitalize()} ({len(chosen)})", ""]
             for change in chosen:
                 lines.append(f"- `{change.key}` ({change.name or 'unnamed'})")
                 for attribute, (before, after) in change.attributes.items():
@@ -182,13 +183,17 @@ def render_markdown(plans: Sequence[StackPlan]) -> str:
                         lines.append(f"  - `{attribute}`: {after}")
                     elif action != "delete":
                         lines.append(f"  - `{attribute}`: {before} -> {after}")
+            lines.append("")
         if plan.drift:
-            lines += ["", f"### Changed outside Terraform ({len(plan.drift)})", ""]
+            lines += [f"### Changed outside Terraform ({len(plan.drift)})", ""]
             for change in plan.drift:
                 lines.append(f"- `{change.key}` ({change.name or 'unnamed'})")
                 for attribute, (before, after) in change.attributes.items():
                     lines.append(f"  - `{attribute}`: {before} -> {after}")
-    return "\n".join(lines) + "\n"
+    text = "\n".join(lines)
+    while "\n\n\n" in text:
+        text = text.replace("\n\n\n", "\n\n")
+    return text.rstrip("\n") + "\n"
 
 
 def render_json(plans: Sequence[StackPlan], exit_code: int) -> dict[str, Any]:
