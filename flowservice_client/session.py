@@ -71,7 +71,7 @@ class CallStats:
     token_refreshed: bool = False
 
 
-def build_http_session(pool_maxsize: int = 16) -> requests.Session:
+def build_http_session(pool_maxsize: int = 64) -> requests.Session:
     """A ``requests.Session`` whose adapters pool connections but never retry on their own."""
     http = requests.Session()
     adapter = HTTPAdapter(pool_connections=4, pool_maxsize=pool_maxsize, max_retries=0)

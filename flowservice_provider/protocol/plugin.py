@@ -26,6 +26,10 @@ MAGIC_COOKIE_VALUE = "d602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca
 CORE_PROTOCOL_VERSION = 1  # go-plugin's own protocol
 APP_PROTOCOL_VERSION = 6  # tfplugin6
 _MAX_MESSAGE = 256 << 20  # what Terraform's client allows; states are far smaller
+# RPC threads. Terraform sends as many calls at once as its -parallelism (10 by default, raised by
+# users); each thread mostly waits on Flow Service, so a generous pool costs little and the API sees
+# exactly Terraform's concurrency. Above this, calls queue in grpc rather than fail.
+_RPC_THREADS = 64
 _SOCKET_NAME = "plugin.sock"
 _UNIX_PATH_MAX = 107
 
@@ -153,7 +157,7 @@ def serve(provider: ProviderHandler | Callable[[], ProviderHandler]) -> None:
     sock_path = os.path.join(sock_dir, _SOCKET_NAME)
     try:
         grpc_server = grpc.server(
-            futures.ThreadPoolExecutor(max_workers=8, thread_name_prefix="rpc"),
+            futures.ThreadPoolExecutor(max_workers=_RPC_THREADS, thread_name_prefix="rpc"),
             handlers=[service.provider_handler(get_servicer), *service.plugin_handlers(done.set)],
             options=[
                 ("grpc.max_receive_message_length", _MAX_MESSAGE),
@@ -188,6 +192,9 @@ def serve(provider: ProviderHandler | Callable[[], ProviderHandler]) -> None:
     # Skip interpreter finalisation: tearing down grpc's threads costs 25-40 ms, which Terraform
     # waits for on each of its 3-4 provider launches per command. Handlers must therefore not
     # rely on atexit hooks (nothing may anyway: Terraform kills a provider that lingers).
+    from .stats import STATS
+
+    STATS.write()
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(0)

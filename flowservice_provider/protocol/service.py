@@ -13,6 +13,8 @@ from typing import Any
 
 import grpc
 
+from .stats import STATS
+
 # Every RPC of the tfplugin6.8 Provider service; each has <Name>.Request/<Name>.Response messages.
 PROVIDER_RPCS = (
     "GetMetadata",
@@ -51,11 +53,15 @@ def _serialize(message: Any) -> bytes:
 
 def _method(name: str, get_servicer: Callable[[], Any]) -> grpc.RpcMethodHandler[Any, Any]:
     def call(request: Any, context: Any) -> Any:
+        began = STATS.begin()
         try:
-            servicer = get_servicer()
-        except Exception as exc:  # noqa: BLE001 - the provider could not even be built
-            context.abort(grpc.StatusCode.INTERNAL, f"provider failed to load: {type(exc).__name__}: {exc}")
-        return getattr(servicer, name)(request, context)
+            try:
+                servicer = get_servicer()
+            except Exception as exc:  # noqa: BLE001 - the provider could not even be built
+                context.abort(grpc.StatusCode.INTERNAL, f"provider failed to load: {type(exc).__name__}: {exc}")
+            return getattr(servicer, name)(request, context)
+        finally:
+            STATS.end(name, began)
 
     def deserialize(data: bytes) -> Any:
         return _request_class(name).FromString(data)
