@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, quote, urlsplit
 
-from flowservice_spec import s3
+from flowservice_spec import platform, s3
 
 from .config import FlowServiceConfig
 from .errors import (
@@ -409,7 +409,7 @@ class FlowServiceClient:
 
     def _shows_our_change(self, record: Mapping[str, Any], ops: Sequence[Mapping[str, Any]], started: float) -> bool:
         """Was ``record`` last written by this client since ``started``, with every visible value of ``ops``?"""
-        if record.get("updatedClient") != self.config.client_id:
+        if not platform.is_client(record.get("updatedClient"), self.config.client_id):
             return False
         updated = record.get("updatedAt")
         if not isinstance(updated, int | float) or updated < (started - self.clock_skew) * 1000:

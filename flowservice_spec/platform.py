@@ -64,3 +64,12 @@ def check_settings(values: Mapping[str, object]) -> list[RuleViolation]:
         if value is not None and (isinstance(value, bool) or not isinstance(value, int | float) or value <= minimum):
             out.append(RuleViolation(name, "must be a number greater than 0" if minimum == 0 else "must be 0 or more"))
     return out
+
+
+def is_client(reported: object, client_id: str) -> bool:
+    """Whether ``createdClient``/``updatedClient`` of a record names the client ``client_id``.
+
+    For service tokens Adobe reports the client as its id, or (like ``createdBy``) as
+    ``<client id>@AdobeID``; both count.
+    """
+    return isinstance(reported, str) and reported.removesuffix("@AdobeID") == client_id

@@ -27,7 +27,7 @@ from flowservice_provider.protocol.resource import (
     known_str,
 )
 from flowservice_provider.resources.inventory import Inventory
-from flowservice_spec import identity, s3
+from flowservice_spec import identity, platform, s3
 
 if TYPE_CHECKING:
     from flowservice_provider.resources.context import ConnectionsApi, ResourceContext
@@ -250,7 +250,7 @@ class S3BaseConnection(ResourceHandler):
         auth = item.get("auth")
         spec_name = auth.get("specName") if isinstance(auth, dict) else None
         wanted = auth_spec_name if isinstance(auth_spec_name, str) else s3.DEFAULT_AUTH_SPEC_NAME
-        if item.get("createdClient") == self.context.client_id and spec_name in (None, wanted):
+        if platform.is_client(item.get("createdClient"), self.context.client_id) and spec_name in (None, wanted):
             return item
         return None
 

@@ -1,0 +1,141 @@
+"""Interrupted deploys converge: Ctrl-C, or a kill of terraform or of the provider, in the middle of
+creating dozens of connections at API latency, then deploy again: exactly the declared connections,
+no duplicate, no orphan, and every etag in state is the server's.
+
+Each case runs a real deploy of toolchain/apps/fleet.py (N connections in one stack) against the
+local Flow Service with added latency, interrupts it once the server has committed a few creates,
+and redeploys.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from local_flowservice.testing import LocalFlowService
+from tests.conftest import FlowApi, provider_env
+from tests.e2e.processes import find, is_provider, is_terraform_apply, wait_for
+from tests.e2e.requestlog import calls
+from toolchain.project import CDKTF, ROOT, CdktfProject, interrupt
+
+pytestmark = pytest.mark.e2e
+
+N = 30
+LATENCY_MS = 400
+FLEET = ROOT / "toolchain" / "apps" / "fleet.py"
+CREDENTIALS = {"TF_VAR_s3_access_key": "AKIAINTERRUPT0001", "TF_VAR_s3_secret_key": "interrupt-secret-0001",
+               "TF_VAR_s3_session_token": "interrupt-token-0001"}
+
+
+@pytest.fixture
+def fleet(tmp_path: Path, flowservice: LocalFlowService, cli_config: Path) -> CdktfProject:
+    env = provider_env(flowservice, tmp_path / "token-cache") | CREDENTIALS | {"FLEET_CONNECTIONS": str(N)}
+    project = CdktfProject(tmp_path / "app", cli_config, env, app_file=FLEET, stacks=("s3-fleet",))
+    project.lock()
+    return project
+
+
+def posts(server: LocalFlowService) -> int:
+    return len(calls(server, "POST"))
+
+
+def start_and_interrupt(project: CdktfProject, server: LocalFlowService, command: list[str],
+                        interrupt_with: Callable[[subprocess.Popen[str]], None]) -> tuple[int, str]:
+    """Start a deploy, act once the server has committed a few creates, wait for the command to end."""
+    server.set_faults(latency_ms=LATENCY_MS)
+    server.reset_requests()
+    process = project.start(command)
+    try:
+        wait_for(lambda: posts(server) >= 3, 120, "the first creates")
+        involved = find(process.pid, lambda argv: is_terraform_apply(argv) or is_provider(argv))
+        interrupt_with(process)
+        output, _ = process.communicate(timeout=180)
+        # A CLI may return before the terraform it started has ended (cdktf 0.21 does): wait for it,
+        # so what is compared below is final.
+        wait_for(lambda: not any(alive(pid) for pid in involved), 180, "terraform and the provider to end")
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    server.clear_faults()
+    return process.returncode, output
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return not open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[0] == "Z"
+
+
+def assert_converged(project: CdktfProject, flow_api: FlowApi) -> None:
+    """Exactly the declared connections, each once, all in state with the server's etag."""
+    on_server = flow_api.list()
+    names = sorted(c["name"] for c in on_server)
+    assert names == [f"fleet-{i:03d}" for i in range(1, N + 1)], f"duplicates or orphans: {names}"
+    in_state = {c["id"]: c for c in project.connections_in_state()}
+    assert set(in_state) == {c["id"] for c in on_server}
+    for connection in on_server:
+        assert in_state[connection["id"]]["etag"] == connection["etag"]
+
+
+def deploy_command() -> list[str]:
+    return [sys.executable, "-m", "toolchain.cdk", "deploy", "s3-fleet", "--auto-approve"]
+
+
+def test_ctrl_c_of_make_deploy_is_graceful_then_converges(fleet: CdktfProject, flowservice: LocalFlowService,
+                                                          flow_api: FlowApi) -> None:
+    """Through toolchain.cdk (what `make deploy` runs): in-flight creates finish and reach state."""
+    code, output = start_and_interrupt(fleet, flowservice, deploy_command(), interrupt)
+    assert code == 130, output
+    assert "Interrupted" in output and "state is saved" in output
+    first = posts(flowservice)
+    created = {c["id"] for c in flow_api.list()}
+    assert 0 < len(created) == first < N
+    assert {c["id"] for c in fleet.connections_in_state()} == created  # graceful: nothing lost from state
+    flowservice.reset_requests()
+    fleet.deploy()
+    assert first + posts(flowservice) == N  # every connection created exactly once
+    assert calls(flowservice, "PATCH") == []  # nothing to adopt
+    assert_converged(fleet, flow_api)
+
+
+def test_ctrl_c_of_bare_cdktf_leaves_creates_that_the_next_deploy_adopts(
+        fleet: CdktfProject, flowservice: LocalFlowService, flow_api: FlowApi) -> None:
+    """`cdktf deploy` typed directly: cdktf 0.21 kills terraform, so committed creates can miss the
+    state; the next deploy adopts them (one PATCH each) instead of creating duplicates."""
+    command = [str(CDKTF), "deploy", "s3-fleet", "--auto-approve"]
+    code, output = start_and_interrupt(fleet, flowservice, command, interrupt)
+    assert code != 0, output
+    first = posts(flowservice)
+    flowservice.reset_requests()
+    run = fleet.deploy()
+    assert first + posts(flowservice) == N  # none created twice
+    adopted = len(calls(flowservice, "PATCH"))
+    assert ("will be adopted" in run.output) == (adopted > 0)
+    assert_converged(fleet, flow_api)
+
+
+@pytest.mark.parametrize(("victim", "match"), [("terraform", is_terraform_apply), ("provider", is_provider)])
+def test_kill_9_mid_apply_then_converges(fleet: CdktfProject, flowservice: LocalFlowService, flow_api: FlowApi,
+                                         victim: str, match: Callable[[list[str]], bool]) -> None:
+    def kill(process: subprocess.Popen[str]) -> None:
+        targets = find(process.pid, match)
+        assert targets, f"no {victim} process found under the deploy"
+        for pid in targets:
+            os.kill(pid, signal.SIGKILL)
+
+    code, output = start_and_interrupt(fleet, flowservice, deploy_command(), kill)
+    assert code != 0, output
+    first = posts(flowservice)
+    flowservice.reset_requests()
+    fleet.deploy()
+    assert first + posts(flowservice) == N
+    assert_converged(fleet, flow_api)
