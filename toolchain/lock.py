@@ -55,9 +55,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--project", type=Path, default=Path.cwd())
     parser.add_argument("--stack", action="append", default=None, help="stack name (repeatable; default: all)")
     parser.add_argument("--mirror", type=Path, default=None, help="default: PROJECT/.tf/mirror")
+    parser.add_argument("--app", default="main.py", help="the app file (default: main.py)")
     args = parser.parse_args(argv)
     project = args.project.resolve()
-    synth(project)
+    synth(project, args.app)
     mirror = (args.mirror or project / ".tf" / "mirror").resolve()
     platform = terraform_platform()
     for stack in args.stack or synthesized_stacks(project):

@@ -1,0 +1,258 @@
+"""Every bad input is stopped before the API, at the earliest stage that can see it, with a message
+naming the field and the rule, and nothing written.
+
+Stages: ``synth`` (the construct library, while the app runs), ``preflight`` (``make deploy``'s
+check of settings), ``validate``/``configure``/``plan`` (the provider, during ``terraform plan``)
+and, for what only Flow Service or IMS can know, the server's answer at plan or apply. Each case
+asserts its stage, the words of its message and that the local Flow Service holds no connection
+and received no successful write.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+from constructs_lib import (
+    AccessKeyAuth,
+    ConstructError,
+    FlowserviceProvider,
+    IamRoleAuth,
+    S3BaseConnection,
+    S3Connection,
+    Sandbox,
+    StateBackend,
+    deployments,
+)
+from local_flowservice.testing import LocalFlowService
+from tests.conftest import CLIENT_ID, CLIENT_SECRET, FlowApi, provider_env, single_project
+from tests.constructs_lib import support
+from tests.e2e.requestlog import writes
+from toolchain import preflight
+from toolchain.project import CdktfProject
+
+KEYS = {"TF_VAR_s3_access_key": "AKIABADINPUT0001", "TF_VAR_s3_secret_key": "bad-input-secret-0001",
+        "TF_VAR_s3_session_token": "bad-input-token-0001"}
+
+
+# --- stage "synth": the construct library refuses the declaration ----------------------------
+
+
+def _connection(**props: Any) -> None:
+    stack = support.TerraformStack(support.Testing.app(), "bad")
+    token = support.TerraformVariable(stack, "key", type="string", sensitive=True).string_value
+    auth = props.pop("auth", AccessKeyAuth(access_key=token, secret_key=token))
+    S3BaseConnection(stack, "conn", **({"name": "conn", "auth": auth} | props))
+
+
+def _provider(**props: Any) -> None:
+    FlowserviceProvider(support.TerraformStack(support.Testing.app(), "bad"), "flowservice", **props)
+
+
+def _fleet(*connections: S3Connection, sandboxes: tuple[Sandbox, ...] = (Sandbox("dev"),)) -> None:
+    deployments(list(sandboxes), list(connections))
+
+
+SYNTH: list[tuple[str, Callable[[], None], str]] = [
+    ("bucket-chars", lambda: _connection(bucket_name="Bad_Bucket"), "bucket_name: may contain only lowercase"),
+    ("bucket-short", lambda: _connection(bucket_name="ab"), "bucket_name: must be 3 to 63 characters"),
+    ("bucket-ip", lambda: _connection(bucket_name="192.168.1.10"), "must not be formatted as an IP address"),
+    ("folder-trailing", lambda: _connection(folder_path="data/"), "folder_path: must not end with '/'"),
+    ("folder-empty-part", lambda: _connection(folder_path="a//b"), "path component 2 is empty"),
+    ("folder-reserved", lambda: _connection(folder_path="in/CON"), "'CON' is a reserved name"),
+    ("folder-control", lambda: _connection(folder_path="in/\tx"), "folder_path: must not contain control"),
+    ("folder-forbidden", lambda: _connection(folder_path="a:b"), "contains forbidden characters :"),
+    ("url-http", lambda: _connection(service_url="http://s3.us-east-1.amazonaws.com"), "the scheme must be https"),
+    ("url-host", lambda: _connection(service_url="https://minio.example.com"),
+     "service_url: must be https://s3.{REGION}.amazonaws.com"),
+    ("region-case", lambda: _connection(region="US-EAST-1"), "region: must be an AWS region name"),
+    ("region-and-url", lambda: _connection(region="us-east-1", service_url="https://s3.us-east-1.amazonaws.com"),
+     "give either region or service_url, not both"),
+    ("name-empty", lambda: _connection(name=" "), "name: must be a non-empty string"),
+    ("name-newline", lambda: _connection(name="two\nlines"), "name: must not contain control characters"),
+    ("description-control", lambda: _connection(description="tab\there"), "description: must not contain control"),
+    ("iam-no-bucket", lambda: _connection(auth=IamRoleAuth()), "bucket_name: is required by auth spec 'IAMRole Based'"),
+    ("literal-secret", lambda: _connection(auth=AccessKeyAuth(access_key="AKIALITERAL", secret_key="x")),
+     "AccessKeyAuth.access_key: must be a token"),
+    ("provider-org", lambda: _provider(org_id="1234567890"), "org_id: must be an IMS organization id"),
+    ("provider-sandbox", lambda: _provider(sandbox_name="Prod!"), "sandbox_name: must be a sandbox name"),
+    ("provider-timeout", lambda: _provider(request_timeout=0), "request_timeout: must be a number greater than 0"),
+    ("provider-url", lambda: _provider(flow_service_url="ftp://flow"), "flow_service_url: must be an http(s) URL"),
+    ("fleet-duplicate-name", lambda: _fleet(S3Connection("a", "same"), S3Connection("b", "same")),
+     "each connection name in sandbox 'dev' must be unique"),
+    ("fleet-unknown-sandbox", lambda: _fleet(S3Connection("a", "x", sandboxes=("qa",))), "names an unknown sandbox"),
+    ("fleet-sandbox-name", lambda: _fleet(S3Connection("a", "x"), sandboxes=(Sandbox("Dev_1"),)),
+     "name: must be a sandbox name"),
+    ("fleet-key", lambda: _fleet(S3Connection("9 lives", "x")), "key: must start with a letter"),
+    ("state-bucket", lambda: StateBackend.from_env({"TF_STATE_BACKEND": "s3"}), "TF_STATE_BUCKET: must name"),
+]
+
+
+@pytest.mark.parametrize(("case", "build", "message"), SYNTH, ids=[c[0] for c in SYNTH])
+def test_synth_stage(case: str, build: Callable[[], None], message: str) -> None:
+    with pytest.raises(ConstructError) as raised:
+        build()
+    assert message in str(raised.value)
+    assert "AKIALITERAL" not in str(raised.value)
+
+
+@pytest.mark.e2e
+def test_synth_errors_print_one_clean_block_per_violation(tmp_path: Path, cli_config: Path) -> None:
+    """Through the real CLI: no traceback, each violation once, exit status non-zero."""
+    app = tmp_path / "broken.py"
+    app.write_text(
+        "from constructs_lib import S3Connection, Sandbox, define, synth\n"
+        "synth.run(lambda app: define(app, [Sandbox('dev')], [\n"
+        "    S3Connection('a', 'orders', bucket_name='Orders_Bucket'),\n"
+        "    S3Connection('b', 'crm', folder_path='in/'),\n"
+        "]))\n")
+    project = CdktfProject(tmp_path / "app", cli_config, {}, app_file=app, stacks=("s3-dev",))
+    # The make targets synthesize first (toolchain.lock): the report appears once, then they stop.
+    run = project.run([sys.executable, "-m", "toolchain.lock", "--project", ".", "--app", "broken.py"], check=False)
+    assert run.returncode == 1
+    assert "Traceback" not in run.output
+    assert run.output.count("bucket_name: may contain only lowercase") == 1, run.output
+    assert run.output.count("folder_path: must not end with '/'") == 1
+    assert "Error: invalid bucket_name in s3-dev/a" in run.output and "value: 'Orders_Bucket'" in run.output
+    # The bare CLI shows the same report (cdktf-cli repeats an app's output in its own summary), no traceback.
+    run = project.cdktf("synth", check=False)
+    assert run.returncode != 0 and "Traceback" not in run.output
+    assert "bucket_name: may contain only lowercase" in run.output
+
+
+# --- the provider, through real terraform, with the construct bypassed ---------------------------
+
+
+@dataclass
+class Case:
+    """A cdk.tf.json change and/or settings, and what stops it."""
+
+    id: str
+    stage: str
+    message: list[str]
+    resource: dict[str, Any] = field(default_factory=dict)
+    provider: dict[str, Any] = field(default_factory=dict)
+    env: dict[str, str | None] = field(default_factory=dict)
+    server: Callable[[LocalFlowService, FlowApi], None] | None = None
+    command: str = "plan"
+
+
+def foreign_connection(server: LocalFlowService, api: FlowApi) -> None:
+    """Someone else's connection with the name the configuration wants."""
+    body = {"name": "Amazon S3 base connection", "auth": {"specName": "Access Key", "params": {
+        "s3AccessKey": "OTHER", "s3SecretKey": "OTHER"}}, "connectionSpec": {
+        "id": "ecadc60c-7455-4d87-84dc-2a0e293d997b", "version": "1.0"}}
+    headers = server.auth_headers(client_id="someone-else", client_secret="their-secret", org_id=api.headers()[
+        "x-gw-ims-org-id"], sandbox="prod")
+    assert requests.post(f"{server.flow_url}/connections", json=body, headers=headers, timeout=10).status_code == 201
+
+
+def refuse_creates(server: LocalFlowService, api: FlowApi) -> None:
+    server.set_faults(methods=["POST"], templates=["/connections"], script=["500"] * 12)
+
+
+def throttle(server: LocalFlowService, api: FlowApi) -> None:
+    server.set_faults(methods=["POST"], templates=["/connections"], script=["429"] * 12, retry_after=0)
+
+
+PROVIDER_CASES = [
+    Case("bucket", "validate", ["Invalid bucket_name", "may contain only lowercase"], {"bucket_name": "Not_A_Bucket"}),
+    Case("folder", "validate", ["Invalid folder_path", "reserved name"], {"folder_path": "data/CON"}),
+    Case("url", "validate", ["Invalid service_url", "scheme must be https"], {"service_url": "http://s3.x"}),
+    Case("name", "validate", ["Invalid name", "control characters"], {"name": "bad\u0007name"}),
+    Case("auth-spec", "validate", ["auth_spec_name", "must be 'Access Key' or 'IAMRole Based'"],
+         {"auth_spec_name": "Basic"}),
+    Case("empty-secret", "validate", ["Invalid access_key_wo", "must not be empty"], env={"TF_VAR_s3_access_key": ""}),
+    Case("secret-newline", "validate", ["Invalid secret_key_wo", "control characters"],
+         env={"TF_VAR_s3_secret_key": "abc\n"}),
+    Case("provider-timeout", "validate", ["Invalid max_retries", "must be 0 or more"], provider={"max_retries": -1}),
+    Case("org-id", "configure", ["org_id: must be an IMS organization id", "AEP_ORG_ID"],
+         env={"AEP_ORG_ID": "1234567890"}),
+    Case("sandbox-name", "configure", ["sandbox_name: must be a sandbox name"], env={"AEP_SANDBOX_NAME": "Prod_1"}),
+    Case("client-id-missing", "configure", ["client_id (AEP_CLIENT_ID)"], env={"AEP_CLIENT_ID": None}),
+    Case("version-without-secret", "plan", ["session_token_wo_version is set but session_token_wo is not"],
+         env={"TF_VAR_s3_session_token": None}),
+    Case("unknown-sandbox", "plan", ["Sandbox not found", "'qa'", "status 404", "code 2100"],
+         env={"AEP_SANDBOX_NAME": "qa"}),
+    Case("name-taken", "plan", ["already exists in sandbox 'prod'", "import_from", "created by someone-else"],
+         server=foreign_connection),
+    Case("ims-refuses", "plan", ["Adobe IMS", "Client credentials rejected", "AEP_CLIENT_SECRET"],
+         env={"AEP_CLIENT_SECRET": "not-the-secret"}),
+    Case("server-500", "apply", ["Flow Service", "status 500", "request id"], server=refuse_creates,
+         command="apply"),
+    Case("throttled", "apply", ["Too Many Requests", "status 429", "lower -parallelism"], server=throttle,
+         env={"AEP_MAX_RETRIES": "2"}, command="apply"),
+]
+
+
+@pytest.fixture(scope="module")
+def bad_input_project(tmp_path_factory: pytest.TempPathFactory, cli_config: Path) -> Iterator[tuple[CdktfProject, LocalFlowService, FlowApi, dict[str, Any]]]:  # noqa: E501
+    tmp = tmp_path_factory.mktemp("bad-input")
+    (tmp / "data").mkdir()
+    clients = f"{CLIENT_ID}:{CLIENT_SECRET},someone-else:their-secret"
+    with LocalFlowService(data_dir=tmp / "data", args=["--sandboxes", "dev", "--clients", clients]) as server:
+        env = provider_env(server, tmp / "token-cache") | KEYS
+        project = single_project(tmp / "app", cli_config, env)
+        project.lock()
+        project.terraform("init", "-input=false", "-no-color")
+        doc = json.loads((project.stack_dir() / "cdk.tf.json").read_text())
+        yield project, server, FlowApi(server), doc
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("case", PROVIDER_CASES, ids=[c.id for c in PROVIDER_CASES])
+def test_provider_stage(case: Case, bad_input_project: tuple[CdktfProject, LocalFlowService, FlowApi,
+                                                            dict[str, Any]]) -> None:
+    project, server, api, original = bad_input_project
+    doc = json.loads(json.dumps(original))
+    doc["resource"]["flowservice_s3_base_connection"]["amazon_s3"].update(case.resource)
+    doc["provider"]["flowservice"][0].update(case.provider)
+    (project.stack_dir() / "cdk.tf.json").write_text(json.dumps(doc))
+    server.clear_faults()
+    server.reset_requests()
+    before = {c["id"] for c in api.list()}
+    if case.server:
+        case.server(server, api)
+    args = ["apply", "-auto-approve"] if case.command == "apply" else ["plan"]
+    run = project.terraform(*args, "-input=false", "-no-color", extra_env=case.env, check=False)
+    server.clear_faults()
+    message = " ".join(run.output.split())
+    assert run.returncode != 0, run.output
+    for words in case.message:
+        assert words in message, (words, run.output)
+    assert "Traceback" not in run.output
+    committed = [w for w in writes(server) if 200 <= (w.get("status") or 0) < 300]
+    assert committed == [] or (case.server is foreign_connection and len(committed) == 1)
+    created = {c["id"] for c in api.list()} - before
+    assert created == set() or case.server is foreign_connection
+    for connection in api.list():  # leave the sandbox as found
+        requests.delete(f"{server.flow_url}/connections/{connection['id']}", headers=api.headers(), timeout=10)
+    if case.stage in ("validate", "configure", "plan"):
+        assert not re.search(r"Apply complete|Creating\.\.\.", run.output)
+
+
+# --- stage "preflight": make deploy names what is missing before anything runs ------------------
+
+
+@pytest.mark.e2e
+def test_preflight_names_missing_settings_and_how_to_set_them(tmp_path: Path, cli_config: Path) -> None:
+    project = CdktfProject(tmp_path / "app", cli_config, {})
+    project.synth()
+    problems = preflight.check(project.folder, ["*"], {"AEP_CLIENT_ID": "x", "TF_VAR_s3_access_key": "k"})
+    text = "\n".join(problems)
+    assert "s3-dev: AEP_CLIENT_SECRET is not set" in text and "AEP_ORG_ID" in text
+    assert "TF_VAR_s3_secret_key is not set (used by " in text
+    assert "s3-prod: TF_VAR_s3_prod_access_key is not set" in text
+    assert "TF_VAR_s3_access_key is not set" not in text
+    run = subprocess.run([sys.executable, "-m", "toolchain.preflight", "--project", str(project.folder), "s3-dev"],
+                         capture_output=True, text=True, env={"PATH": "/usr/bin:/bin"}, timeout=60)
+    assert run.returncode == 1 and "missing setting: s3-dev: AEP_CLIENT_ID is not set" in run.stderr
