@@ -18,7 +18,7 @@ import cdktf
 from constructs import Construct
 
 from constructs_lib.backend import StateBackend
-from constructs_lib.bindings import FlowserviceProvider
+from constructs_lib.bindings import RESOURCE_TYPE, FlowserviceProvider
 from constructs_lib.errors import ConstructError, PropViolation
 from constructs_lib.s3_base_connection import AccessKeyAuth, IamRoleAuth, S3Auth, S3BaseConnection, check_props
 from flowservice_spec import platform, s3
@@ -221,13 +221,19 @@ class SandboxStack(cdktf.TerraformStack):
         if backend is not None:
             backend.attach(self)
         self.connections: dict[str, S3BaseConnection] = {}
+        # Connections sharing credentials share one auth (each one costs round trips to jsii).
+        auths: dict[tuple[object, ...], S3Auth] = {}
         for resolved in connections:
+            shape = (resolved.credentials, resolved.versions, resolved.source.iam_role, resolved.source.session_token)
+            auth = auths.get(shape) or auths.setdefault(shape, resolved.auth(self))
             self.connections[resolved.key] = S3BaseConnection(
                 self, resolved.key, name=resolved.name, description=resolved.description,
                 bucket_name=resolved.bucket_name, folder_path=resolved.folder_path, region=resolved.region,
-                auth=resolved.auth(self))
-        cdktf.TerraformOutput(self, "connection_ids", value={k: c.id for k, c in self.connections.items()})
-        cdktf.TerraformOutput(self, "connection_etags", value={k: c.etag for k, c in self.connections.items()})
+                auth=auth)
+        # Plain Terraform references (the resources are addressed by their keys): no jsii call each.
+        for output, attribute in (("connection_ids", "id"), ("connection_etags", "etag")):
+            references = {key: f"${{{RESOURCE_TYPE}.{key}.{attribute}}}" for key in self.connections}
+            cdktf.TerraformOutput(self, output, value=references)
 
 
 def define(app: Construct, sandboxes: Sequence[Sandbox], connections: Sequence[S3Connection],

@@ -210,13 +210,15 @@ def _credentials(auth: S3Auth) -> list[str]:
     return [param for param, value in given.items() if value is not None]
 
 
-class S3BaseConnection(Construct):
+class S3BaseConnection(S3BaseConnectionResource):
     """An authenticated connection between Experience Platform and an Amazon S3 bucket.
 
-    Raises :class:`~constructs_lib.errors.S3ValidationError` (listing each prop and the rule it
-    breaks) when a literal prop breaks Adobe's S3 spec. Give ``region`` (turned into
-    ``https://s3.{region}.amazonaws.com``) or ``service_url`` (the same format, written out), not
-    both, or neither for the global endpoint.
+    The resource binding itself, with typed props checked first: raises
+    :class:`~constructs_lib.errors.S3ValidationError` (listing each prop and the rule it breaks)
+    when a literal prop breaks Adobe's S3 spec, before anything joins the construct tree. Give
+    ``region`` (turned into ``https://s3.{region}.amazonaws.com``) or ``service_url`` (the same
+    format, written out), not both, or neither for the global endpoint. Directly under a stack it
+    is addressed as ``flowservice_s3_base_connection.<id>``.
     """
 
     def __init__(
@@ -254,8 +256,6 @@ class S3BaseConnection(Construct):
             shown = {"name": name, "description": description, "bucket_name": bucket_name,
                      "folder_path": folder_path, "region": region, "service_url": service_url}
             raise S3ValidationError(path, violations, {k: v for k, v in shown.items() if v is not None})
-        # Validated before joining the tree: a failed construct leaves no half-built node.
-        super().__init__(scope, id)
         if region is not None:
             service_url = (
                 s3.SERVICE_URL_FORMAT.format(region=region)
@@ -272,12 +272,10 @@ class S3BaseConnection(Construct):
                 "session_token_wo": auth.session_token,
                 "session_token_wo_version": (auth.session_token_version if auth.session_token is not None else None),
             }
-        self.auth = auth
-        # "Default" is left out of the logical id: directly under a stack, the resource is
-        # addressed as flowservice_s3_base_connection.<construct id>.
-        self.resource = S3BaseConnectionResource(
-            self,
-            "Default",
+        # Validated before joining the tree: a failed construct leaves no half-built node.
+        super().__init__(
+            scope,
+            id,
             name=name,
             description=description,
             auth_spec_name=auth.auth_spec_name,
@@ -289,28 +287,20 @@ class S3BaseConnection(Construct):
             lifecycle=lifecycle,
             **key_attributes,
         )
+        self.auth = auth
 
     @property
-    def id(self) -> str:
-        """The connection id (a token until Terraform applies)."""
-        return self.resource.id
+    def resource(self) -> S3BaseConnectionResource:
+        """The resource binding (the construct itself: one jsii object per connection)."""
+        return self
 
     @property
     def connection_id(self) -> str:
         """Alias of :attr:`id`."""
-        return self.resource.id
-
-    @property
-    def etag(self) -> str:
-        """The connection's current etag (a token); it changes on every update."""
-        return self.resource.etag
+        return self.id
 
     @property
     def service_url(self) -> str | None:
         """The service URL sent to Flow Service (derived from ``region`` when given)."""
-        value = self.resource.configured.get("service_url")
+        value = self.configured.get("service_url")
         return None if value is None else str(value)
-
-    def import_from(self, connection_id: str) -> None:
-        """Adopt an existing connection (Terraform ``import`` block) instead of creating one."""
-        self.resource.import_from(connection_id)
