@@ -6,13 +6,10 @@ Unset (always, in normal use), the cost is two counter updates per RPC under a l
 
 from __future__ import annotations
 
-import json
 import os
-import resource
 import threading
 import time
 from collections import Counter
-from pathlib import Path
 
 STATS_DIR_ENV = "TF_PROVIDER_STATS_DIR"
 
@@ -41,20 +38,24 @@ class RpcStats:
             self.counts[name] += 1
             self.seconds[name] = self.seconds.get(name, 0.0) + elapsed
 
-    def write(self, environ: dict[str, str] | os._Environ[str] = os.environ) -> Path | None:
+    def write(self, environ: dict[str, str] | os._Environ[str] = os.environ) -> str | None:
         """Write this process's figures if ``TF_PROVIDER_STATS_DIR`` is set; never raises."""
         folder = environ.get(STATS_DIR_ENV)
         if not folder:
             return None
+        import json  # only here: the provider's start-up path stays free of them
+        import resource
+
         usage = resource.getrusage(resource.RUSAGE_SELF)
         with self._lock:
             doc = {"pid": os.getpid(), "started": self.started, "ended": time.time(), "rpcs": dict(self.counts),
                    "rpc_seconds": {k: round(v, 6) for k, v in self.seconds.items()},
                    "peak_in_flight": self.peak_in_flight, "cpu_user": usage.ru_utime, "cpu_system": usage.ru_stime,
                    "max_rss_kb": usage.ru_maxrss}
-        path = Path(folder) / f"{os.getpid()}.json"
+        path = os.path.join(folder, f"{os.getpid()}.json")
         try:
-            path.write_text(json.dumps(doc))
+            with open(path, "w") as out:
+                out.write(json.dumps(doc))
         except OSError:
             return None
         return path
