@@ -47,6 +47,13 @@ class LocalFlowService:
         self.proc: subprocess.Popen[bytes] | None = None
         self._log_path = self.data_dir / "server.log"
 
+    @classmethod
+    def attach(cls, port: int) -> LocalFlowService:
+        """A handle on a server started elsewhere (e.g. by `make demo`): requests only, no lifecycle."""
+        handle = cls(data_dir=tempfile.mkdtemp(prefix="flowsvc-attach-"), max_lifetime=None)
+        handle.port = port
+        return handle
+
     # --- lifecycle -----------------------------------------------------------------------
 
     def start(self) -> LocalFlowService:

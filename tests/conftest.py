@@ -24,16 +24,17 @@ ORG_ID = "E2E0000000000000000000@AdobeOrg"
 class FlowApi:
     """Talks to the local Flow Service directly (not through our client) to check the server side."""
 
-    def __init__(self, server: LocalFlowService, sandbox: str = "prod") -> None:
+    def __init__(self, server: LocalFlowService, sandbox: str = "prod", org_id: str = ORG_ID) -> None:
         self.server = server
         self.sandbox = sandbox
+        self.org_id = org_id
         self._headers: dict[str, str] | None = None
 
     def headers(self) -> dict[str, str]:
         """One token for the whole test, so the server's log shows one IMS request from us."""
         if self._headers is None:
             self._headers = self.server.auth_headers(client_id=CLIENT_ID, client_secret=CLIENT_SECRET,
-                                                     org_id=ORG_ID, sandbox=self.sandbox)
+                                                     org_id=self.org_id, sandbox=self.sandbox)
         return self._headers
 
     def get(self, connection_id: str) -> requests.Response:

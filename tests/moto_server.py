@@ -1,4 +1,5 @@
-"""A moto S3/IAM server in a subprocess on 127.0.0.1, for the connectivity tests.
+"""A moto S3/IAM server in a subprocess on 127.0.0.1: the connectivity tests check credentials against
+it, the team-workflow tests keep Terraform state in it.
 
 The subprocess binds port 0 itself (no race for a free port), reports the port through a file,
 and stops on its own when the test process is gone or after `max_lifetime` seconds, so a killed

@@ -93,7 +93,8 @@ def _attribute_changes(change: Mapping[str, Any]) -> dict[str, tuple[str, str]]:
         old_text = _shown(old, before_sensitive.get(name) if isinstance(before_sensitive, dict) else None)
         if name.endswith(WRITE_ONLY_SUFFIX):
             secret = name[: -len("_version")]
-            out[secret] = ("", f"(write-only: version {old_text} -> {new_text})")
+            versions = new_text if old is None else f"{old_text} -> {new_text}"
+            out[secret] = ("", f"(write-only: version {versions})")
         else:
             out[name] = (old_text, new_text)
     return out

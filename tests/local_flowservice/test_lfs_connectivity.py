@@ -14,7 +14,7 @@ import requests
 
 from local_flowservice.testing import LocalFlowService
 from tests.local_flowservice.lfs_helpers import Api, assert_flow_error, s3_body
-from tests.local_flowservice.lfs_moto import MotoServer
+from tests.moto_server import MotoServer
 
 READ_POLICY = {"Version": "2012-10-17", "Statement": [{
     "Effect": "Allow", "Resource": "*",

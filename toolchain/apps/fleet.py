@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 
-from constructs_lib import ProviderSettings, S3Connection, Sandbox, define, synth
+from constructs_lib import ProviderSettings, S3Connection, Sandbox, StateBackend, define, synth
 
 STACK = "s3-fleet"
 
@@ -26,7 +26,7 @@ def main() -> None:
     sandbox = Sandbox(env("FLEET_SANDBOX", "prod"), stack=STACK)
     declared = connections(int(env("FLEET_CONNECTIONS", "10")), env("FLEET_SESSION_TOKEN_VERSION", "1"))
     settings = ProviderSettings(flow_service_url=env("AEP_FLOW_SERVICE_URL"), ims_url=env("AEP_IMS_URL"))
-    synth.run(lambda app: define(app, [sandbox], declared, settings))
+    synth.run(lambda app: define(app, [sandbox], declared, settings, StateBackend.from_env()))
 
 
 if __name__ == "__main__":
