@@ -10,6 +10,10 @@ VENV_PY := $(ROOT)/.venv/bin/python
 # Which stacks deploy/destroy/plan act on: '*' (every sandbox) or names, e.g. STACKS="s3-dev s3-stage".
 STACKS ?= *
 STACK_ARGS = $(foreach stack,$(STACKS),'$(stack)')
+# The CDK framework: cdktf (CDKTF 0.21, the default) or cdktn (CDK Terrain, its maintained continuation).
+CDK ?= cdktf
+$(if $(filter-out cdktf cdktn,$(CDK)),$(error CDK must be cdktf or cdktn, not '$(CDK)'))
+export CDK
 PORT ?= 8750
 DATA ?= $(ROOT)/.flowservice-data
 RUN := $(ROOT)/.run
@@ -30,17 +34,23 @@ export CHECKPOINT_DISABLE := 1
 export DISABLE_VERSION_CHECK := 1
 export CDKTF_DISABLE_PLUGIN_CACHE_ENV := 1
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+# The chosen framework's CLI first on the PATH (for cdktn, with the Node 22 it needs).
+ifeq ($(CDK),cdktn)
+export PATH := $(ROOT)/cdktn-cli/node_modules/.bin:$(ROOT)/node_modules/.bin:$(PATH)
+else
 export PATH := $(ROOT)/node_modules/.bin:$(PATH)
+endif
 
 CDK := $(VENV_PY) -m toolchain.cdk
 
-.PHONY: help setup lock deploy destroy plan demo test test-unit test-e2e lint docs flowservice flowservice-start \
-	flowservice-stop bench clean
+.PHONY: help setup lock deploy destroy plan demo test test-unit test-e2e test-cdktn lint docs flowservice \
+	flowservice-start flowservice-stop bench clean
 
 help:
 	@echo "make demo         set up, start the local Flow Service, deploy every sandbox of main.py to it"
 	@echo "make test         set up and run the whole test suite"
 	@echo "make test-unit    the fast tests only (no terraform, no cdktf); make test-e2e the rest"
+	@echo "make test-cdktn   the framework tests again on CDK Terrain (CDK=cdktn); any target takes CDK=cdktn"
 	@echo "make lint         ruff and mypy --strict"
 	@echo "make plan         plan every stack; write plan.md (for review) and plan.json; exit 0 none, 2 changes, 1 error"
 	@echo "make deploy       deploy STACKS (default '*') with your own AEP_* and TF_VAR_* settings (e.g. real AEP)"
@@ -49,7 +59,7 @@ help:
 	@echo "make flowservice-stop  stop the one 'make demo' started"
 	@echo "make bench        write benchmark figures to BENCHMARKS.md and benchmarks/results/"
 
-setup: .stamps/prereqs .stamps/venv .stamps/node .stamps/provider
+setup: .stamps/prereqs .stamps/venv .stamps/node .stamps/provider $(if $(filter cdktn,$(CDK)),.stamps/cdktn)
 
 .stamps/prereqs: scripts/check-prereqs
 	@scripts/check-prereqs
@@ -66,6 +76,12 @@ setup: .stamps/prereqs .stamps/venv .stamps/node .stamps/provider
 
 .stamps/node: package-lock.json .stamps/prereqs
 	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+# Only when CDK=cdktn: CDK Terrain's CLI and a project-local Node 22 (npm's `node` package), pinned.
+.stamps/cdktn: cdktn-cli/package-lock.json .stamps/prereqs
+	npm ci --prefix cdktn-cli --no-audit --no-fund --loglevel=error
+	@scripts/check-cdktn
 	@touch $@
 
 .stamps/provider: .stamps/venv toolchain/mirror.py
@@ -129,6 +145,11 @@ test-unit: .stamps/venv
 test-e2e: setup
 	$(VENV_PY) -m pytest tests -m e2e
 
+# The tests that drive the framework CLI, once more on CDK Terrain.
+test-cdktn:
+	@$(MAKE) --no-print-directory CDK=cdktn setup
+	CDK=cdktn $(VENV_PY) -m pytest tests -m framework
+
 lint: .stamps/venv
 	$(VENV_PY) -m ruff check .
 	$(VENV_PY) -m mypy
@@ -138,8 +159,10 @@ lint: .stamps/venv
 docs: .stamps/venv
 	$(VENV_PY) -m flowservice_provider.docs
 
+# BENCH_ARGS, e.g. "--quick" or "--sizes 1,50 --latencies 150" (python -m benchmarks --help).
+BENCH_ARGS ?=
 bench: setup
-	$(VENV_PY) -m benchmarks
+	$(VENV_PY) -m benchmarks $(BENCH_ARGS)
 
 clean:
 	rm -rf .stamps .tf cdktf.out .run

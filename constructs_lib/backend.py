@@ -22,9 +22,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
-import cdktf
-
 from constructs_lib.errors import ConstructError, PropViolation
+from constructs_lib.framework import cdk
 
 DEFAULT_PREFIX = "aep-s3-connections"
 
@@ -58,18 +57,18 @@ class StateBackend:
     def key(self, stack_id: str) -> str:
         return f"{self.prefix}/{stack_id}.tfstate"
 
-    def attach(self, stack: cdktf.TerraformStack) -> None:
+    def attach(self, stack: cdk.TerraformStack) -> None:
         """Give ``stack`` this backend (nothing to do for the local default)."""
         if self.kind == "local" or self.bucket is None:
             return
         custom = self.endpoint is not None
-        backend = cdktf.S3Backend(
+        backend = cdk.S3Backend(
             stack,
             bucket=self.bucket,
             key=self.key(stack.node.id),
             region=self.region,
             encrypt=True,
-            endpoints=cdktf.S3BackendEndpointConfig(s3=self.endpoint) if custom else None,
+            endpoints=cdk.S3BackendEndpointConfig(s3=self.endpoint) if custom else None,
             use_path_style=custom or None,
             skip_credentials_validation=custom or None,
             skip_requesting_account_id=custom or None,

@@ -13,10 +13,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import cdktf
 from constructs import Construct
 
 from constructs_lib.errors import ConstructError, PropViolation, is_token, require_token
+from constructs_lib.framework import cdk
 from flowservice_spec import identity, platform
 
 PROVIDER_NAME = identity.TYPE
@@ -25,7 +25,7 @@ PROVIDER_VERSION = identity.VERSION
 RESOURCE_TYPE = identity.S3_BASE_CONNECTION
 
 # The CLI rejects a required_providers entry without a version: the metadata carries it.
-_GENERATOR_METADATA = cdktf.TerraformProviderGeneratorMetadata(
+_GENERATOR_METADATA = cdk.TerraformProviderGeneratorMetadata(
     provider_name=PROVIDER_NAME,
     provider_version_constraint=PROVIDER_VERSION,
 )
@@ -44,7 +44,7 @@ def _present(attributes: Mapping[str, Any]) -> dict[str, Any]:
 def _version(value: str | int | None) -> str | int | None:
     """Versions are strings in the provider's schema: write literal integers as strings (a number
     token stays as it is: Terraform converts it)."""
-    if value is None or isinstance(value, str) or cdktf.Token.is_unresolved(value):
+    if value is None or isinstance(value, str) or cdk.Token.is_unresolved(value):
         return value
     return str(value)
 
@@ -63,7 +63,19 @@ def _hcl(attributes: Mapping[str, Any], kinds: Mapping[str, str]) -> dict[str, A
     return out
 
 
-class FlowserviceProvider(cdktf.TerraformProvider):
+def _declare_write_only(resource: cdk.TerraformResource) -> None:
+    """Tell the framework this resource uses write-only attributes (Terraform >= 1.11).
+
+    CDK Terrain checks such features against the project's ``targetVersions`` at synth, so a project
+    declaring an older Terraform fails there with a clear message; CDKTF 0.21 has no such check.
+    """
+    register = getattr(resource, "_register_provider_feature_usage", None)
+    feature = getattr(getattr(cdk, "ProviderFeature", None), "WRITE_ONLY_ATTRIBUTES", None)
+    if register is not None and feature is not None:
+        register(feature)
+
+
+class FlowserviceProvider(cdk.TerraformProvider):
     """The ``flowservice`` provider block.
 
     Every attribute is optional: unset ones fall back to the provider's environment variables
@@ -144,7 +156,7 @@ class FlowserviceProvider(cdktf.TerraformProvider):
         return _hcl({**self._attributes, "alias": self.alias}, self._KINDS)
 
 
-class S3BaseConnectionResource(cdktf.TerraformResource):
+class S3BaseConnectionResource(cdk.TerraformResource):
     """The ``flowservice_s3_base_connection`` resource, attribute for attribute.
 
     Prefer the :class:`~constructs_lib.S3BaseConnection` construct, which validates the props
@@ -172,11 +184,11 @@ class S3BaseConnectionResource(cdktf.TerraformResource):
         secret_key_wo_version: str | int | None = None,
         session_token_wo: str | None = None,
         session_token_wo_version: str | int | None = None,
-        depends_on: Sequence[cdktf.ITerraformDependable] | None = None,
-        lifecycle: cdktf.TerraformResourceLifecycle | dict[str, Any] | None = None,
-        provider: cdktf.TerraformProvider | None = None,
-        count: float | cdktf.TerraformCount | None = None,
-        for_each: cdktf.ITerraformIterator | None = None,
+        depends_on: Sequence[cdk.ITerraformDependable] | None = None,
+        lifecycle: cdk.TerraformResourceLifecycle | dict[str, Any] | None = None,
+        provider: cdk.TerraformProvider | None = None,
+        count: float | cdk.TerraformCount | None = None,
+        for_each: cdk.ITerraformIterator | None = None,
     ) -> None:
         for prop, value in (
             ("access_key_wo", access_key_wo),
@@ -195,6 +207,8 @@ class S3BaseConnectionResource(cdktf.TerraformResource):
             count=count,
             for_each=for_each,
         )
+        if any(v is not None for v in (access_key_wo, secret_key_wo, session_token_wo)):
+            _declare_write_only(self)
         self._attributes: dict[str, Any] = {
             "name": name,
             "description": description,

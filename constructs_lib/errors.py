@@ -10,8 +10,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from cdktf import Token
-
+from constructs_lib.framework import cdk
 from flowservice_spec.rules import RuleViolation, format_violations
 
 _HIDDEN = object()
@@ -86,7 +85,7 @@ def is_token(value: Any) -> bool:
         return "${" in value or "#{TfToken[" in value
     if isinstance(value, list | tuple):
         return any(is_token(item) for item in value)
-    return bool(Token.is_unresolved(value))
+    return bool(cdk.Token.is_unresolved(value))
 
 
 def require_token(value: Any, prop: str, hint: str = "", path: str = "") -> None:

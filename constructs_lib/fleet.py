@@ -14,12 +14,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import cdktf
 from constructs import Construct
 
 from constructs_lib.backend import StateBackend
 from constructs_lib.bindings import RESOURCE_TYPE, FlowserviceProvider
 from constructs_lib.errors import ConstructError, PropViolation
+from constructs_lib.framework import cdk
 from constructs_lib.s3_base_connection import AccessKeyAuth, IamRoleAuth, S3Auth, S3BaseConnection, check_props
 from flowservice_spec import platform, s3
 from flowservice_spec.rules import RuleViolation
@@ -209,7 +209,7 @@ def _unique(problems: list[PropViolation], where: str, prop: str, values: Iterab
         seen.add(value)
 
 
-class SandboxStack(cdktf.TerraformStack):
+class SandboxStack(cdk.TerraformStack):
     """The connections of one sandbox: its own provider block (``sandbox_name``), state and outputs."""
 
     def __init__(self, scope: Construct, sandbox: Sandbox, connections: Sequence[ResolvedConnection],
@@ -233,7 +233,7 @@ class SandboxStack(cdktf.TerraformStack):
         # Plain Terraform references (the resources are addressed by their keys): no jsii call each.
         for output, attribute in (("connection_ids", "id"), ("connection_etags", "etag")):
             references = {key: f"${{{RESOURCE_TYPE}.{key}.{attribute}}}" for key in self.connections}
-            cdktf.TerraformOutput(self, output, value=references)
+            cdk.TerraformOutput(self, output, value=references)
 
 
 def define(app: Construct, sandboxes: Sequence[Sandbox], connections: Sequence[S3Connection],

@@ -13,11 +13,11 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-import cdktf
 from constructs import Construct
 
 from constructs_lib.bindings import FlowserviceProvider, S3BaseConnectionResource
 from constructs_lib.errors import ConstructError, PropViolation, S3ValidationError, is_token, require_token
+from constructs_lib.framework import cdk
 from flowservice_spec import rules, s3
 from flowservice_spec.rules import RuleViolation
 
@@ -38,7 +38,7 @@ def ephemeral_secret_variable(
     *,
     description: str | None = None,
     optional: bool = False,
-) -> cdktf.TerraformVariable:
+) -> cdk.TerraformVariable:
     """Declare (or reuse) the stack variable ``name``: string, sensitive and ephemeral.
 
     Ephemeral input variables (Terraform >= 1.10) never reach a plan file or the state, and
@@ -54,20 +54,20 @@ def ephemeral_secret_variable(
             f"variable name {name!r}: use letters, digits and underscores, not starting "
             "with a digit (it becomes TF_VAR_<name>)"
         )
-    stack = cdktf.TerraformStack.of(scope)
+    stack = cdk.TerraformStack.of(scope)
     existing = stack.node.try_find_child(name)
     if existing is not None:
-        if not isinstance(existing, cdktf.TerraformVariable):
+        if not isinstance(existing, cdk.TerraformVariable):
             raise ValueError(f"{name!r} already names another construct of the stack")
         return existing
-    variable = cdktf.TerraformVariable(
+    variable = cdk.TerraformVariable(
         stack,
         name,
         type="string",
         sensitive=True,
         description=description,
         nullable=True if optional else None,
-        default=cdktf.Token.null_value() if optional else None,
+        default=cdk.Token.null_value() if optional else None,
     )
     variable.override_logical_id(name)
     variable.add_override("ephemeral", True)
@@ -233,9 +233,9 @@ class S3BaseConnection(S3BaseConnectionResource):
         folder_path: str | None = None,
         region: str | None = None,
         service_url: str | None = None,
-        provider: FlowserviceProvider | cdktf.TerraformProvider | None = None,
-        depends_on: Sequence[cdktf.ITerraformDependable] | None = None,
-        lifecycle: cdktf.TerraformResourceLifecycle | dict[str, Any] | None = None,
+        provider: FlowserviceProvider | cdk.TerraformProvider | None = None,
+        depends_on: Sequence[cdk.ITerraformDependable] | None = None,
+        lifecycle: cdk.TerraformResourceLifecycle | dict[str, Any] | None = None,
     ) -> None:
         given: object = auth  # apps without a type checker can pass anything
         if not isinstance(given, AccessKeyAuth | IamRoleAuth):

@@ -87,16 +87,40 @@ def wrapper_path() -> Path:
     return Path(os.path.abspath(sys.executable)).parent / "terraform-graceful"
 
 
+#: Where each framework's CLI is installed (npm, pinned): cdktf-cli at the root, CDK Terrain's CLI
+#: with the Node 22 it needs in cdktn-cli/ (installed only when chosen).
+CLI_BIN = {"cdktf": ROOT / "node_modules" / ".bin", "cdktn": ROOT / "cdktn-cli" / "node_modules" / ".bin"}
+
+
+def framework(environ: Mapping[str, str]) -> str:
+    """``$CDK``: ``cdktf`` (CDKTF 0.21, the default) or ``cdktn`` (CDK Terrain)."""
+    name = environ.get("CDK", "").strip() or "cdktf"
+    if name not in CLI_BIN:
+        raise SystemExit(f"CDK={name!r}: choose cdktf (the default) or cdktn")
+    return name
+
+
 def framework_cli(environ: Mapping[str, str]) -> list[str]:
-    """The framework CLI to run: ``$CDK_CLI`` if set, else the project's pinned cdktf-cli."""
+    """The framework CLI to run: ``$CDK_CLI`` if set, else the chosen framework's pinned CLI."""
     explicit = environ.get("CDK_CLI")
     if explicit:
         return [explicit]
-    return [str(ROOT / "node_modules" / ".bin" / "cdktf")]
+    name = framework(environ)
+    cli = CLI_BIN[name] / name
+    if not cli.exists():
+        raise SystemExit(f"{cli} is not installed: run `make CDK={name} setup`")
+    return [str(cli)]
+
+
+def framework_path(environ: Mapping[str, str]) -> str:
+    """PATH with the chosen framework's binaries first (for CDK Terrain, its Node 22)."""
+    return f"{CLI_BIN[framework(environ)]}{os.pathsep}{environ.get('PATH', '')}"
 
 
 def environment(base: Mapping[str, str], log: Path) -> dict[str, str]:
     env = dict(base)
+    env["CDK"] = framework(base)
+    env["PATH"] = framework_path(base)
     real = env.get(REAL_ENV) or env.get("TERRAFORM_BINARY_NAME")
     if real and Path(real).name != "terraform-graceful":
         env[REAL_ENV] = real

@@ -20,12 +20,12 @@ from pathlib import Path
 from typing import Any
 
 from flowservice_spec.identity import S3_BASE_CONNECTION
+from toolchain.cdk import CLI_BIN, framework
 from toolchain.lock import lock
 from toolchain.mirror import install, terraform_platform
 
 #: The project's own checkout: where main.py, cdktf.json and node_modules live.
 ROOT = Path(__file__).resolve().parent.parent
-CDKTF = ROOT / "node_modules" / ".bin" / "cdktf"
 RESOURCE_TYPE = S3_BASE_CONNECTION
 #: The stacks main.py declares, one per sandbox.
 MAIN_STACKS = ("s3-dev", "s3-stage", "s3-prod")
@@ -56,7 +56,8 @@ def base_environment(cli_config: Path) -> dict[str, str]:
     """What every command of a throw-away project runs with: no settings of the caller's leak in."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TF_VAR_", "AEP_", "S3_", "TF_STATE_"))}
     env.update(
-        PATH=f"{ROOT / 'node_modules' / '.bin'}:{env.get('PATH', '')}",
+        CDK=framework(os.environ),  # the framework the caller chose (make test-cdktn: cdktn)
+        PATH=f"{CLI_BIN[framework(os.environ)]}:{env.get('PATH', '')}",
         TF_CLI_CONFIG_FILE=str(cli_config),
         TF_INPUT="0",
         CHECKPOINT_DISABLE="1",
@@ -134,9 +135,18 @@ class CdktfProject:
         """Run the app directly (what `cdktf synth` does, minus 1 s of CLI start-up)."""
         return self.run([sys.executable, self.app_name], extra_env, check=check)
 
+    @property
+    def framework(self) -> str:
+        return self.environment()["CDK"]
+
+    @property
+    def cli(self) -> Path:
+        """The chosen framework's CLI (cdktf-cli or CDK Terrain's cdktn)."""
+        return CLI_BIN[self.framework] / self.framework
+
     def cdktf(self, *args: str, extra_env: Mapping[str, str | None] | None = None, check: bool = True) -> Run:
-        """The framework CLI itself, as a user would type it."""
-        return self.run([str(CDKTF), *args], extra_env, check=check)
+        """The framework CLI itself, as a user would type it (``cdktf ...`` or ``cdktn ...``)."""
+        return self.run([str(self.cli), *args], extra_env, check=check)
 
     def cdk(self, *args: str, extra_env: Mapping[str, str | None] | None = None, check: bool = True) -> Run:
         """The CLI through :mod:`toolchain.cdk`, as `make deploy` runs it."""

@@ -8,7 +8,9 @@ from typing import Any
 
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
-from cdktf import TerraformStack, TerraformVariable, Testing
+from constructs_lib.framework import cdk
+
+TerraformStack, TerraformVariable, Testing = cdk.TerraformStack, cdk.TerraformVariable, cdk.Testing
 
 
 def synth(stack: TerraformStack) -> tuple[str, dict[str, Any]]:

@@ -108,7 +108,9 @@ def test_resource_refuses_literal_write_only_values(stack: TerraformStack, prop:
     "attribute", ["id", "etag", "state", "created_at", "updated_at", "connection_spec_id", "sandbox_name"]
 )
 def test_computed_getters(stack: TerraformStack, attribute: str) -> None:
-    from cdktf import TerraformOutput
+    from constructs_lib.framework import cdk
+
+    TerraformOutput = cdk.TerraformOutput
 
     resource = S3BaseConnectionResource(stack, "raw", name="n")
     TerraformOutput(stack, "out", value=getattr(resource, attribute))

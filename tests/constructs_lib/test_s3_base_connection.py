@@ -8,7 +8,6 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from cdktf import Testing as CdktfTesting
 
 from constructs_lib import (
     AccessKeyAuth,
@@ -26,6 +25,7 @@ from tests.constructs_lib.support import (
     secret_variable,
     synth,
 )
+from tests.constructs_lib.support import Testing as CdktfTesting
 
 RESOURCE = "flowservice_s3_base_connection"
 
@@ -157,7 +157,9 @@ def test_rotating_the_session_token_changes_one_attribute() -> None:
 
 
 def test_computed_attributes_are_references(stack: TerraformStack) -> None:
-    from cdktf import TerraformOutput
+    from constructs_lib.framework import cdk
+
+    TerraformOutput = cdk.TerraformOutput
 
     made = connection(stack)
     TerraformOutput(stack, "id", value=made.id)
@@ -179,7 +181,9 @@ def test_import_from_produces_an_import_block(stack: TerraformStack) -> None:
 
 
 def test_lifecycle_depends_on_and_provider_pass_through(stack: TerraformStack) -> None:
-    from cdktf import TerraformResourceLifecycle
+    from constructs_lib.framework import cdk
+
+    TerraformResourceLifecycle = cdk.TerraformResourceLifecycle
 
     aliased = FlowserviceProvider(stack, "sandbox", alias="dev", sandbox_name="dev")
     first = S3BaseConnection(stack, "first", name="first", auth=IamRoleAuth(), bucket_name="acme-a")

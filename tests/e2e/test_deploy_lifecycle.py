@@ -14,7 +14,7 @@ from local_flowservice.testing import LocalFlowService
 from tests.conftest import FlowApi, provider_env, single_project
 from tests.e2e.requestlog import CONNECTIONS, api_calls, calls, writes
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.framework]
 
 
 def strip_quotes(etag: str) -> str:

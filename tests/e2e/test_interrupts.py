@@ -22,9 +22,9 @@ from local_flowservice.testing import LocalFlowService
 from tests.conftest import FlowApi, provider_env
 from tests.e2e.processes import find, is_provider, is_terraform_apply, wait_for
 from tests.e2e.requestlog import calls
-from toolchain.project import CDKTF, ROOT, CdktfProject, interrupt
+from toolchain.project import ROOT, CdktfProject, interrupt
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.framework]
 
 N = 30
 LATENCY_MS = 400
@@ -109,11 +109,12 @@ def test_ctrl_c_of_make_deploy_is_graceful_then_converges(fleet: CdktfProject, f
 
 def test_ctrl_c_of_bare_cdktf_leaves_creates_that_the_next_deploy_adopts(
         fleet: CdktfProject, flowservice: LocalFlowService, flow_api: FlowApi) -> None:
-    """`cdktf deploy` typed directly: cdktf 0.21 kills terraform, so committed creates can miss the
-    state; the next deploy adopts them (one PATCH each) instead of creating duplicates."""
-    command = [str(CDKTF), "deploy", "s3-fleet", "--auto-approve"]
-    code, output = start_and_interrupt(fleet, flowservice, command, interrupt)
-    assert code != 0, output
+    """`cdktf deploy` (or `cdktn deploy`) typed directly: cdktf 0.21 kills terraform, so committed
+    creates can miss the state; the next deploy adopts them (one PATCH each) instead of creating
+    duplicates. (cdktn stops terraform gracefully but exits 0: the exit status is not checked here;
+    toolchain.cdk's is, above.)"""
+    command = [str(fleet.cli), "deploy", "s3-fleet", "--auto-approve"]
+    start_and_interrupt(fleet, flowservice, command, interrupt)
     first = posts(flowservice)
     flowservice.reset_requests()
     run = fleet.deploy()

@@ -19,7 +19,7 @@ from local_flowservice.testing import LocalFlowService
 from tests.conftest import provider_env, single_project
 from toolchain.project import Run
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.framework]
 
 
 def canary(kind: str) -> str:

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import os
 
-from cdktf import App
-
 from constructs_lib import synth
+from constructs_lib.framework import cdk
 from tests.e2e.apps.single import build
 
 
-def adopt(app: App) -> None:
+def adopt(app: cdk.App) -> None:
     build(app).connection.import_from(os.environ["S3_IMPORT_CONNECTION_ID"])
 
 

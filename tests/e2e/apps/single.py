@@ -10,15 +10,15 @@ from __future__ import annotations
 
 import os
 
-from cdktf import App, TerraformOutput, TerraformStack
 from constructs import Construct
 
 from constructs_lib import AccessKeyAuth, FlowserviceProvider, S3BaseConnection, synth
+from constructs_lib.framework import cdk
 
 STACK_NAME = "s3-base-connection"
 
 
-class S3BaseConnectionStack(TerraformStack):
+class S3BaseConnectionStack(cdk.TerraformStack):
     """One S3 base connection, as in Adobe's tutorial."""
 
     def __init__(self, scope: Construct, stack_id: str) -> None:
@@ -37,11 +37,11 @@ class S3BaseConnectionStack(TerraformStack):
             region=env("S3_REGION") or None,
             auth=auth,
         )
-        TerraformOutput(self, "connection_id", value=connection.id)
-        TerraformOutput(self, "connection_etag", value=connection.etag)
+        cdk.TerraformOutput(self, "connection_id", value=connection.id)
+        cdk.TerraformOutput(self, "connection_etag", value=connection.etag)
 
 
-def build(app: App) -> S3BaseConnectionStack:
+def build(app: cdk.App) -> S3BaseConnectionStack:
     return S3BaseConnectionStack(app, STACK_NAME)
 
 
