@@ -41,7 +41,7 @@ else
 export PATH := $(ROOT)/node_modules/.bin:$(PATH)
 endif
 
-CDK := $(VENV_PY) -m toolchain.cdk
+CDK_RUN = $(VENV_PY) -m toolchain.cdk
 
 .PHONY: help setup lock deploy destroy plan demo test test-unit test-e2e test-cdktn lint docs flowservice \
 	flowservice-start flowservice-stop bench clean
@@ -98,10 +98,10 @@ lock: setup
 # setting first; Ctrl-C lets Terraform finish what is in flight and save state.
 deploy: lock
 	@$(VENV_PY) -m toolchain.preflight --project $(ROOT) $(STACK_ARGS)
-	$(CDK) deploy $(STACK_ARGS) --auto-approve
+	$(CDK_RUN) deploy $(STACK_ARGS) --auto-approve
 
 destroy: lock
-	$(CDK) destroy $(STACK_ARGS) --auto-approve
+	$(CDK_RUN) destroy $(STACK_ARGS) --auto-approve
 
 plan: lock
 	$(VENV_PY) -m toolchain.plan --project $(ROOT) --out $(ROOT)/plan.md --json $(ROOT)/plan.json $(STACK_ARGS)
@@ -132,7 +132,7 @@ demo: export TF_VAR_s3_prod_secret_key ?= FAKE-DEMO-PROD-SECRET-KEY
 demo: export TF_VAR_s3_prod_session_token ?= FAKE-DEMO-PROD-SESSION-TOKEN
 demo: lock flowservice-start
 	@$(VENV_PY) -m toolchain.preflight --project $(ROOT)
-	$(CDK) deploy '*' --auto-approve
+	$(CDK_RUN) deploy '*' --auto-approve
 	@echo "The local Flow Service keeps running on http://127.0.0.1:$(PORT) (data in $(DATA)); it stops by itself after 8 hours."
 	@echo "Stop it with: make flowservice-stop"
 
