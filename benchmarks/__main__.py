@@ -1,9 +1,10 @@
-"""`python -m benchmarks` (`make bench`): every benchmark, figures into benchmarks/results/.
+"""`python -m benchmarks` (`make bench`): every size and latency, provider start-up, then the outputs.
 
-Runs (a) provider start-up through the project's launcher (benchmarks/startup.py), (b) the cdktf
-deploy loop (benchmarks/deploy.py), (c) benchmarks/flowservice_rps.py when it exists, then writes
-benchmarks/results/summary.md. One failing benchmark does not stop the others; the exit status
-says whether all of them ran. Bounded: about a minute and a half on 2 cores.
+Writes BENCHMARKS.md at the repository root, benchmarks/results/bench.json and bench.png (with
+--out-dir, all three go there). --quick (N=3 at 150 ms, 5 start-up launches: about a minute) is
+what `make test` runs so the harness keeps working; the full run (N=1,50,200 at 0 and 150 ms)
+takes 5-10 minutes on 2 cores and stays out of CI. A failing cell is reported and the others still run;
+the exit status says whether everything ran.
 """
 
 from __future__ import annotations
@@ -11,165 +12,143 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import platform
+import shlex
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+import traceback
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
+from benchmarks import figures, plot, report, scale, startup
+from benchmarks.step import Step
+from toolchain.mirror import launcher_path, terraform_platform
+from toolchain.project import ROOT, install_provider
+
 RESULTS = ROOT / "benchmarks" / "results"
-RPS_SCRIPT = ROOT / "benchmarks" / "flowservice_rps.py"
-RPS_TIMEOUT = 120.0
 
 
-def project_launcher(scratch: Path) -> Path:
-    """The launcher `make setup` installed (.tf/mirror), or a fresh one in ``scratch`` if there is none."""
-    from toolchain.mirror import install, launcher_path, terraform_platform
-
-    platform = terraform_platform()
-    launcher = launcher_path(ROOT / ".tf" / "mirror", platform)
-    if launcher.is_file():
-        return launcher
-    launcher, _ = install(scratch, Path(sys.executable), platform)
-    return launcher
+@dataclass(frozen=True)
+class Preset:
+    sizes: tuple[int, ...]
+    latencies: tuple[float, ...]
+    launches: int
 
 
-def run_startup(out: Path, launches: int) -> dict[str, Any]:
-    """Exec-to-handshake and exec-to-first-RPC of the launcher Terraform runs 3-4 times per command."""
-    from benchmarks import startup
-
-    with tempfile.TemporaryDirectory(prefix="bench-launcher-") as scratch:
-        launcher = project_launcher(Path(scratch))
-        code = startup.main([str(out), "-n", str(launches), "--first-rpc", "--", str(launcher)])
-    if code != 0:
-        raise RuntimeError(f"startup benchmark exited {code}")
-    figures: dict[str, Any] = json.loads(out.read_text())
-    return figures
+#: One cell: each cdktf command costs 7-9 s whatever N is, so every extra cell adds about 45 s.
+QUICK = Preset(sizes=(3,), latencies=(150.0,), launches=5)
+FULL = Preset(sizes=(1, 50, 200), latencies=(0.0, 150.0), launches=30)
 
 
-def run_deploy(out: Path, rounds: int) -> dict[str, Any]:
-    from benchmarks import deploy
+def _ints(text: str) -> list[int]:
+    values = [int(v) for v in text.split(",") if v.strip()]
+    if not values or min(values) < 1:
+        raise argparse.ArgumentTypeError("comma-separated sizes >= 1, e.g. 1,50,200")
+    return values
 
-    return deploy.run(out, rounds)
 
-
-def run_rps(out: Path) -> dict[str, Any] | None:
-    """Flow Service throughput, if that benchmark exists: `python -m benchmarks.flowservice_rps OUT.json`."""
-    if not RPS_SCRIPT.exists():
-        return None
-    proc = subprocess.run([sys.executable, "-m", "benchmarks.flowservice_rps", str(out)], cwd=ROOT,
-                          timeout=RPS_TIMEOUT, capture_output=True, text=True)
-    sys.stdout.write(proc.stdout)
-    if proc.returncode != 0:
-        raise RuntimeError(f"flowservice_rps exited {proc.returncode}: {proc.stderr.strip()[-500:]}")
-    return json.loads(out.read_text()) if out.exists() else {"stdout": proc.stdout.strip()}
+def _floats(text: str) -> list[float]:
+    values = [float(v) for v in text.split(",") if v.strip()]
+    if not values or min(values) < 0:
+        raise argparse.ArgumentTypeError("comma-separated latencies in ms >= 0, e.g. 0,150")
+    return values
 
 
 def terraform_version() -> str:
     try:
-        proc = subprocess.run(["terraform", "version", "-json"], capture_output=True, text=True, timeout=30,
-                              env={**os.environ, "CHECKPOINT_DISABLE": "1"})
+        proc = subprocess.run(["terraform", "version", "-json"], capture_output=True, text=True, timeout=60,
+                              env={**os.environ, "CHECKPOINT_DISABLE": "1"}, stdin=subprocess.DEVNULL)
         return str(json.loads(proc.stdout)["terraform_version"])
     except (OSError, ValueError, KeyError, subprocess.SubprocessError):
         return "unknown"
 
 
-def _calls(calls: Any) -> str:
-    if isinstance(calls, dict):
-        return ", ".join(f"`{route}` x{count}" for route, count in calls.items()) or "none"
-    return f"varied by round: {json.dumps(calls)}"
+def _say(step: Step) -> None:
+    calls = " ".join(f"{k} {v}" for k, v in step.calls.items() if v)
+    print(f"  {step.tool:9} {step.operation:7} N={step.n:<4} {step.latency_ms:>5g} ms  {step.seconds:7.2f} s  "
+          f"[{calls}] in flight {step.peak_in_flight}", flush=True)
 
 
-def summary_markdown(results: dict[str, Any], errors: dict[str, str], seconds: float) -> str:
-    """A page a reviewer reads in the diff: the figures that matter, with where they came from."""
-    lines = [
-        "# Benchmark results",
-        "",
-        f"Written by `python -m benchmarks` (`make bench`) on {datetime.now(UTC):%Y-%m-%d %H:%M} UTC "
-        f"in {seconds:.0f} s. Raw figures: the JSON files beside this one.",
-        "",
-    ]
-    startup = results.get("startup")
-    if startup:
-        lines += [
-            f"## Provider start-up ({startup['n']} launches, TLS {'on' if startup['tls'] else 'off'}, "
-            f"{startup['cpus']} CPUs, Python {startup['python']})",
-            "",
-            "Terraform starts the provider 3 times per plan and 4 per apply, so this is paid on every start.",
-            "",
-            "| from exec to | median | p90 | min | max |",
-            "|---|---|---|---|---|",
-            f"| handshake line | {startup['median_ms']} ms | {startup['p90_ms']} ms | {startup['min_ms']} ms "
-            f"| {startup['max_ms']} ms |",
-        ]
-        if "first_rpc_median_ms" in startup:
-            lines.append(f"| first `GetProviderSchema` answered | {startup['first_rpc_median_ms']} ms "
-                         f"| {startup['first_rpc_p90_ms']} ms | | |")
-        lines.append("")
-    deploy = results.get("deploy")
-    if deploy:
-        lines += [
-            f"## Deploy loop ({deploy['rounds']} rounds of `main.py` against the local Flow Service, "
-            f"Terraform {results.get('terraform', 'unknown')})",
-            "",
-            "Whole commands (cdktf-cli, terraform, provider starts, HTTP). Each round starts with an empty",
-            "IMS token cache; the one-off synth + `terraform providers lock` took "
-            f"{deploy['setup_seconds']:.1f} s.",
-            "",
-            "| command | median | min - max | Flow Service calls | IMS token requests |",
-            "|---|---|---|---|---|",
-        ]
-        names = {"create": "`cdktf deploy` (create)", "noop_diff": "`cdktf diff` (no change)",
-                 "update": "`cdktf deploy` (rotate session token)", "destroy": "`cdktf destroy`"}
-        for operation, figures in deploy["summary"].items():
-            lines.append(f"| {names.get(operation, operation)} | {figures['median_s']:.2f} s | "
-                         f"{figures['min_s']:.2f} - {figures['max_s']:.2f} s | {_calls(figures['api_calls'])} | "
-                         f"{figures['ims_token_requests']} |")
-        lines.append("")
-    lines += ["## Flow Service throughput (`benchmarks/flowservice_rps.py`)", ""]
-    rps = results.get("flowservice_rps")
-    if rps is None and "flowservice_rps" not in errors:
-        lines.append("Not run: `benchmarks/flowservice_rps.py` does not exist yet.")
-    elif rps is not None:
-        scalars = {k: v for k, v in rps.items() if isinstance(v, (int, float, str)) and not isinstance(v, bool)}
-        lines += [f"- `{k}`: {v}" for k, v in scalars.items()] or ["See `flowservice_rps.json`."]
-    lines.append("")
-    if errors:
-        lines += ["## Failures", ""] + [f"- {name}: {message}" for name, message in errors.items()] + [""]
-    return "\n".join(lines)
+def run(sizes: list[int], latencies: list[float], launches: int, command: str) -> dict[str, Any]:
+    """Measure everything into one results document (steps, rows, targets, start-up, failures)."""
+    started = time.perf_counter()
+    load_before = os.getloadavg()[0]
+    steps: list[Step] = []
+    errors: dict[str, str] = {}
+    startup_figures: dict[str, Any] | None = None
+    load_by_cell: dict[str, float] = {}  # 1-minute load average as each cell starts: was the machine busy?
+    with tempfile.TemporaryDirectory(prefix="bench-") as tmp_name:
+        tmp = Path(tmp_name)
+        cli_config = install_provider(tmp / "tf")
+        launcher = launcher_path(cli_config.parent / "mirror", terraform_platform())
+        print(f"== provider start-up: {launches} launches each", flush=True)
+        try:
+            startup_figures = startup.measure(launcher, launches)
+            print(f"  floor {startup_figures['floor']['median_ms']} ms, provider "
+                  f"{startup_figures['provider']['median_ms']} ms, first RPC "
+                  f"{startup_figures['first_rpc']['median_ms']} ms (medians)", flush=True)
+        except Exception as exc:  # noqa: BLE001 - reported; the deploy figures still count
+            errors["start-up"] = f"{type(exc).__name__}: {exc}"
+            traceback.print_exc()
+        for latency in latencies:
+            for n in sizes:
+                load_by_cell[f"N={n}, {latency:g} ms"] = round(os.getloadavg()[0], 2)
+                print(f"== N={n}, {latency:g} ms (load average {os.getloadavg()[0]:.2f})", flush=True)
+                try:
+                    steps += scale.measure(n, latency, cli_config, tmp / f"n{n}-{latency:g}ms", _say)
+                except Exception as exc:  # noqa: BLE001 - reported; the other cells still run
+                    errors[f"N={n}, {latency:g} ms"] = f"{type(exc).__name__}: {str(exc)[-3000:]}"
+                    traceback.print_exc()
+    table = figures.rows(steps)
+    return {
+        "meta": {
+            "command": command, "written": f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC",
+            "seconds": round(time.perf_counter() - started, 1), "sizes": sizes, "latencies_ms": latencies,
+            "cpus": os.cpu_count(), "python": platform.python_version(), "terraform": terraform_version(),
+            "load_average": {"before": round(load_before, 2), "after": round(os.getloadavg()[0], 2),
+                             "by_cell": load_by_cell},
+        },
+        "targets": figures.targets(table, startup_figures),
+        "rows": table,
+        "startup": startup_figures,
+        "anomalies": figures.anomalies(steps),
+        "errors": errors,
+        "steps": [step.as_dict() for step in steps],
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=RESULTS, help="results folder (default benchmarks/results)")
-    parser.add_argument("--rounds", type=int, default=3, help="deploy-loop rounds (default 3)")
-    parser.add_argument("-n", "--launches", type=int, default=30, help="provider launches timed (default 30)")
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="N=3 at 150 ms, 5 start-up launches (about a minute)")
+    parser.add_argument("--sizes", type=_ints, help="connection counts N (default 1,50,200)")
+    parser.add_argument("--latencies", type=_floats, help="ms added per request (default 0,150)")
+    parser.add_argument("--launches", type=int, help="provider start-up launches of each kind (default 30)")
+    parser.add_argument("--out-dir", type=Path, help="where bench.json, bench.png (and BENCHMARKS.md) go "
+                        "(default benchmarks/results, BENCHMARKS.md at the repository root)")
     args = parser.parse_args(argv)
-    args.out.mkdir(parents=True, exist_ok=True)
+    preset = QUICK if args.quick else FULL
+    sizes = args.sizes or list(preset.sizes)
+    latencies = args.latencies or list(preset.latencies)
+    launches = args.launches or preset.launches
+    out_dir = args.out_dir or RESULTS
+    report_path = (args.out_dir or ROOT) / "BENCHMARKS.md"
+    command = shlex.join(["python", "-m", "benchmarks", *(sys.argv[1:] if argv is None else argv)])
 
-    started = time.monotonic()
-    results: dict[str, Any] = {"terraform": terraform_version()}
-    errors: dict[str, str] = {}
-    benchmarks: dict[str, Callable[[], Any]] = {
-        "startup": lambda: run_startup(args.out / "startup.json", args.launches),
-        "deploy": lambda: run_deploy(args.out / "deploy.json", args.rounds),
-        "flowservice_rps": lambda: run_rps(args.out / "flowservice_rps.json"),
-    }
-    for name, benchmark in benchmarks.items():
-        print(f"== {name}", flush=True)
-        try:
-            results[name] = benchmark()
-        except Exception as exc:  # noqa: BLE001 - reported in the summary, the other benchmarks still run
-            errors[name] = f"{type(exc).__name__}: {exc}"
-            print(f"{name} failed: {errors[name]}", file=sys.stderr)
-    summary = args.out / "summary.md"
-    summary.write_text(summary_markdown(results, errors, time.monotonic() - started))
-    print(f"== done in {time.monotonic() - started:.0f} s -> {summary}")
-    return 1 if errors else 0
+    results = run(sizes, latencies, launches, command)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    json_path, png_path = out_dir / "bench.json", out_dir / "bench.png"
+    json_path.write_text(json.dumps(results, indent=2) + "\n")
+    if results["rows"]:
+        plot.write(results["rows"], png_path)
+    report_path.write_text(report.markdown(results, report_path, png_path, json_path))
+    print(f"== done in {results['meta']['seconds']:.0f} s -> {report_path}, {json_path}, {png_path}")
+    for problem in [*results["anomalies"], *results["errors"]]:
+        print(f"!! {problem}", file=sys.stderr)
+    return 1 if results["errors"] else 0
 
 
 if __name__ == "__main__":

@@ -19,7 +19,12 @@ FAULT_KINDS = ("429", "500", "503", "reset", "commit-drop")
 
 
 class RequestLog:
-    """Thread-safe record of every request and per-route counters."""
+    """Thread-safe record of every request and per-route counters.
+
+    Each entry also gets ``started_at`` and ``ended_at`` (Unix seconds, microseconds kept), taken
+    from one clock reading when it is recorded (the request's end) minus its ``duration_ms``: a
+    benchmark reads from them how many requests overlapped.
+    """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -28,8 +33,14 @@ class RequestLog:
         self._seq = 0
 
     def record(self, entry: dict[str, Any]) -> None:
+        ended = time.time()
         query = entry.get("query") or {}
         entry["query"] = {k: (["***"] if k in REDACTED_QUERY_KEYS else v) for k, v in query.items()}
+        entry.setdefault("time", now_iso(ended))
+        duration = entry.get("duration_ms")
+        seconds = duration / 1000.0 if isinstance(duration, int | float) else 0.0
+        entry["started_at"] = round(ended - seconds, 6)
+        entry["ended_at"] = round(ended, 6)
         with self._lock:
             self._seq += 1
             entry["seq"] = self._seq
@@ -130,5 +141,12 @@ class Faults:
             return self._config.retry_after
 
 
-def now_iso() -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime()) + f".{int(time.time() * 1000) % 1000:03d}Z"
+def now_iso(now: float | None = None) -> str:
+    """UTC time with milliseconds, ``2026-01-31T12:00:00.123Z``, from one clock reading.
+
+    Seconds and milliseconds must come from the same reading: read apart, a second that ticks
+    between the reads makes the time up to a second early (12:00:00.001 for 12:00:01.001).
+    """
+    millis = int((time.time() if now is None else now) * 1000)
+    seconds, fraction = divmod(millis, 1000)
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + f".{fraction:03d}Z"

@@ -1,0 +1,50 @@
+"""Settings shared by every measured command: who the provider is, what it talks to, which secrets.
+
+The values are fake and the emulator accepts any client; they only have to be the same for the
+toolchain runs and the floor, so both pay for the same IMS token request.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from local_flowservice.testing import LocalFlowService
+
+CLIENT_ID = "bench-client"
+CLIENT_SECRET = "bench-client-secret"  # noqa: S105 - a fake value for the local emulator
+ORG_ID = "BENCH000000000000000000@AdobeOrg"
+SANDBOX = "prod"
+
+STATS_DIR_ENV = "TF_PROVIDER_STATS_DIR"
+TOKEN_CACHE_ENV = "FLOWSERVICE_TOKEN_CACHE_DIR"  # noqa: S105 - a variable name
+
+ACCESS_KEY = "AKIABENCHACCESSKEY01"
+SECRET_KEY = "bench-secret-key-0001"  # noqa: S105 - fake
+SESSION_TOKEN = "bench-session-token-0001"  # noqa: S105 - fake
+ROTATED_SESSION_TOKEN = "bench-session-token-0002"  # noqa: S105 - fake
+
+#: The fleet app's credentials (ephemeral variables), version 1.
+CREDENTIALS = {"TF_VAR_s3_access_key": ACCESS_KEY, "TF_VAR_s3_secret_key": SECRET_KEY,
+               "TF_VAR_s3_session_token": SESSION_TOKEN}
+#: What a rotation changes: a new session token and its version (FLEET_SESSION_TOKEN_VERSION).
+ROTATED = {"TF_VAR_s3_session_token": ROTATED_SESSION_TOKEN, "FLEET_SESSION_TOKEN_VERSION": "2"}
+UNROTATED = {"TF_VAR_s3_session_token": SESSION_TOKEN, "FLEET_SESSION_TOKEN_VERSION": "1"}
+
+
+def provider_env(server: LocalFlowService, cache_dir: Path) -> dict[str, str]:
+    """Environment that points our provider at ``server`` (as tests/conftest.py does for the tests)."""
+    return {
+        "AEP_FLOW_SERVICE_URL": server.flow_url,
+        "AEP_IMS_URL": server.ims_url,
+        "AEP_CLIENT_ID": CLIENT_ID,
+        "AEP_CLIENT_SECRET": CLIENT_SECRET,
+        "AEP_ORG_ID": ORG_ID,
+        "AEP_SANDBOX_NAME": SANDBOX,
+        TOKEN_CACHE_ENV: str(cache_dir),
+    }
+
+
+def fleet_env(server: LocalFlowService, cache_dir: Path, connections: int) -> dict[str, str]:
+    """Everything the fleet app and its provider need: ``connections`` connections, version 1 credentials."""
+    return {**provider_env(server, cache_dir), **CREDENTIALS, **UNROTATED,
+            "FLEET_CONNECTIONS": str(connections), "FLEET_SANDBOX": SANDBOX}

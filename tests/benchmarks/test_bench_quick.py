@@ -1,0 +1,86 @@
+"""`python -m benchmarks --quick` still runs end to end and writes sane figures (never timing limits).
+
+The full benchmark is `make bench` and stays out of CI; this keeps its harness from rotting: every
+step measured, the floor beside it, ratios computed, and the calls each operation needs counted.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from toolchain.project import ROOT
+
+pytestmark = pytest.mark.e2e
+
+TOOLS = ("cdktf", "terraform", "floor")
+OPERATIONS = ("create", "noop", "rotate", "destroy")
+#: Calls per connection each operation needs (LIST and IMS are not per connection).
+NEEDED = {"create": {"POST": 1}, "noop": {"GET": 1}, "rotate": {"GET": 1, "PATCH": 1},
+          "destroy": {"GET": 1, "DELETE": 1}}
+
+
+@pytest.fixture(scope="module")
+def quick(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
+    out = tmp_path_factory.mktemp("bench")
+    env = {**os.environ, "CHECKPOINT_DISABLE": "1"}
+    proc = subprocess.run([sys.executable, "-m", "benchmarks", "--quick", "--out-dir", str(out)], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=600, stdin=subprocess.DEVNULL)
+    assert proc.returncode == 0, f"{proc.stdout}\n{proc.stderr}"
+    return out, json.loads((out / "bench.json").read_text())
+
+
+def test_files_are_written(quick: tuple[Path, dict[str, Any]]) -> None:
+    out, results = quick
+    assert (out / "bench.png").read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+    report = (out / "BENCHMARKS.md").read_text()
+    assert "## 150 ms per request" in report and "| create | 3 |" in report and "Provider start-up" in report
+    assert results["errors"] == {} and results["anomalies"] == []
+
+
+def test_every_step_is_measured_with_the_calls_it_needs(quick: tuple[Path, dict[str, Any]]) -> None:
+    _, results = quick
+    steps = results["steps"]
+    assert sorted((s["tool"], s["operation"]) for s in steps) == sorted(
+        (tool, op) for tool in TOOLS for op in OPERATIONS)
+    for step in steps:
+        n = step["n"]
+        assert n == 3 and step["seconds"] > 0, step
+        writes = {k: step["calls"][k] for k in ("POST", "PATCH", "DELETE")}
+        wanted = {k: v * n for k, v in NEEDED[step["operation"]].items()}
+        assert {k: step["calls"][k] for k in wanted} == wanted, step
+        assert all(v == 0 for k, v in writes.items() if k not in wanted), step
+        assert step["calls"]["IMS"] >= 1 and step["failed"] == 0, step
+        assert 1 <= step["peak_in_flight"] <= n, step
+        if step["tool"] == "floor":
+            assert step["provider"] is None
+        else:
+            provider = step["provider"]
+            assert provider["processes"] >= 1 and provider["cpu_ms"] > 0 and provider["max_rss_mb"] > 0, step
+
+
+def test_rows_have_floor_and_ratios(quick: tuple[Path, dict[str, Any]]) -> None:
+    _, results = quick
+    rows = results["rows"]
+    assert [r["operation"] for r in rows] == list(OPERATIONS)
+    for row in rows:
+        assert row["floor_s"] > 0 and row["cdktf_s"] > 0 and row["terraform_s"] > 0, row
+        assert row["cdktf_ratio"] == pytest.approx(row["cdktf_s"] / row["floor_s"], abs=0.01)
+        assert row["terraform_ratio"] == pytest.approx(row["terraform_s"] / row["floor_s"], abs=0.01)
+        assert row["provider_cpu_ms_per_connection"] > 0 and row["provider_max_rss_mb"] > 0
+    assert all(t["value"] is not None for t in results["targets"]), results["targets"]
+
+
+def test_startup_is_measured_beside_its_floor(quick: tuple[Path, dict[str, Any]]) -> None:
+    _, results = quick
+    startup = results["startup"]
+    for kind in ("floor", "provider", "first_rpc"):
+        assert startup[kind]["median_ms"] > 0 and len(startup[kind]["samples_ms"]) == startup["launches"]
+    assert startup["ratio_median"] == pytest.approx(
+        startup["provider"]["median_ms"] / startup["floor"]["median_ms"], abs=0.01)
