@@ -34,11 +34,13 @@ export CHECKPOINT_DISABLE := 1
 export DISABLE_VERSION_CHECK := 1
 export CDKTF_DISABLE_PLUGIN_CACHE_ENV := 1
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
-# The chosen framework's CLI first on the PATH (for cdktn, with the Node 22 it needs).
+# The chosen framework's CLI first on the PATH (for cdktn, with the Node 22 it needs), then the
+# venv: the CLI asks `python3 --version` on every command, and a version manager's shim answers
+# that in a second where the venv's interpreter takes milliseconds.
 ifeq ($(CDK),cdktn)
-export PATH := $(ROOT)/cdktn-cli/node_modules/.bin:$(ROOT)/node_modules/.bin:$(PATH)
+export PATH := $(ROOT)/cdktn-cli/node_modules/.bin:$(ROOT)/node_modules/.bin:$(ROOT)/.venv/bin:$(PATH)
 else
-export PATH := $(ROOT)/node_modules/.bin:$(PATH)
+export PATH := $(ROOT)/node_modules/.bin:$(ROOT)/.venv/bin:$(PATH)
 endif
 
 CDK_RUN = $(VENV_PY) -m toolchain.cdk

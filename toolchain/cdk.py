@@ -113,8 +113,10 @@ def framework_cli(environ: Mapping[str, str]) -> list[str]:
 
 
 def framework_path(environ: Mapping[str, str]) -> str:
-    """PATH with the chosen framework's binaries first (for CDK Terrain, its Node 22)."""
-    return f"{CLI_BIN[framework(environ)]}{os.pathsep}{environ.get('PATH', '')}"
+    """PATH with the chosen framework's binaries first (for CDK Terrain, its Node 22), then this
+    venv's (the CLI runs ``python3 --version`` each time; a version manager's shim is slow)."""
+    venv = Path(os.path.abspath(sys.executable)).parent
+    return os.pathsep.join([str(CLI_BIN[framework(environ)]), str(venv), environ.get("PATH", "")])
 
 
 def environment(base: Mapping[str, str], log: Path) -> dict[str, str]:

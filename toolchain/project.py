@@ -57,7 +57,8 @@ def base_environment(cli_config: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TF_VAR_", "AEP_", "S3_", "TF_STATE_"))}
     env.update(
         CDK=framework(os.environ),  # the framework the caller chose (make test-cdktn: cdktn)
-        PATH=f"{CLI_BIN[framework(os.environ)]}:{env.get('PATH', '')}",
+        # The venv's interpreter first: the CLI asks `python3 --version` on every command.
+        PATH=f"{CLI_BIN[framework(os.environ)]}:{Path(sys.executable).parent}:{env.get('PATH', '')}",
         TF_CLI_CONFIG_FILE=str(cli_config),
         TF_INPUT="0",
         CHECKPOINT_DISABLE="1",
