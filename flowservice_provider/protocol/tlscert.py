@@ -17,8 +17,7 @@ import os
 import time
 from typing import Literal
 
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import ec, ed25519
+from cryptography.hazmat.primitives.asymmetric import ed25519
 
 Algorithm = Literal["ed25519", "p256"]
 
@@ -147,6 +146,9 @@ def _ed25519(host: str, days: int) -> ServerCert:
 
 
 def _p256(host: str, days: int) -> ServerCert:
+    from cryptography.hazmat.primitives import hashes  # only here: Ed25519 is the default
+    from cryptography.hazmat.primitives.asymmetric import ec
+
     key = ec.generate_private_key(ec.SECP256R1())
     numbers = key.private_numbers()
     public = numbers.public_numbers
