@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from benchmarks import figures, plot, report, scale, startup
+from benchmarks import figures, frameworks, plot, report, scale, startup, synthesis
 from benchmarks.step import Step
 from toolchain.mirror import launcher_path, terraform_platform
 from toolchain.project import ROOT, install_provider
@@ -37,11 +37,13 @@ class Preset:
     sizes: tuple[int, ...]
     latencies: tuple[float, ...]
     launches: int
+    synthesis: tuple[int, int]  # small and large N of the per-construct figure
+    frameworks: bool  # CDKTF and CDK Terrain side by side
 
 
 #: One cell: each cdktf command costs 7-9 s whatever N is, so every extra cell adds about 45 s.
-QUICK = Preset(sizes=(3,), latencies=(150.0,), launches=5)
-FULL = Preset(sizes=(1, 50, 200), latencies=(0.0, 150.0), launches=30)
+QUICK = Preset(sizes=(3,), latencies=(150.0,), launches=5, synthesis=(1, 10), frameworks=False)
+FULL = Preset(sizes=(1, 50, 200), latencies=(0.0, 150.0), launches=30, synthesis=(1, 200), frameworks=True)
 
 
 def _ints(text: str) -> list[int]:
@@ -73,7 +75,8 @@ def _say(step: Step) -> None:
           f"[{calls}] in flight {step.peak_in_flight}", flush=True)
 
 
-def run(sizes: list[int], latencies: list[float], launches: int, command: str) -> dict[str, Any]:
+def run(sizes: list[int], latencies: list[float], launches: int, command: str,
+        preset: Preset = FULL) -> dict[str, Any]:
     """Measure everything into one results document (steps, rows, targets, start-up, failures)."""
     started = time.perf_counter()
     load_before = os.getloadavg()[0]
@@ -94,6 +97,22 @@ def run(sizes: list[int], latencies: list[float], launches: int, command: str) -
         except Exception as exc:  # noqa: BLE001 - reported; the deploy figures still count
             errors["start-up"] = f"{type(exc).__name__}: {exc}"
             traceback.print_exc()
+        small, large = preset.synthesis
+        print(f"== synthesis: N={small} and N={large}", flush=True)
+        try:
+            synthesis_figures = synthesis.measure(tmp / "synthesis", small, large)
+            print(f"  {synthesis_figures['ms_per_construct']} ms per construct", flush=True)
+        except Exception as exc:  # noqa: BLE001 - reported; the rest still counts
+            errors["synthesis"] = f"{type(exc).__name__}: {exc}"
+            synthesis_figures = None
+        framework_figures = None
+        if preset.frameworks:
+            print("== CDKTF and CDK Terrain side by side (N=50, 0 ms)", flush=True)
+            try:
+                framework_figures = frameworks.measure(tmp / "frameworks", cli_config)
+                print(f"  {framework_figures}", flush=True)
+            except Exception as exc:  # noqa: BLE001 - reported; the rest still counts
+                errors["frameworks"] = f"{type(exc).__name__}: {str(exc)[-2000:]}"
         for latency in latencies:
             for n in sizes:
                 load_by_cell[f"N={n}, {latency:g} ms"] = round(os.getloadavg()[0], 2)
@@ -115,6 +134,8 @@ def run(sizes: list[int], latencies: list[float], launches: int, command: str) -
         "targets": figures.targets(table, startup_figures),
         "rows": table,
         "startup": startup_figures,
+        "synthesis": synthesis_figures,
+        "frameworks": framework_figures,
         "anomalies": figures.anomalies(steps),
         "errors": errors,
         "steps": [step.as_dict() for step in steps],
@@ -138,7 +159,7 @@ def main(argv: list[str] | None = None) -> int:
     report_path = (args.out_dir or ROOT) / "BENCHMARKS.md"
     command = shlex.join(["python", "-m", "benchmarks", *(sys.argv[1:] if argv is None else argv)])
 
-    results = run(sizes, latencies, launches, command)
+    results = run(sizes, latencies, launches, command, preset)
     out_dir.mkdir(parents=True, exist_ok=True)
     json_path, png_path = out_dir / "bench.json", out_dir / "bench.png"
     json_path.write_text(json.dumps(results, indent=2) + "\n")

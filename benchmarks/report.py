@@ -115,8 +115,36 @@ def markdown(results: dict[str, Any], report_path: Path, png: Path, json_path: P
         lines += [f"## {latency:g} ms per request", "", *_table(rows), "", _cdktf_calls_note(rows), ""]
     if results.get("startup"):
         lines += _startup(results["startup"])
+    if results.get("synthesis"):
+        lines += _synthesis(results["synthesis"])
+    if results.get("frameworks"):
+        lines += _frameworks(results["frameworks"])
     if results.get("anomalies"):
         lines += ["## Anomalies", "", *(f"- {a}" for a in results["anomalies"]), ""]
     if results.get("errors"):
         lines += ["## Failures", "", *(f"- {k}: {v}" for k, v in results["errors"].items()), ""]
     return "\n".join(lines)
+
+
+def _synthesis(figures: dict[str, Any]) -> list[str]:
+    seconds = figures["seconds"]
+    return ["## Synthesis", "",
+            f"`python app.py` of the fleet app (what the CLI runs to synthesize), best of three: N={figures['small']} "
+            f"{seconds[str(figures['small'])]} s, N={figures['large']} {seconds[str(figures['large'])]} s: "
+            f"**{figures['ms_per_construct']} ms per construct**.", ""]
+
+
+def _frameworks(figures: dict[str, Any]) -> list[str]:
+    lines = ["## CDKTF and CDK Terrain side by side", "",
+             f"The fleet app with N={figures['n']} at 0 ms, through each framework's CLI (via `toolchain.cdk`), "
+             "fresh emulator each. Terraform, the provider and the API calls are the same; the difference is "
+             "each CLI's own cost.", ""]
+    measured = figures["frameworks"]
+    if measured:
+        commands = list(next(iter(measured.values())))
+        lines += ["| command | " + " | ".join(f"{name} s" for name in measured) + " |",
+                  "|---|" + "---|" * len(measured)]
+        lines += [f"| {c} | " + " | ".join(_num(measured[name][c]) for name in measured) + " |" for c in commands]
+    for name in figures["missing"]:
+        lines.append(f"\n{name} is not installed here (`make CDK={name} setup` installs it).")
+    return [*lines, ""]

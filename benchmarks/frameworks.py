@@ -1,0 +1,49 @@
+"""CDKTF and CDK Terrain side by side: the same deploy, no-op and destroy of the fleet app through
+each framework's CLI (via toolchain.cdk, as `make deploy` runs them), on fresh emulators.
+
+CDK Terrain is measured only where `make CDK=cdktn setup` installed its CLI; otherwise the report
+says so. What differs is each CLI's own cost per command: Terraform and the provider are the same.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+from benchmarks.environment import fleet_env
+from local_flowservice.testing import LocalFlowService
+from toolchain.cdk import CLI_BIN
+from toolchain.project import ROOT, CdktfProject
+
+FLEET_APP = ROOT / "toolchain" / "apps" / "fleet.py"
+STACK = "s3-fleet"
+
+
+def installed(framework: str) -> bool:
+    return (CLI_BIN[framework] / framework).exists()
+
+
+def _timed(action: Any) -> float:
+    started = time.perf_counter()
+    action()
+    return round(time.perf_counter() - started, 3)
+
+
+def measure(folder: Path, cli_config: Path, n: int = 50) -> dict[str, Any]:
+    """Seconds per command and framework; a framework not installed is listed under ``missing``."""
+    out: dict[str, Any] = {"n": n, "frameworks": {}, "missing": []}
+    for framework in ("cdktf", "cdktn"):
+        if not installed(framework):
+            out["missing"].append(framework)
+            continue
+        with LocalFlowService(data_dir=folder / f"{framework}-data") as server:
+            project = CdktfProject(folder / framework, cli_config, {}, app_file=FLEET_APP, stacks=(STACK,))
+            project.env = fleet_env(server, folder / f"{framework}-token-cache", n) | {"CDK": framework}
+            project.lock()
+            out["frameworks"][framework] = {
+                "deploy (create)": _timed(project.deploy),
+                "diff (no-op)": _timed(lambda p=project: p.cdk("diff", STACK)),
+                "destroy": _timed(project.destroy),
+            }
+    return out
