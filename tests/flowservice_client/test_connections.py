@@ -431,3 +431,24 @@ def test_server_error_after_retries(cache_dir: Path) -> None:
     h = make_harness(cache_dir, *[Reply(500)] * 2, max_retries=1)
     with pytest.raises(ServerError):
         h.client.get_connection("c-1")
+
+
+def test_errors_name_the_service_that_failed(cache_dir: Path) -> None:
+    """An unreachable IMS is not "Connection to Flow Service failed": each error names its service,
+    the status and request id when there are any, and what to do."""
+    from tests.flowservice_client.scripted import IMS
+
+    h = make_harness(cache_dir, max_retries=0)
+    h.ims.script[:] = [connection_refused(IMS)]
+    with pytest.raises(FlowServiceError) as info:
+        h.client.get_connection("c-1")
+    text = str(info.value)
+    assert text.startswith("Adobe IMS POST /ims/token/v3") and "Flow Service" not in text.split(".")[0]
+    assert "Check the URL (flow_service_url or ims_url)" in text
+
+    h = make_harness(cache_dir, flow_error(403, 2118, "Forbidden", "write permission missing", "req-42"))
+    with pytest.raises(FlowServiceError) as info:
+        h.client.create_connection(s3_body())
+    text = str(info.value)
+    assert text.startswith("Flow Service POST /connections") and "status 403" in text and "request id req-42" in text
+    assert "Manage Sources" in text
