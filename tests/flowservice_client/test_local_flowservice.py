@@ -201,15 +201,18 @@ def test_throttling_and_outages_are_retried(svc: LocalFlowService, client: FlowS
     assert statuses == [("POST", 429), ("POST", 201), ("GET", 503), ("GET", 500), ("GET", 200)]
 
 
-def test_lost_patch_response_then_412_reports_both_etags(svc: LocalFlowService, client: FlowServiceClient) -> None:
+def test_lost_patch_response_then_412_is_resolved_as_ours(svc: LocalFlowService, client: FlowServiceClient) -> None:
+    """The PATCH is applied, its answer lost, the retry refused (412): one GET shows our change, by us,
+    just now, so the update succeeds with the new etag instead of blaming someone else."""
     ref = client.create_connection(body("patch-drop"))
     svc.set_faults(methods=["PATCH"], script=["commit-drop"])
-    with pytest.raises(PreconditionFailedError) as info:
-        client.update_connection(ref.id, ref.etag, [{"op": "replace", "path": "/description", "value": "new"}])
-    err = info.value
+    svc.reset_requests()
+    done = client.update_connection(ref.id, ref.etag, [{"op": "replace", "path": "/description", "value": "new"}])
     current = client.get_connection(ref.id)
-    assert err.maybe_applied and err.etag_sent == ref.etag and err.current_etag == current["etag"]
-    assert current["description"] == "new"  # the first attempt was applied
+    assert done.id == ref.id and done.etag == current["etag"] != ref.etag
+    assert current["description"] == "new"
+    patches = [r["status"] for r in svc.requests() if r["method"] == "PATCH"]
+    assert patches == [None, 412]  # the dropped answer, then the refused retry
 
 
 def test_lost_delete_response_still_reports_deleted(svc: LocalFlowService, client: FlowServiceClient) -> None:
