@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from local_flowservice.testing import LocalFlowService
+from toolchain.project import provider_env as project_provider_env
 
 CLIENT_ID = "bench-client"
 CLIENT_SECRET = "bench-client-secret"  # noqa: S105 - a fake value for the local emulator
@@ -32,16 +33,9 @@ UNROTATED = {"TF_VAR_s3_session_token": SESSION_TOKEN, "FLEET_SESSION_TOKEN_VERS
 
 
 def provider_env(server: LocalFlowService, cache_dir: Path) -> dict[str, str]:
-    """Environment that points our provider at ``server`` (as tests/conftest.py does for the tests)."""
-    return {
-        "AEP_FLOW_SERVICE_URL": server.flow_url,
-        "AEP_IMS_URL": server.ims_url,
-        "AEP_CLIENT_ID": CLIENT_ID,
-        "AEP_CLIENT_SECRET": CLIENT_SECRET,
-        "AEP_ORG_ID": ORG_ID,
-        "AEP_SANDBOX_NAME": SANDBOX,
-        TOKEN_CACHE_ENV: str(cache_dir),
-    }
+    """Environment that points our provider at ``server`` with the benchmark's identity."""
+    return project_provider_env(server.flow_url, server.ims_url, client_id=CLIENT_ID, client_secret=CLIENT_SECRET,
+                                org_id=ORG_ID, token_cache=cache_dir, sandbox=SANDBOX)
 
 
 def fleet_env(server: LocalFlowService, cache_dir: Path, connections: int) -> dict[str, str]:

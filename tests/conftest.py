@@ -11,6 +11,7 @@ import requests
 
 from local_flowservice.testing import LocalFlowService
 from toolchain.project import CdktfProject
+from toolchain.project import provider_env as project_provider_env
 
 #: The one-connection app the lifecycle tests follow (tests/e2e/apps/single.py).
 SINGLE_APP = Path(__file__).resolve().parent / "e2e" / "apps" / "single.py"
@@ -53,15 +54,8 @@ class FlowApi:
 
 def provider_env(server: LocalFlowService, cache_dir: Path) -> dict[str, str]:
     """Environment that points our provider at ``server`` with test credentials."""
-    return {
-        "AEP_FLOW_SERVICE_URL": server.flow_url,
-        "AEP_IMS_URL": server.ims_url,
-        "AEP_CLIENT_ID": CLIENT_ID,
-        "AEP_CLIENT_SECRET": CLIENT_SECRET,
-        "AEP_ORG_ID": ORG_ID,
-        "AEP_SANDBOX_NAME": "prod",
-        "FLOWSERVICE_TOKEN_CACHE_DIR": str(cache_dir),
-    }
+    return project_provider_env(server.flow_url, server.ims_url, client_id=CLIENT_ID, client_secret=CLIENT_SECRET,
+                                org_id=ORG_ID, token_cache=cache_dir)
 
 
 @pytest.fixture

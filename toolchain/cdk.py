@@ -72,14 +72,18 @@ def read_runs(log: Path) -> list[TerraformRun]:
     return runs
 
 
-def _alive(pid: int) -> bool:
+def process_alive(pid: int) -> bool:
+    """Is ``pid`` running (a zombie, on Linux, is not)?"""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
         return True
-    return True
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:  # no /proc (macOS): os.kill said it exists
+        return True
 
 
 def wrapper_path() -> Path:
@@ -168,7 +172,7 @@ def _wait_for_terraform(log: Path, poll: float = 0.2) -> bool:
     """Block until no recorded Terraform run is still alive; True if there was one to wait for."""
     waited = False
     while True:
-        pending = [r.pid for r in read_runs(log) if r.code is None and _alive(r.pid)]
+        pending = [r.pid for r in read_runs(log) if r.code is None and process_alive(r.pid)]
         if not pending:
             return waited
         if not waited:

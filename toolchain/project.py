@@ -52,6 +52,20 @@ def install_provider(out: Path) -> Path:
     return config
 
 
+def provider_env(flow_url: str, ims_url: str, *, client_id: str, client_secret: str, org_id: str,
+                 token_cache: Path, sandbox: str = "prod") -> dict[str, str]:
+    """The settings that point our provider at a Flow Service (e.g. a local one) as a client."""
+    return {
+        "AEP_FLOW_SERVICE_URL": flow_url,
+        "AEP_IMS_URL": ims_url,
+        "AEP_CLIENT_ID": client_id,
+        "AEP_CLIENT_SECRET": client_secret,
+        "AEP_ORG_ID": org_id,
+        "AEP_SANDBOX_NAME": sandbox,
+        "FLOWSERVICE_TOKEN_CACHE_DIR": str(token_cache),
+    }
+
+
 def base_environment(cli_config: Path) -> dict[str, str]:
     """What every command of a throw-away project runs with: no settings of the caller's leak in."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TF_VAR_", "AEP_", "S3_", "TF_STATE_"))}
