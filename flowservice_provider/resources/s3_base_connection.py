@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -139,25 +141,24 @@ class S3BaseConnection(ResourceHandler):
     schema = SCHEMA
 
     def __init__(self) -> None:
-        self._context: ResourceContext | None = None
-        self._inventory: Inventory | None = None
+        self._configured: tuple[ResourceContext, Inventory] | None = None
 
     def configure(self, context: ResourceContext) -> None:
         """ConfigureProvider's outcome: the API and sandbox every later call works with."""
-        self._context = context
-        self._inventory = Inventory(context.api)
+        self._configured = (context, Inventory(context.api))
+
+    def _configuration(self) -> tuple[ResourceContext, Inventory]:
+        if self._configured is None:
+            raise error("Provider not configured", "ConfigureProvider must succeed before resources are used.")
+        return self._configured
 
     @property
     def inventory(self) -> Inventory:
-        if self._inventory is None:
-            raise error("Provider not configured", "ConfigureProvider must succeed before resources are used.")
-        return self._inventory
+        return self._configuration()[1]
 
     @property
     def context(self) -> ResourceContext:
-        if self._context is None:
-            raise error("Provider not configured", "ConfigureProvider must succeed before resources are used.")
-        return self._context
+        return self._configuration()[0]
 
     def _api(self) -> ConnectionsApi:
         return self.context.api()
@@ -232,15 +233,12 @@ class S3BaseConnection(ResourceHandler):
     def _lookup(self, operation: str, name: str, *, claim: bool = False) -> list[dict[str, Any]]:
         from flowservice_provider.resources.inventory import DuplicateNameError
 
-        try:
-            return self.inventory.claim(name) if claim else self.inventory.named(name)
-        except DuplicateNameError as exc:
-            raise error("Duplicate connection name", f"{exc}. Connection names must be unique per sandbox.",
-                        ("name",)) from None
-        except DiagnosticsError:
-            raise
-        except Exception as exc:  # noqa: BLE001 - turned into a diagnostic with the API's words
-            raise self._diagnostic(f"{operation} (listing the sandbox's connections)", exc) from None
+        with self._api_errors(f"{operation} (listing the sandbox's connections)"):
+            try:
+                return self.inventory.claim(name) if claim else self.inventory.named(name)
+            except DuplicateNameError as exc:
+                raise error("Duplicate connection name", f"{exc}. Connection names must be unique per sandbox.",
+                            ("name",)) from None
 
     def _adoptable(self, found: list[dict[str, Any]], auth_spec_name: Value) -> dict[str, Any] | None:
         """The one connection this client created with the planned auth spec, if that is all there is."""
@@ -284,7 +282,8 @@ class S3BaseConnection(ResourceHandler):
         }
         if planned.get("description") is not None:
             body["description"] = planned["description"]
-        ref = self._call("create", lambda client: client.create_connection(body))
+        with self._api_errors("create"):
+            ref = self._api().create_connection(body)
         state = dict(planned)
         state.update(id=ref.id, etag=ref.etag, sandbox_name=self.context.sandbox_name,
                      state=None, created_at=None, updated_at=None)
@@ -299,7 +298,8 @@ class S3BaseConnection(ResourceHandler):
         ops = self.patch_ops(current, planned, config, present=_present_params(record))
         _log().warning("adopting connection %s (%r): created by this client, missing from state", connection_id,
                        planned.get("name"))
-        ref = self._call("create", lambda client: client.update_connection(connection_id, etag, ops), etag=etag)
+        with self._api_errors("create", etag):
+            ref = self._api().update_connection(connection_id, etag, ops)
         state = dict(planned)
         state.update(id=connection_id, etag=ref.etag, sandbox_name=self.context.sandbox_name,
                      state=None, created_at=None, updated_at=None)
@@ -308,16 +308,13 @@ class S3BaseConnection(ResourceHandler):
     def read(self, state: dict[str, Value]) -> ReadResult:
         from flowservice_client import NotFoundError
 
-        try:
-            record = self._api().get_connection(known_str(state, "id"))
-        except NotFoundError as exc:
-            if exc.sandbox_missing:  # not "the connection is gone": nothing may be planned from it
-                raise self._diagnostic("read", exc) from None
-            return ReadResult(None)
-        except DiagnosticsError:
-            raise
-        except Exception as exc:  # noqa: BLE001 - turned into a diagnostic with the API's words
-            raise self._diagnostic("read", exc) from None
+        with self._api_errors("read"):
+            try:
+                record = self._api().get_connection(known_str(state, "id"))
+            except NotFoundError as exc:
+                if exc.sandbox_missing:  # not "the connection is gone": nothing may be planned from it
+                    raise
+                return ReadResult(None)
         return ReadResult(self.state_from_record(record, state))
 
     def state_from_record(self, record: dict[str, Any], prior: dict[str, Value]) -> dict[str, Value]:
@@ -370,19 +367,17 @@ class S3BaseConnection(ResourceHandler):
         connection_id, etag = known_str(prior, "id"), known_str(prior, "etag")
         from flowservice_client import PreconditionFailedError
 
-        try:
-            ref = self._patch(self._api(), connection_id, etag, ops)
-        except PreconditionFailedError as exc:
-            failed = self._diagnostic("update", exc, etag)
-            if exc.maybe_applied and exc.current_etag:
+        with self._api_errors("update", etag):
+            try:
+                ref = self._patch(self._api(), connection_id, etag, ops)
+            except PreconditionFailedError as exc:
+                if not (exc.maybe_applied and exc.current_etag):
+                    raise
                 # Record the etag we now know, with the prior values: the next plan then shows only
                 # this change again (one secret re-sent, not every credential as after a foreign change).
+                failed = self._diagnostic("update", exc, etag)
                 failed.state = dict(prior) | {"etag": exc.current_etag}
-            raise failed from None
-        except DiagnosticsError:
-            raise
-        except Exception as exc:  # noqa: BLE001 - turned into a diagnostic with the API's words
-            raise self._diagnostic("update", exc, etag) from None
+                raise failed from None
         state.update(id=ref.id or prior["id"], etag=ref.etag, updated_at=None)
         return ApplyResult(state)
 
@@ -435,7 +430,8 @@ class S3BaseConnection(ResourceHandler):
 
     def delete(self, state: dict[str, Value]) -> None:
         connection_id = known_str(state, "id")
-        self._call("delete", lambda client: client.delete_connection(connection_id))
+        with self._api_errors("delete"):
+            self._api().delete_connection(connection_id)
 
     def import_(self, import_id: str) -> dict[str, Value]:
         if not import_id.strip():
@@ -446,9 +442,11 @@ class S3BaseConnection(ResourceHandler):
 
     # ---- errors ----------------------------------------------------------------------------
 
-    def _call(self, operation: str, call: Any, etag: str | None = None) -> Any:
+    @contextmanager
+    def _api_errors(self, operation: str, etag: str | None = None) -> Iterator[None]:
+        """Any failure inside becomes a diagnostic in the API's words; diagnostics pass through."""
         try:
-            return call(self._api())
+            yield
         except DiagnosticsError:
             raise
         except Exception as exc:  # noqa: BLE001 - turned into a diagnostic with the API's words
