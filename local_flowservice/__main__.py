@@ -6,12 +6,13 @@ Servers started by tests must not outlive them, hence `--parent-pid` and `--max-
 from __future__ import annotations
 
 import argparse
-import os
 import signal
 import sys
 import threading
 import time
 from pathlib import Path
+
+from toolchain.processes import process_alive
 
 from . import specs
 from .app import DEFAULT_SANDBOX, App, Server, Settings, server_address
@@ -89,20 +90,6 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:  # a zombie parent is dead for our purposes
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-        return state != "Z"
-    except (OSError, IndexError):
-        return True
-
-
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     faults = Faults(FaultConfig(
@@ -146,7 +133,7 @@ def main(argv: list[str] | None = None) -> int:
     def watchdog() -> None:
         deadline = time.monotonic() + args.max_lifetime if args.max_lifetime else None
         while not stop.wait(0.5):
-            if args.parent_pid is not None and not _alive(args.parent_pid):
+            if args.parent_pid is not None and not process_alive(args.parent_pid):
                 shutdown(f"parent {args.parent_pid} is gone")
             if deadline is not None and time.monotonic() >= deadline:
                 shutdown("max lifetime reached")

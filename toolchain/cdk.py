@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
 
+from toolchain.processes import process_alive
 from toolchain.terraform_wrapper import LOG_ENV, REAL_ENV
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -70,20 +71,6 @@ def read_runs(log: Path) -> list[TerraformRun]:
                                  tuple(str(a) for a in args) if isinstance(args, list) else (),
                                  code if isinstance(code, int) else None, bool(end.get("interrupted"))))
     return runs
-
-
-def process_alive(pid: int) -> bool:
-    """Is ``pid`` running (a zombie, on Linux, is not)?"""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:  # no /proc (macOS): os.kill said it exists
-        return True
 
 
 def wrapper_path() -> Path:

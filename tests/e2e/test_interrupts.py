@@ -22,7 +22,7 @@ from local_flowservice.testing import LocalFlowService
 from tests.conftest import FlowApi, provider_env
 from tests.e2e.processes import find, is_provider, is_terraform_apply, wait_for
 from tests.e2e.requestlog import calls
-from toolchain.cdk import process_alive
+from toolchain.processes import process_alive
 from toolchain.project import ROOT, CdktfProject, interrupt
 
 pytestmark = [pytest.mark.e2e, pytest.mark.framework]
