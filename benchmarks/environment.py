@@ -16,9 +16,6 @@ CLIENT_SECRET = "bench-client-secret"  # noqa: S105 - a fake value for the local
 ORG_ID = "BENCH000000000000000000@AdobeOrg"
 SANDBOX = "prod"
 
-STATS_DIR_ENV = "TF_PROVIDER_STATS_DIR"
-TOKEN_CACHE_ENV = "FLOWSERVICE_TOKEN_CACHE_DIR"  # noqa: S105 - a variable name
-
 ACCESS_KEY = "AKIABENCHACCESSKEY01"
 SECRET_KEY = "bench-secret-key-0001"  # noqa: S105 - fake
 SESSION_TOKEN = "bench-session-token-0001"  # noqa: S105 - fake

@@ -13,11 +13,9 @@ from typing import Any
 
 from benchmarks.environment import fleet_env
 from local_flowservice.testing import LocalFlowService
+from toolchain.apps import FLEET_STACK as STACK
 from toolchain.cdk import CLI_BIN
-from toolchain.project import ROOT, CdktfProject
-
-FLEET_APP = ROOT / "toolchain" / "apps" / "fleet.py"
-STACK = "s3-fleet"
+from toolchain.project import CdktfProject
 
 
 def installed(framework: str) -> bool:
@@ -38,7 +36,7 @@ def measure(folder: Path, cli_config: Path, n: int = 50) -> dict[str, Any]:
             out["missing"].append(framework)
             continue
         with LocalFlowService(data_dir=folder / f"{framework}-data") as server:
-            project = CdktfProject(folder / framework, cli_config, {}, app_file=FLEET_APP, stacks=(STACK,))
+            project = CdktfProject.fleet(folder / framework, cli_config, {})
             project.env = fleet_env(server, folder / f"{framework}-token-cache", n) | {"CDK": framework}
             project.lock()
             out["frameworks"][framework] = {

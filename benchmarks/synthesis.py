@@ -14,9 +14,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from toolchain.project import ROOT
-
-FLEET_APP = ROOT / "toolchain" / "apps" / "fleet.py"
+from toolchain.apps import FLEET_APP
 
 
 def _seconds(folder: Path, n: int) -> float:

@@ -12,13 +12,14 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from benchmarks import providerstats
-from benchmarks.environment import ROTATED, STATS_DIR_ENV, TOKEN_CACHE_ENV, UNROTATED, fleet_env
+from benchmarks.environment import ROTATED, UNROTATED, fleet_env
 from benchmarks.step import Step, measure
+from flowservice_client.ims import CACHE_DIR_ENV
+from flowservice_provider.protocol.stats import STATS_DIR_ENV
 from local_flowservice.testing import LocalFlowService
-from toolchain.project import ROOT, CdktfProject, Run
+from toolchain.apps import FLEET_STACK as STACK
+from toolchain.project import CdktfProject, Run
 
-FLEET_APP = ROOT / "toolchain" / "apps" / "fleet.py"
-STACK = "s3-fleet"
 TF_FLAGS = ("-input=false", "-no-color")
 
 
@@ -29,7 +30,7 @@ class FleetSteps:
         self.folder = folder
         self.n = n
         self.latency_ms = latency_ms
-        self.project = CdktfProject(folder / "app", cli_config, {}, app_file=FLEET_APP, stacks=(STACK,))
+        self.project = CdktfProject.fleet(folder / "app", cli_config, {})
         self._server: LocalFlowService | None = None
         self._made = 0
 
@@ -49,7 +50,7 @@ class FleetSteps:
         assert self._server is not None, "use(server) first"
         stats = self._scratch(f"{tool}-{operation}-stats")
         env = {**(extra or {}), STATS_DIR_ENV: str(stats),
-               TOKEN_CACHE_ENV: str(self._scratch(f"{tool}-{operation}-token-cache"))}
+               CACHE_DIR_ENV: str(self._scratch(f"{tool}-{operation}-token-cache"))}
         _, seconds, seen = measure(self._server, lambda: run(env))
         return Step(tool, operation, self.n, self.latency_ms, command, round(seconds, 3), seen["calls"],
                     seen["failed"], seen["peak_in_flight"], providerstats.collect(stats))

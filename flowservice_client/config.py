@@ -12,7 +12,8 @@ from flowservice_spec import platform
 
 from .errors import ConfigurationError
 
-__all__ = ["DEFAULT_FLOW_SERVICE_URL", "DEFAULT_IMS_URL", "DEFAULT_SCOPES", "ENV_VARS", "FlowServiceConfig"]
+__all__ = ["DEFAULT_FLOW_SERVICE_URL", "DEFAULT_IMS_URL", "DEFAULT_SCOPES", "ENV_VARS", "REQUIRED_SETTINGS",
+           "FlowServiceConfig"]
 
 DEFAULT_FLOW_SERVICE_URL = "https://platform.adobe.io/data/foundation/flowservice"
 DEFAULT_IMS_URL = "https://ims-na1.adobelogin.com"
@@ -38,7 +39,8 @@ ENV_VARS: Mapping[str, str] = {
     "max_retries": "AEP_MAX_RETRIES",
 }
 
-_REQUIRED = ("client_id", "client_secret", "org_id")
+#: Settings without a default: the provider block or the environment must give them.
+REQUIRED_SETTINGS: tuple[str, ...] = ("client_id", "client_secret", "org_id")
 
 
 def _split_scopes(value: str | Sequence[str]) -> tuple[str, ...]:
@@ -98,7 +100,7 @@ class FlowServiceConfig:
     max_retries: int = 5
 
     def __post_init__(self) -> None:
-        for name in _REQUIRED:
+        for name in REQUIRED_SETTINGS:
             value = getattr(self, name)
             if not isinstance(value, str) or not value.strip():
                 raise ConfigurationError(message=f"{name} is required (or set {ENV_VARS[name]})", attributes=(name,))
@@ -153,7 +155,7 @@ class FlowServiceConfig:
                     value = None
             if value is not None:
                 values[name] = value
-        missing = [name for name in _REQUIRED if name not in values]
+        missing = [name for name in REQUIRED_SETTINGS if name not in values]
         if missing:
             described = ", ".join(f"{name} ({ENV_VARS[name]})" for name in missing)
             raise ConfigurationError(message=f"missing required configuration: {described}", attributes=missing)

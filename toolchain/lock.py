@@ -13,7 +13,7 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from toolchain.mirror import terraform_platform
@@ -44,10 +44,24 @@ def lock(stack_dir: Path, mirror: Path, environ: Mapping[str, str] | None = None
     return stack_dir / ".terraform.lock.hcl"
 
 
+#: Where the framework writes a synthesis, relative to the project.
+OUT_DIR = "cdktf.out"
+
+
+def stack_dir(project: Path, stack: str) -> Path:
+    """The folder of one synthesized stack (its cdk.tf.json; Terraform runs there)."""
+    return project / OUT_DIR / "stacks" / stack
+
+
 def synthesized_stacks(project: Path) -> list[str]:
     """The stacks the last synth wrote (cdktf.out/manifest.json), in its order."""
-    manifest = json.loads((project / "cdktf.out" / "manifest.json").read_text())
+    manifest = json.loads((project / OUT_DIR / "manifest.json").read_text())
     return list(manifest.get("stacks", {}))
+
+
+def selected_stacks(project: Path, names: Sequence[str]) -> list[str]:
+    """The stacks a command names; ``*`` or none means every synthesized stack."""
+    return [name for name in names if name != "*"] or synthesized_stacks(project)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -61,8 +75,8 @@ def main(argv: list[str] | None = None) -> int:
     synth(project, args.app)
     mirror = (args.mirror or project / ".tf" / "mirror").resolve()
     platform = terraform_platform()
-    for stack in args.stack or synthesized_stacks(project):
-        path = lock(project / "cdktf.out" / "stacks" / stack, mirror, platform=platform)
+    for stack in selected_stacks(project, args.stack or []):
+        path = lock(stack_dir(project, stack), mirror, platform=platform)
         print(f"provider lock file: {path.relative_to(project)}")
     return 0
 

@@ -27,11 +27,13 @@ from pathlib import Path
 from typing import Any
 
 from flowservice_spec.identity import S3_BASE_CONNECTION
-from toolchain.lock import synthesized_stacks
+from toolchain.lock import selected_stacks, stack_dir
 
 #: Attributes the server sets: their "known after apply" is noise in a review.
 SERVER_SET = frozenset({"id", "etag", "state", "created_at", "updated_at", "sandbox_name", "connection_spec_id"})
 WRITE_ONLY_SUFFIX = "_wo_version"
+#: The actions a review lists, in its order.
+KINDS = ("create", "update", "replace", "delete")
 ACTIONS = {
     ("create",): "create",
     ("update",): "update",
@@ -125,7 +127,7 @@ def changes_of(plan: Mapping[str, Any]) -> tuple[list[Change], list[Change]]:
 
 
 def plan_stack(project: Path, stack: str, environ: Mapping[str, str]) -> StackPlan:
-    folder = project / "cdktf.out" / "stacks" / stack
+    folder = stack_dir(project, stack)
     result = StackPlan(stack)
     if not (folder / "cdk.tf.json").exists():
         result.status, result.error = "error", f"no synthesized stack {stack!r}"
@@ -156,8 +158,7 @@ def _error_text(text: str) -> str:
 
 
 def render_markdown(plans: Sequence[StackPlan]) -> str:
-    kinds = ("create", "update", "replace", "delete")
-    counts = {a: sum(1 for p in plans for c in p.changes if c.action == a) for a in kinds}
+    counts = {a: sum(1 for p in plans for c in p.changes if c.action == a) for a in KINDS}
     errors = [p.stack for p in plans if p.status == "error"]
     lines = ["# Plan: AEP S3 base connections", ""]
     summary = ", ".join(f"{n} to {a}" for a, n in counts.items())
@@ -170,7 +171,7 @@ def render_markdown(plans: Sequence[StackPlan]) -> str:
             continue
         if not plan.changes:
             lines.append("No changes.")
-        for action in ("create", "update", "replace", "delete"):
+        for action in KINDS:
             chosen = [c for c in plan.changes if c.action == action]
             if not chosen:
                 continue
@@ -222,7 +223,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("stacks", nargs="*")
     args = parser.parse_args(argv)
     project = args.project.resolve()
-    stacks = [s for s in args.stacks if s != "*"] or synthesized_stacks(project)
+    stacks = selected_stacks(project, args.stacks)
     plans = [plan_stack(project, stack, os.environ) for stack in stacks]
     code = exit_code(plans)
     args.out.write_text(render_markdown(plans))

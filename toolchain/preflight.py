@@ -19,11 +19,10 @@ import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from flowservice_client.config import ENV_VARS
-from toolchain.lock import synthesized_stacks
+from flowservice_client.config import ENV_VARS, REQUIRED_SETTINGS
+from flowservice_spec.identity import S3_BASE_CONNECTION, TYPE
+from toolchain.lock import selected_stacks, stack_dir, synthesized_stacks
 
-#: Provider settings without a default: the provider block or the environment must give them.
-REQUIRED_SETTINGS = ("client_id", "client_secret", "org_id")
 #: Write-only attributes whose value a create cannot do without.
 REQUIRED_SECRETS = ("access_key_wo", "secret_key_wo")
 _VARIABLE = re.compile(r"^\$\{var\.([A-Za-z_][A-Za-z0-9_-]*)\}$")
@@ -33,14 +32,14 @@ def missing_settings(stack: str, doc: Mapping[str, object], environ: Mapping[str
     """One line per setting ``stack`` needs and does not have."""
     problems: list[str] = []
     providers = doc.get("provider")
-    blocks = providers.get("flowservice", []) if isinstance(providers, dict) else []
+    blocks = providers.get(TYPE, []) if isinstance(providers, dict) else []
     for block in blocks if isinstance(blocks, list) else []:
         for name in REQUIRED_SETTINGS:
             if name not in block and not environ.get(ENV_VARS[name], "").strip():
                 problems.append(f"{stack}: {ENV_VARS[name]} is not set (the provider's {name}); "
                                 f"export {ENV_VARS[name]}=... (in CI, from a secret)")
     resources = doc.get("resource")
-    connections = resources.get("flowservice_s3_base_connection", {}) if isinstance(resources, dict) else {}
+    connections = resources.get(S3_BASE_CONNECTION, {}) if isinstance(resources, dict) else {}
     wanted: dict[str, str] = {}
     for key, attributes in connections.items() if isinstance(connections, dict) else ():
         for attribute in REQUIRED_SECRETS:
@@ -55,10 +54,9 @@ def missing_settings(stack: str, doc: Mapping[str, object], environ: Mapping[str
 
 
 def check(project: Path, stacks: Sequence[str], environ: Mapping[str, str]) -> list[str]:
-    chosen = [s for s in stacks if s != "*"] or synthesized_stacks(project)
     problems: list[str] = []
-    for stack in chosen:
-        path = project / "cdktf.out" / "stacks" / stack / "cdk.tf.json"
+    for stack in selected_stacks(project, stacks):
+        path = stack_dir(project, stack) / "cdk.tf.json"
         if not path.exists():
             problems.append(f"{stack}: no such stack (synthesized: {', '.join(synthesized_stacks(project))})")
             continue

@@ -19,9 +19,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from flowservice_client.config import ENV_VARS
+from flowservice_client.ims import CACHE_DIR_ENV
 from flowservice_spec.identity import S3_BASE_CONNECTION
-from toolchain.cdk import CLI_BIN, framework
-from toolchain.lock import lock
+from toolchain.apps import FLEET_APP, FLEET_STACK
+from toolchain.cdk import CLI_BIN, framework, framework_path
+from toolchain.lock import lock, stack_dir
 from toolchain.mirror import install, terraform_platform
 
 #: The project's own checkout: where main.py, cdktf.json and node_modules live.
@@ -55,15 +58,9 @@ def install_provider(out: Path) -> Path:
 def provider_env(flow_url: str, ims_url: str, *, client_id: str, client_secret: str, org_id: str,
                  token_cache: Path, sandbox: str = "prod") -> dict[str, str]:
     """The settings that point our provider at a Flow Service (e.g. a local one) as a client."""
-    return {
-        "AEP_FLOW_SERVICE_URL": flow_url,
-        "AEP_IMS_URL": ims_url,
-        "AEP_CLIENT_ID": client_id,
-        "AEP_CLIENT_SECRET": client_secret,
-        "AEP_ORG_ID": org_id,
-        "AEP_SANDBOX_NAME": sandbox,
-        "FLOWSERVICE_TOKEN_CACHE_DIR": str(token_cache),
-    }
+    settings = {"flow_service_url": flow_url, "ims_url": ims_url, "client_id": client_id,
+                "client_secret": client_secret, "org_id": org_id, "sandbox_name": sandbox}
+    return {ENV_VARS[name]: value for name, value in settings.items()} | {CACHE_DIR_ENV: str(token_cache)}
 
 
 def base_environment(cli_config: Path) -> dict[str, str]:
@@ -71,8 +68,7 @@ def base_environment(cli_config: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TF_VAR_", "AEP_", "S3_", "TF_STATE_"))}
     env.update(
         CDK=framework(os.environ),  # the framework the caller chose (make test-cdktn: cdktn)
-        # The venv's interpreter first: the CLI asks `python3 --version` on every command.
-        PATH=f"{CLI_BIN[framework(os.environ)]}:{Path(sys.executable).parent}:{env.get('PATH', '')}",
+        PATH=framework_path(os.environ),
         TF_CLI_CONFIG_FILE=str(cli_config),
         TF_INPUT="0",
         CHECKPOINT_DISABLE="1",
@@ -86,6 +82,28 @@ def base_environment(cli_config: Path) -> dict[str, str]:
     return env
 
 
+def layered(*layers: Mapping[str, str | None] | None) -> dict[str, str]:
+    """Environments merged left to right; a ``None`` value unsets the variable."""
+    merged: dict[str, str | None] = {}
+    for layer in layers:
+        merged.update(layer or {})
+    return {k: v for k, v in merged.items() if v is not None}
+
+
+def run_command(args: list[str], cwd: Path, env: Mapping[str, str], timeout: float) -> Run:
+    """Run to the end without a terminal (stdin closed, output captured), timed."""
+    start = time.monotonic()
+    proc = subprocess.run(args, cwd=cwd, env=dict(env), capture_output=True, text=True, timeout=timeout,
+                          stdin=subprocess.DEVNULL)
+    return Run(args, proc.returncode, proc.stdout, proc.stderr, time.monotonic() - start)
+
+
+def connections_of_state(state: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The connections' attributes recorded in one Terraform state document."""
+    return [instance["attributes"] for resource in state.get("resources", [])
+            if resource.get("type") == RESOURCE_TYPE for instance in resource["instances"]]
+
+
 @dataclass
 class CdktfProject:
     """A copy of an app in ``folder``, wired to a provider mirror and a Flow Service."""
@@ -95,6 +113,11 @@ class CdktfProject:
     env: dict[str, str] = field(default_factory=dict)
     app_file: Path = ROOT / "main.py"
     stacks: Sequence[str] = MAIN_STACKS
+
+    @classmethod
+    def fleet(cls, folder: Path, cli_config: Path, env: dict[str, str]) -> CdktfProject:
+        """A copy of the fleet app (``FLEET_CONNECTIONS`` connections in stack ``s3-fleet``)."""
+        return cls(folder, cli_config, env, app_file=FLEET_APP, stacks=(FLEET_STACK,))
 
     def __post_init__(self) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
@@ -112,24 +135,20 @@ class CdktfProject:
         return only
 
     def stack_dir(self, stack: str | None = None) -> Path:
-        return self.folder / "cdktf.out" / "stacks" / (stack or self.stack)
+        return stack_dir(self.folder, stack or self.stack)
 
     def state_file(self, stack: str | None = None) -> Path:
         return self.folder / f"terraform.{stack or self.stack}.tfstate"
 
     def environment(self, extra: Mapping[str, str | None] | None = None) -> dict[str, str]:
-        merged: dict[str, str | None] = {**base_environment(self.cli_config), **self.env, **(extra or {})}
-        return {k: v for k, v in merged.items() if v is not None}  # None in extra unsets a variable
+        return layered(base_environment(self.cli_config), self.env, extra)
 
     def run(self, args: list[str], extra_env: Mapping[str, str | None] | None = None, check: bool = True,
             cwd: Path | None = None, timeout: float = 600) -> Run:
-        start = time.monotonic()
-        proc = subprocess.run(args, cwd=cwd or self.folder, env=self.environment(extra_env),
-                              capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL)
-        run = Run(args, proc.returncode, proc.stdout, proc.stderr, time.monotonic() - start)
-        if check and proc.returncode != 0:
+        run = run_command(args, cwd or self.folder, self.environment(extra_env), timeout)
+        if check and run.returncode != 0:
             raise AssertionError(
-                f"{' '.join(args)} exited {proc.returncode}\n--- stdout\n{proc.stdout}\n--- stderr\n{proc.stderr}"
+                f"{' '.join(args)} exited {run.returncode}\n--- stdout\n{run.stdout}\n--- stderr\n{run.stderr}"
             )
         return run
 
@@ -167,8 +186,12 @@ class CdktfProject:
         """The CLI through :mod:`toolchain.cdk`, as `make deploy` runs it."""
         return self.run([sys.executable, "-m", "toolchain.cdk", *args], extra_env, check=check)
 
+    def deploy_command(self) -> list[str]:
+        """``deploy`` of every stack through :mod:`toolchain.cdk`, as `make deploy` runs it."""
+        return [sys.executable, "-m", "toolchain.cdk", "deploy", *self.stacks, "--auto-approve"]
+
     def deploy(self, extra_env: Mapping[str, str | None] | None = None, check: bool = True) -> Run:
-        return self.cdk("deploy", *self.stacks, "--auto-approve", extra_env=extra_env, check=check)
+        return self.run(self.deploy_command(), extra_env, check=check)
 
     def destroy(self, extra_env: Mapping[str, str | None] | None = None, check: bool = True) -> Run:
         return self.cdk("destroy", *self.stacks, "--auto-approve", extra_env=extra_env, check=check)
@@ -184,12 +207,8 @@ class CdktfProject:
 
     def connections_in_state(self, stack: str | None = None) -> list[dict[str, Any]]:
         """Connections recorded in the state of ``stack`` (default: every stack of the app)."""
-        found: list[dict[str, Any]] = []
-        for name in [stack] if stack else list(self.stacks):
-            for resource in self.state(name).get("resources", []):
-                if resource.get("type") == RESOURCE_TYPE:
-                    found.extend(instance["attributes"] for instance in resource["instances"])
-        return found
+        return [connection for name in ([stack] if stack else self.stacks)
+                for connection in connections_of_state(self.state(name))]
 
 
 def interrupt(process: subprocess.Popen[str], sig: int = signal.SIGINT) -> None:

@@ -13,7 +13,7 @@ import subprocess
 from collections.abc import Mapping
 from pathlib import Path
 
-from toolchain.project import ROOT, Run, base_environment
+from toolchain.project import ROOT, Run, base_environment, layered, run_command
 
 SHARED = (".venv", "node_modules", ".tf")
 
@@ -37,13 +37,6 @@ def copy_checkout(folder: Path) -> Path:
 
 def make(folder: Path, *args: str, env: Mapping[str, str | None] | None = None, timeout: float = 900) -> Run:
     """`make ARGS` in the copy, with the project's usual environment and no settings of ours."""
-    import time
-
-    merged: dict[str, str | None] = {**base_environment(ROOT / ".tf" / "cli.tfrc"), **(env or {})}
-    environment = {k: v for k, v in merged.items() if v is not None}
-    environment.pop("MAKEFLAGS", None)
-    environment["PATH"] = os.environ["PATH"]
-    start = time.monotonic()
-    done = subprocess.run(["make", "--no-print-directory", *args], cwd=folder, env=environment,
-                          capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL)
-    return Run(["make", *args], done.returncode, done.stdout, done.stderr, time.monotonic() - start)
+    environment = layered(base_environment(ROOT / ".tf" / "cli.tfrc"), env,
+                          {"MAKEFLAGS": None, "PATH": os.environ["PATH"]})
+    return run_command(["make", "--no-print-directory", *args], folder, environment, timeout)

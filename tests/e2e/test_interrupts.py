@@ -12,7 +12,6 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -23,13 +22,12 @@ from tests.conftest import FlowApi, provider_env
 from tests.e2e.processes import find, is_provider, is_terraform_apply, wait_for
 from tests.e2e.requestlog import calls
 from toolchain.processes import process_alive
-from toolchain.project import ROOT, CdktfProject, interrupt
+from toolchain.project import CdktfProject, interrupt
 
 pytestmark = [pytest.mark.e2e, pytest.mark.framework]
 
 N = 30
 LATENCY_MS = 400
-FLEET = ROOT / "toolchain" / "apps" / "fleet.py"
 CREDENTIALS = {"TF_VAR_s3_access_key": "AKIAINTERRUPT0001", "TF_VAR_s3_secret_key": "interrupt-secret-0001",
                "TF_VAR_s3_session_token": "interrupt-token-0001"}
 
@@ -37,7 +35,7 @@ CREDENTIALS = {"TF_VAR_s3_access_key": "AKIAINTERRUPT0001", "TF_VAR_s3_secret_ke
 @pytest.fixture
 def fleet(tmp_path: Path, flowservice: LocalFlowService, cli_config: Path) -> CdktfProject:
     env = provider_env(flowservice, tmp_path / "token-cache") | CREDENTIALS | {"FLEET_CONNECTIONS": str(N)}
-    project = CdktfProject(tmp_path / "app", cli_config, env, app_file=FLEET, stacks=("s3-fleet",))
+    project = CdktfProject.fleet(tmp_path / "app", cli_config, env)
     project.lock()
     return project
 
@@ -79,14 +77,10 @@ def assert_converged(project: CdktfProject, flow_api: FlowApi) -> None:
         assert in_state[connection["id"]]["etag"] == connection["etag"]
 
 
-def deploy_command() -> list[str]:
-    return [sys.executable, "-m", "toolchain.cdk", "deploy", "s3-fleet", "--auto-approve"]
-
-
 def test_ctrl_c_of_make_deploy_is_graceful_then_converges(fleet: CdktfProject, flowservice: LocalFlowService,
                                                           flow_api: FlowApi) -> None:
     """Through toolchain.cdk (what `make deploy` runs): in-flight creates finish and reach state."""
-    code, output = start_and_interrupt(fleet, flowservice, deploy_command(), interrupt)
+    code, output = start_and_interrupt(fleet, flowservice, fleet.deploy_command(), interrupt)
     assert code == 130, output
     assert "Interrupted" in output and "state is saved" in output
     first = posts(flowservice)
@@ -106,7 +100,7 @@ def test_ctrl_c_of_bare_cdktf_leaves_creates_that_the_next_deploy_adopts(
     creates can miss the state; the next deploy adopts them (one PATCH each) instead of creating
     duplicates. (cdktn stops terraform gracefully but exits 0: the exit status is not checked here;
     toolchain.cdk's is, above.)"""
-    command = [str(fleet.cli), "deploy", "s3-fleet", "--auto-approve"]
+    command = [str(fleet.cli), "deploy", fleet.stack, "--auto-approve"]
     start_and_interrupt(fleet, flowservice, command, interrupt)
     first = posts(flowservice)
     flowservice.reset_requests()
@@ -126,7 +120,7 @@ def test_kill_9_mid_apply_then_converges(fleet: CdktfProject, flowservice: Local
         for pid in targets:
             os.kill(pid, signal.SIGKILL)
 
-    code, output = start_and_interrupt(fleet, flowservice, deploy_command(), kill)
+    code, output = start_and_interrupt(fleet, flowservice, fleet.deploy_command(), kill)
     assert code != 0, output
     first = posts(flowservice)
     flowservice.reset_requests()

@@ -14,7 +14,9 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import boto3
 import pytest
@@ -26,7 +28,7 @@ from tests.e2e.repo_copy import copy_checkout, make
 from tests.e2e.requestlog import calls
 from tests.e2e.workflow import Workflow, environment_without_secrets
 from tests.moto_server import MotoServer
-from toolchain.project import MAIN_STACKS, ROOT, CdktfProject
+from toolchain.project import MAIN_STACKS, ROOT, CdktfProject, connections_of_state
 
 pytestmark = pytest.mark.e2e
 
@@ -50,6 +52,16 @@ def team_server(tmp_path: Path) -> Iterator[LocalFlowService]:
     (tmp_path / "data").mkdir()
     with LocalFlowService(data_dir=tmp_path / "data", args=["--sandboxes", ",".join(SANDBOXES)]) as server:
         yield server
+
+
+@pytest.fixture
+def main_project(tmp_path: Path, team_server: LocalFlowService, cli_config: Path) -> CdktfProject:
+    """A copy of main.py, locked, its provider pointed at the team server (each stack names its sandbox)."""
+    env = provider_env(team_server, tmp_path / "token-cache") | SECRETS
+    env.pop("AEP_SANDBOX_NAME")
+    project = CdktfProject(tmp_path / "app", cli_config, env)
+    project.lock()
+    return project
 
 
 def names_by_sandbox(server: LocalFlowService, org_id: str = ORG_ID) -> dict[str, set[str]]:
@@ -86,11 +98,8 @@ def plan(project: CdktfProject, extra: dict[str, str | None] | None = None) -> t
 
 @pytest.mark.framework
 def test_main_deploys_every_sandbox_and_plan_md_reviews_a_change(tmp_path: Path, team_server: LocalFlowService,
-                                                                 cli_config: Path) -> None:
-    env = provider_env(team_server, tmp_path / "token-cache") | SECRETS
-    env.pop("AEP_SANDBOX_NAME")
-    project = CdktfProject(tmp_path / "app", cli_config, env)
-    project.lock()
+                                                                 main_project: CdktfProject) -> None:
+    project = main_project
     project.deploy()  # cdktf deploy s3-dev s3-stage s3-prod, one state each
     assert names_by_sandbox(team_server) == EXPECTED
     for stack, sandbox in zip(MAIN_STACKS, SANDBOXES, strict=True):
@@ -134,13 +143,10 @@ def test_main_deploys_every_sandbox_and_plan_md_reviews_a_change(tmp_path: Path,
     assert [s["status"] for s in doc["stacks"] if s["stack"] == "s3-qa"] == ["error"]
 
 
-def test_plain_terraform_runs_the_synthesized_stacks(tmp_path: Path, team_server: LocalFlowService,
-                                                     cli_config: Path) -> None:
+def test_plain_terraform_runs_the_synthesized_stacks(team_server: LocalFlowService,
+                                                     main_project: CdktfProject) -> None:
     """CDKTF is archived upstream: `terraform` alone in cdktf.out/stacks/<stack> works on the same state."""
-    env = provider_env(team_server, tmp_path / "token-cache") | SECRETS
-    env.pop("AEP_SANDBOX_NAME")
-    project = CdktfProject(tmp_path / "app", cli_config, env)
-    project.lock()
+    project = main_project
     for stack in MAIN_STACKS:
         project.terraform("init", "-input=false", "-no-color", stack=stack)
         project.terraform("apply", "-auto-approve", "-input=false", "-no-color", stack=stack)
@@ -169,10 +175,9 @@ def state_bucket() -> Iterator[dict[str, str]]:
 def test_two_concurrent_deploys_of_one_stack_share_a_locked_state(
         tmp_path: Path, flowservice: LocalFlowService, flow_api: FlowApi, cli_config: Path,
         state_bucket: dict[str, str]) -> None:
-    fleet = ROOT / "toolchain" / "apps" / "fleet.py"
     env = provider_env(flowservice, tmp_path / "token-cache") | SECRETS | state_bucket | {"FLEET_CONNECTIONS": "10"}
-    first = CdktfProject(tmp_path / "alice", cli_config, env, app_file=fleet, stacks=("s3-fleet",))
-    second = CdktfProject(tmp_path / "bob", cli_config, env, app_file=fleet, stacks=("s3-fleet",))
+    first = CdktfProject.fleet(tmp_path / "alice", cli_config, env)
+    second = CdktfProject.fleet(tmp_path / "bob", cli_config, env)
     first.lock()
     second.lock()
     s3 = boto3.client("s3", endpoint_url=state_bucket["TF_STATE_ENDPOINT"], region_name="us-east-1",
@@ -182,53 +187,49 @@ def test_two_concurrent_deploys_of_one_stack_share_a_locked_state(
     def locked() -> bool:
         return s3.list_objects_v2(Bucket="team-state", Prefix=lock_key).get("KeyCount", 0) > 0
 
-    def holds_lock(process: subprocess.Popen[str]) -> bool:
-        if process.poll() is not None:
-            raise AssertionError(f"the first deploy ended before taking the lock:\n{process.communicate()[0]}")
-        return locked()
+    def connections_in_bucket() -> list[dict[str, Any]]:
+        return connections_of_state(json.loads(s3.get_object(Bucket="team-state", Key=state_key)["Body"].read()))
 
-    flowservice.set_faults(latency_ms=3000)
-    alice = first.start([sys.executable, "-m", "toolchain.cdk", "deploy", "s3-fleet", "--auto-approve"])
-    try:
-        wait_for(lambda: holds_lock(alice), 120, "the first deploy to take the state lock")
+    @contextmanager
+    def first_holds_the_lock(extra: dict[str, str] | None = None) -> Iterator[subprocess.Popen[str]]:
+        """The first deploy started (slowed by latency) and holding the state lock; it is finished on exit."""
+        flowservice.set_faults(latency_ms=3000)
+        alice = first.start(first.deploy_command(), extra)
+
+        def holds_lock() -> bool:
+            if alice.poll() is not None:
+                raise AssertionError(f"the first deploy ended before taking the lock:\n{alice.communicate()[0]}")
+            return locked()
+
+        try:
+            wait_for(holds_lock, 120, "the first deploy to take the state lock")
+            yield alice
+            alice_output, _ = alice.communicate(timeout=300)
+            assert alice.returncode == 0, alice_output
+        finally:
+            if alice.poll() is None:
+                alice.kill()
+                alice.wait()
+            flowservice.clear_faults()
+
+    with first_holds_the_lock():
         bob = second.deploy(check=False)  # no lock timeout: refused at once, changes nothing
-        alice_output, _ = alice.communicate(timeout=300)
-    finally:
-        if alice.poll() is None:
-            alice.kill()
-            alice.wait()
-    flowservice.clear_faults()
-    assert alice.returncode == 0, alice_output
     assert bob.returncode != 0
     bob_text = " ".join(bob.output.split())
     assert "Error acquiring the state lock" in bob_text and "Lock Info" in bob_text, bob.output
-    state = json.loads(s3.get_object(Bucket="team-state", Key=state_key)["Body"].read())
-    assert len([r for r in state["resources"] if r["type"] == "flowservice_s3_base_connection"]) == 10
+    assert len(connections_in_bucket()) == 10
     assert sorted(c["name"] for c in flow_api.list()) == [f"fleet-{i:03d}" for i in range(1, 11)]
     assert not locked()
 
     # With a lock timeout the second waits for the first instead: then finds nothing left to do.
-    flowservice.set_faults(latency_ms=3000)
-    alice = first.start([sys.executable, "-m", "toolchain.cdk", "deploy", "s3-fleet", "--auto-approve"],
-                        {"FLEET_SESSION_TOKEN_VERSION": "2", "TF_VAR_s3_session_token": "rotated-CANARY-2"})
-    try:
-        wait_for(lambda: holds_lock(alice), 120, "the first deploy to take the state lock again")
-        waiting = {"TF_CLI_ARGS_plan": "-lock-timeout=180s", "TF_CLI_ARGS_apply": "-lock-timeout=180s",
-                   "FLEET_SESSION_TOKEN_VERSION": "2", "TF_VAR_s3_session_token": "rotated-CANARY-2"}
+    rotation = {"FLEET_SESSION_TOKEN_VERSION": "2", "TF_VAR_s3_session_token": "rotated-CANARY-2"}
+    with first_holds_the_lock(rotation):
+        waiting = {"TF_CLI_ARGS_plan": "-lock-timeout=180s", "TF_CLI_ARGS_apply": "-lock-timeout=180s"} | rotation
         flowservice.reset_requests()
         bob = second.deploy(waiting)
-        alice.communicate(timeout=300)
-    finally:
-        if alice.poll() is None:
-            alice.kill()
-            alice.wait()
-    flowservice.clear_faults()
-    assert alice.returncode == 0 and bob.returncode == 0
+    assert bob.returncode == 0
     assert len(calls(flowservice, "PATCH")) == 10  # the rotation, once: the second deploy had nothing to do
-    state = json.loads(s3.get_object(Bucket="team-state", Key=state_key)["Body"].read())
-    etags = {r["instances"][0]["attributes"]["etag"] for r in state["resources"]
-             if r["type"] == "flowservice_s3_base_connection"}
-    assert etags == {c["etag"] for c in flow_api.list()}
+    assert {c["etag"] for c in connections_in_bucket()} == {c["etag"] for c in flow_api.list()}
 
 
 def test_the_ci_workflow_plans_then_deploys(tmp_path: Path, team_server: LocalFlowService,

@@ -10,8 +10,7 @@ from __future__ import annotations
 import os
 
 from constructs_lib import ProviderSettings, S3Connection, Sandbox, StateBackend, define, synth
-
-STACK = "s3-fleet"
+from toolchain.apps import FLEET_STACK
 
 
 def connections(count: int, version: str) -> list[S3Connection]:
@@ -23,7 +22,7 @@ def connections(count: int, version: str) -> list[S3Connection]:
 
 def main() -> None:
     env = os.environ.get
-    sandbox = Sandbox(env("FLEET_SANDBOX", "prod"), stack=STACK)
+    sandbox = Sandbox(env("FLEET_SANDBOX", "prod"), stack=FLEET_STACK)
     declared = connections(int(env("FLEET_CONNECTIONS", "10")), env("FLEET_SESSION_TOKEN_VERSION", "1"))
     settings = ProviderSettings(flow_service_url=env("AEP_FLOW_SERVICE_URL"), ims_url=env("AEP_IMS_URL"))
     synth.run(lambda app: define(app, [sandbox], declared, settings, StateBackend.from_env()))
