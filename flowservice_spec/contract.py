@@ -58,6 +58,7 @@ class Contract:
             for name in op.responses.values():
                 if name is not None and name not in self.definitions:
                     raise ValueError(f"contract: {op.method} {op.path} names an undefined shape {name!r}")
+        self._validators: dict[str, Any] = {}  # definition name -> its checked validator, built on first use
 
     def operation(self, method: str, path: str, query: Mapping[str, list[str]] | None = None) -> Operation | None:
         """The first operation matching ``path`` (relative to the base path); query-specific ones come first."""
@@ -71,16 +72,16 @@ class Contract:
 
     def problems(self, name: str, instance: Any) -> list[str]:
         """Every way ``instance`` breaks the shape ``name``; empty when it conforms."""
-        validator = _validator(json.dumps(self.schema(name), sort_keys=True))
+        validator = self._validators.get(name)
+        if validator is None:
+            validator = self._validators[name] = _validator(self.schema(name))
         return [f"{'/'.join(map(str, e.absolute_path)) or '<body>'}: {e.message}"
                 for e in validator.iter_errors(instance)]
 
 
-@cache
-def _validator(schema_json: str) -> Any:
+def _validator(schema: dict[str, Any]) -> Any:
     from jsonschema import Draft7Validator
 
-    schema = json.loads(schema_json)
     Draft7Validator.check_schema(schema)
     return Draft7Validator(schema)
 
