@@ -15,7 +15,7 @@ from typing import Any
 
 from constructs import Construct
 
-from constructs_lib.errors import ConstructError, PropViolation, is_token, require_token
+from constructs_lib.errors import ConstructError, PropViolation, construct_path, is_token, require_token
 from constructs_lib.framework import cdk
 from flowservice_spec import identity, platform
 
@@ -109,7 +109,7 @@ class FlowserviceProvider(cdk.TerraformProvider):
         max_retries: int | None = None,
         alias: str | None = None,
     ) -> None:
-        path = f"{scope.node.path}/{id}" if scope.node.path else id
+        path = construct_path(scope, id)
         require_token(client_secret, "client_secret", _CREDENTIAL_HINT + " AEP_CLIENT_SECRET.", path)
         literals = {"flow_service_url": flow_service_url, "ims_url": ims_url, "client_id": client_id,
                     "org_id": org_id, "sandbox_name": sandbox_name, "request_timeout": request_timeout,

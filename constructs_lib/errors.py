@@ -70,6 +70,12 @@ class S3ValidationError(ConstructError):
         return f"invalid Amazon S3 base connection {self.path!r}:\n{format_violations(self.rule_violations)}"
 
 
+def construct_path(scope: Any, id: str) -> str:
+    """Where a construct ``id`` under ``scope`` sits (``s3-prod/orders``), for messages."""
+    parent: str = scope.node.path
+    return f"{parent}/{id}" if parent else id
+
+
 def is_token(value: Any) -> bool:
     """True when ``value`` is (or embeds) an unresolved CDKTF token, known only to Terraform.
 

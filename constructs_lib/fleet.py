@@ -28,6 +28,13 @@ _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_-]{0,63}")
 _VARIABLE_PREFIX = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
 
 
+def _check_credentials(prefix: str) -> list[RuleViolation]:
+    """A credentials prefix becomes part of variable names (``TF_VAR_<prefix>_access_key``)."""
+    if _VARIABLE_PREFIX.fullmatch(prefix):
+        return []
+    return [RuleViolation("credentials", "must be a variable prefix: letters, digits and _")]
+
+
 @dataclass(frozen=True)
 class Sandbox:
     """An AEP sandbox the app deploys to; its stack is ``stack`` (default ``s3-<name>``).
@@ -157,9 +164,8 @@ def deployments(sandboxes: Sequence[Sandbox],
     for sandbox in sandboxes:
         for v in platform.check_sandbox_name(sandbox.name, "name"):
             problems.append(PropViolation(f"Sandbox({sandbox.name!r})", v.field, v.rule, sandbox.name))
-        if not _VARIABLE_PREFIX.fullmatch(sandbox.credentials):
-            problems.append(PropViolation(f"Sandbox({sandbox.name!r})", "credentials",
-                                          "must be a variable prefix: letters, digits and _", sandbox.credentials))
+        for v in _check_credentials(sandbox.credentials):
+            problems.append(PropViolation(f"Sandbox({sandbox.name!r})", v.field, v.rule, sandbox.credentials))
     _unique(problems, "app", "connections", [c.key for c in connections], "connection key")
     plan: dict[str, list[ResolvedConnection]] = {s.name: [] for s in sandboxes}
     for conn in connections:
@@ -188,9 +194,7 @@ def deployments(sandboxes: Sequence[Sandbox],
 
 
 def _violations(resolved: ResolvedConnection) -> list[RuleViolation]:
-    out: list[RuleViolation] = []
-    if not _VARIABLE_PREFIX.fullmatch(resolved.credentials):
-        out.append(RuleViolation("credentials", "must be a variable prefix: letters, digits and _"))
+    out = _check_credentials(resolved.credentials)
     source = resolved.source
     keys = [s3.PARAM_ACCESS_KEY, s3.PARAM_SECRET_KEY, *([s3.PARAM_SESSION_TOKEN] if source.session_token else [])]
     out.extend(check_props(

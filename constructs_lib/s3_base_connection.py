@@ -16,7 +16,14 @@ from typing import Any, ClassVar
 from constructs import Construct
 
 from constructs_lib.bindings import FlowserviceProvider, S3BaseConnectionResource
-from constructs_lib.errors import ConstructError, PropViolation, S3ValidationError, is_token, require_token
+from constructs_lib.errors import (
+    ConstructError,
+    PropViolation,
+    S3ValidationError,
+    construct_path,
+    is_token,
+    require_token,
+)
 from constructs_lib.framework import cdk
 from flowservice_spec import rules, s3
 from flowservice_spec.rules import RuleViolation
@@ -237,10 +244,11 @@ class S3BaseConnection(S3BaseConnectionResource):
         depends_on: Sequence[cdk.ITerraformDependable] | None = None,
         lifecycle: cdk.TerraformResourceLifecycle | dict[str, Any] | None = None,
     ) -> None:
+        path = construct_path(scope, id)
         given: object = auth  # apps without a type checker can pass anything
         if not isinstance(given, AccessKeyAuth | IamRoleAuth):
             rule = f"must be AccessKeyAuth(...) or IamRoleAuth() (got {type(given).__name__})"
-            raise ConstructError([PropViolation(f"{scope.node.path}/{id}", "auth", rule)])
+            raise ConstructError([PropViolation(path, "auth", rule)])
         violations = check_props(
             name=name,
             description=description,
@@ -252,7 +260,6 @@ class S3BaseConnection(S3BaseConnectionResource):
             service_url=service_url,
         )
         if violations:
-            path = f"{scope.node.path}/{id}" if scope.node.path else id
             shown = {"name": name, "description": description, "bucket_name": bucket_name,
                      "folder_path": folder_path, "region": region, "service_url": service_url}
             raise S3ValidationError(path, violations, {k: v for k, v in shown.items() if v is not None})

@@ -30,6 +30,7 @@ from constructs_lib import (
     S3BaseConnection,
     S3Connection,
     Sandbox,
+    SandboxOverride,
     StateBackend,
     deployments,
 )
@@ -93,6 +94,11 @@ SYNTH: list[tuple[str, Callable[[], None], str]] = [
     ("fleet-sandbox-name", lambda: _fleet(S3Connection("a", "x"), sandboxes=(Sandbox("Dev_1"),)),
      "name: must be a sandbox name"),
     ("fleet-key", lambda: _fleet(S3Connection("9 lives", "x")), "key: must start with a letter"),
+    ("fleet-credentials", lambda: _fleet(S3Connection("a", "x"), sandboxes=(Sandbox("dev", credentials="s3-dev"),)),
+     "invalid credentials in Sandbox('dev')\n  credentials: must be a variable prefix"),
+    ("fleet-override-credentials",
+     lambda: _fleet(S3Connection("a", "x", overrides={"dev": SandboxOverride(credentials="dev keys")})),
+     "invalid credentials in s3-dev/a\n  credentials: must be a variable prefix"),
     ("state-bucket", lambda: StateBackend.from_env({"TF_STATE_BACKEND": "s3"}), "TF_STATE_BUCKET: must name"),
 ]
 
