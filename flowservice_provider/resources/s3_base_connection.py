@@ -121,10 +121,16 @@ def _log() -> logging.Logger:
     return get_logger("s3_base_connection")
 
 
-def _present_params(record: dict[str, Any]) -> frozenset[str]:
+def _auth(record: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A read record's ``auth`` and its ``params`` (empty where the record has none)."""
     auth = record.get("auth")
-    params = auth.get("params") if isinstance(auth, dict) else None
-    return frozenset(params) if isinstance(params, dict) else frozenset()
+    auth = auth if isinstance(auth, dict) else {}
+    params = auth.get("params")
+    return auth, params if isinstance(params, dict) else {}
+
+
+def _present_params(record: dict[str, Any]) -> frozenset[str]:
+    return frozenset(_auth(record)[1])
 
 
 def _rfc3339(epoch_ms: Any) -> str | None:
@@ -245,8 +251,7 @@ class S3BaseConnection(ResourceHandler):
         if len(found) != 1:
             return None
         item = found[0]
-        auth = item.get("auth")
-        spec_name = auth.get("specName") if isinstance(auth, dict) else None
+        spec_name = _auth(item)[0].get("specName")
         wanted = auth_spec_name if isinstance(auth_spec_name, str) else s3.DEFAULT_AUTH_SPEC_NAME
         if platform.is_client(item.get("createdClient"), self.context.client_id) and spec_name in (None, wanted):
             return item
@@ -319,8 +324,7 @@ class S3BaseConnection(ResourceHandler):
 
     def state_from_record(self, record: dict[str, Any], prior: dict[str, Value]) -> dict[str, Value]:
         """Remote values win for what the API shows; versions and secrets stay as configured."""
-        auth = record.get("auth") or {}
-        params = auth.get("params") or {}
+        auth, params = _auth(record)
         new = dict(prior)
         description = record.get("description")
         if not description and prior.get("description") is None:
