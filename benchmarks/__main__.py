@@ -14,22 +14,24 @@ import json
 import os
 import platform
 import shlex
-import subprocess
 import sys
 import tempfile
 import time
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from benchmarks import figures, frameworks, plot, report, scale, startup, synthesis
 from benchmarks.step import Step
-from toolchain.mirror import launcher_path, terraform_platform
+from toolchain.mirror import launcher_path, terraform_platform, terraform_report
 from toolchain.project import ROOT, install_provider
 
 RESULTS = ROOT / "benchmarks" / "results"
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -60,13 +62,15 @@ def _floats(text: str) -> list[float]:
     return values
 
 
-def terraform_version() -> str:
+def _attempt(errors: dict[str, str], section: str, measure: Callable[[], T], keep: int = 3000) -> T | None:
+    """Run one section of the benchmark; a failure is reported (the end of its message kept) and the
+    other sections still run."""
     try:
-        proc = subprocess.run(["terraform", "version", "-json"], capture_output=True, text=True, timeout=60,
-                              env={**os.environ, "CHECKPOINT_DISABLE": "1"}, stdin=subprocess.DEVNULL)
-        return str(json.loads(proc.stdout)["terraform_version"])
-    except (OSError, ValueError, KeyError, subprocess.SubprocessError):
-        return "unknown"
+        return measure()
+    except Exception as exc:  # noqa: BLE001 - reported; the other figures still count
+        errors[section] = f"{type(exc).__name__}: {str(exc)[-keep:]}"
+        traceback.print_exc()
+        return None
 
 
 def _say(step: Step) -> None:
@@ -79,55 +83,47 @@ def run(sizes: list[int], latencies: list[float], launches: int, command: str,
         preset: Preset = FULL) -> dict[str, Any]:
     """Measure everything into one results document (steps, rows, targets, start-up, failures)."""
     started = time.perf_counter()
+    terraform = terraform_report()
     load_before = os.getloadavg()[0]
     steps: list[Step] = []
     errors: dict[str, str] = {}
-    startup_figures: dict[str, Any] | None = None
     load_by_cell: dict[str, float] = {}  # 1-minute load average as each cell starts: was the machine busy?
     with tempfile.TemporaryDirectory(prefix="bench-") as tmp_name:
         tmp = Path(tmp_name)
         cli_config = install_provider(tmp / "tf")
-        launcher = launcher_path(cli_config.parent / "mirror", terraform_platform())
+        launcher = launcher_path(cli_config.parent / "mirror", terraform_platform(report=terraform))
         print(f"== provider start-up: {launches} launches each", flush=True)
-        try:
-            startup_figures = startup.measure(launcher, launches)
+        startup_figures = _attempt(errors, "start-up", lambda: startup.measure(launcher, launches))
+        if startup_figures is not None:
             print(f"  floor {startup_figures['floor']['median_ms']} ms, provider "
                   f"{startup_figures['provider']['median_ms']} ms, first RPC "
                   f"{startup_figures['first_rpc']['median_ms']} ms (medians)", flush=True)
-        except Exception as exc:  # noqa: BLE001 - reported; the deploy figures still count
-            errors["start-up"] = f"{type(exc).__name__}: {exc}"
-            traceback.print_exc()
         small, large = preset.synthesis
         print(f"== synthesis: N={small} and N={large}", flush=True)
-        try:
-            synthesis_figures = synthesis.measure(tmp / "synthesis", small, large)
+        synthesis_figures = _attempt(errors, "synthesis", lambda: synthesis.measure(tmp / "synthesis", small, large))
+        if synthesis_figures is not None:
             print(f"  {synthesis_figures['ms_per_construct']} ms per construct", flush=True)
-        except Exception as exc:  # noqa: BLE001 - reported; the rest still counts
-            errors["synthesis"] = f"{type(exc).__name__}: {exc}"
-            synthesis_figures = None
         framework_figures = None
         if preset.frameworks:
             print("== CDKTF and CDK Terrain side by side (N=50, 0 ms)", flush=True)
-            try:
-                framework_figures = frameworks.measure(tmp / "frameworks", cli_config)
+            framework_figures = _attempt(errors, "frameworks",
+                                         partial(frameworks.measure, tmp / "frameworks", cli_config), keep=2000)
+            if framework_figures is not None:
                 print(f"  {framework_figures}", flush=True)
-            except Exception as exc:  # noqa: BLE001 - reported; the rest still counts
-                errors["frameworks"] = f"{type(exc).__name__}: {str(exc)[-2000:]}"
         for latency in latencies:
             for n in sizes:
-                load_by_cell[f"N={n}, {latency:g} ms"] = round(os.getloadavg()[0], 2)
-                print(f"== N={n}, {latency:g} ms (load average {os.getloadavg()[0]:.2f})", flush=True)
-                try:
-                    steps += scale.measure(n, latency, cli_config, tmp / f"n{n}-{latency:g}ms", _say)
-                except Exception as exc:  # noqa: BLE001 - reported; the other cells still run
-                    errors[f"N={n}, {latency:g} ms"] = f"{type(exc).__name__}: {str(exc)[-3000:]}"
-                    traceback.print_exc()
+                cell = f"N={n}, {latency:g} ms"
+                load_by_cell[cell] = round(os.getloadavg()[0], 2)
+                print(f"== {cell} (load average {os.getloadavg()[0]:.2f})", flush=True)
+                steps += _attempt(errors, cell, partial(scale.measure, n, latency, cli_config,
+                                                        tmp / f"n{n}-{latency:g}ms", _say)) or []
     table = figures.rows(steps)
     return {
         "meta": {
             "command": command, "written": f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC",
             "seconds": round(time.perf_counter() - started, 1), "sizes": sizes, "latencies_ms": latencies,
-            "cpus": os.cpu_count(), "python": platform.python_version(), "terraform": terraform_version(),
+            "cpus": os.cpu_count(), "python": platform.python_version(),
+            "terraform": str(terraform.get("terraform_version", "unknown")),
             "load_average": {"before": round(load_before, 2), "after": round(os.getloadavg()[0], 2),
                              "by_cell": load_by_cell},
         },

@@ -23,7 +23,9 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-COOKIE = "d602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2"
+from flowservice_client.ims import CACHE_DIR_ENV
+from flowservice_provider.protocol.plugin import MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE
+
 # Only its presence matters: it turns AutoMTLS on (the provider cannot verify Terraform's P-521 cert).
 DUMMY_CLIENT_CERT = "-----BEGIN CERTIFICATE-----\nMA==\n-----END CERTIFICATE-----\n"
 FLOOR_CODE = "import grpc; print('ready', flush=True)"
@@ -33,8 +35,8 @@ SCHEMA_RPC = "/tfplugin6.Provider/GetProviderSchema"
 def plugin_env(tls: bool) -> dict[str, str]:
     """What Terraform sets for a provider it launches (and nothing of the benchmark's own)."""
     env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("TF_", "AEP_", "PLUGIN_")) and k != "FLOWSERVICE_TOKEN_CACHE_DIR"}
-    env.update(TF_PLUGIN_MAGIC_COOKIE=COOKIE, PLUGIN_PROTOCOL_VERSIONS="6", PLUGIN_MIN_PORT="10000",
+           if not k.startswith(("TF_", "AEP_", "PLUGIN_")) and k != CACHE_DIR_ENV}
+    env.update({MAGIC_COOKIE_KEY: MAGIC_COOKIE_VALUE}, PLUGIN_PROTOCOL_VERSIONS="6", PLUGIN_MIN_PORT="10000",
                PLUGIN_MAX_PORT="25000")
     if tls:
         env["PLUGIN_CLIENT_CERT"] = DUMMY_CLIENT_CERT

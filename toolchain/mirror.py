@@ -17,6 +17,7 @@ import stat
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 from flowservice_spec.identity import HOSTNAME, NAMESPACE, SOURCE, TYPE, VERSION
 
@@ -24,11 +25,17 @@ from flowservice_spec.identity import HOSTNAME, NAMESPACE, SOURCE, TYPE, VERSION
 PROVIDER_SCRIPT = "terraform-provider-flowservice"
 
 
-def terraform_platform(terraform: str = "terraform") -> str:
-    """``OS_ARCH`` of the Terraform binary that will load the provider (its own report, not ours)."""
+def terraform_report(terraform: str = "terraform") -> dict[str, Any]:
+    """What ``terraform version -json`` says of the binary (``terraform_version``, ``platform``...)."""
     out = subprocess.run([terraform, "version", "-json"], capture_output=True, text=True, check=True,
-                         env={**os.environ, "CHECKPOINT_DISABLE": "1"}).stdout
-    platform = json.loads(out).get("platform")
+                         env={**os.environ, "CHECKPOINT_DISABLE": "1"}, stdin=subprocess.DEVNULL).stdout
+    report: dict[str, Any] = json.loads(out)
+    return report
+
+
+def terraform_platform(terraform: str = "terraform", report: dict[str, Any] | None = None) -> str:
+    """``OS_ARCH`` of the Terraform binary that will load the provider (its own report, not ours)."""
+    platform = (report or terraform_report(terraform)).get("platform")
     if not isinstance(platform, str) or "_" not in platform:
         raise RuntimeError(f"`{terraform} version -json` reported no platform")
     return platform

@@ -11,8 +11,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+from flowservice_provider.protocol.plugin import MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE
+
 ROOT = Path(__file__).resolve().parents[2]
-COOKIE = "d602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2"
 HEAVY = ("requests", "urllib3", "cryptography.x509", "jsonschema", "flowservice_client.session", "cdktf")
 
 
@@ -29,7 +30,7 @@ def test_start_up_writes_no_key_material(tmp_path: Path) -> None:
     dirs = {name: tmp_path / name for name in ("tmp", "home", "cache")}
     for folder in dirs.values():
         folder.mkdir()
-    env = dict(os.environ, TF_PLUGIN_MAGIC_COOKIE=COOKIE, PLUGIN_PROTOCOL_VERSIONS="6",
+    env = dict(os.environ, **{MAGIC_COOKIE_KEY: MAGIC_COOKIE_VALUE}, PLUGIN_PROTOCOL_VERSIONS="6",
                PLUGIN_CLIENT_CERT="present", TMPDIR=str(dirs["tmp"]), HOME=str(dirs["home"]),
                XDG_CACHE_HOME=str(dirs["cache"]))
     proc = subprocess.Popen([sys.executable, "-m", "flowservice_provider"], cwd=tmp_path, env=env,
