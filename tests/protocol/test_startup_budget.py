@@ -7,8 +7,10 @@ and key files on disk would cost every start, and a key on disk would also be a 
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 from flowservice_provider.protocol.plugin import MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE
@@ -27,9 +29,11 @@ def test_provider_entry_modules_import_nothing_heavy() -> None:
 
 
 def test_start_up_writes_no_key_material(tmp_path: Path) -> None:
-    dirs = {name: tmp_path / name for name in ("tmp", "home", "cache")}
-    for folder in dirs.values():
-        folder.mkdir()
+    # TMPDIR short enough for a unix socket path (pytest's own folders may not be, under xdist).
+    short_tmp = Path(tempfile.mkdtemp(prefix="su-"))
+    dirs = {"tmp": short_tmp, "home": tmp_path / "home", "cache": tmp_path / "cache"}
+    dirs["home"].mkdir()
+    dirs["cache"].mkdir()
     env = dict(os.environ, **{MAGIC_COOKIE_KEY: MAGIC_COOKIE_VALUE}, PLUGIN_PROTOCOL_VERSIONS="6",
                PLUGIN_CLIENT_CERT="present", TMPDIR=str(dirs["tmp"]), HOME=str(dirs["home"]),
                XDG_CACHE_HOME=str(dirs["cache"]))
@@ -39,8 +43,10 @@ def test_start_up_writes_no_key_material(tmp_path: Path) -> None:
         assert proc.stdout is not None
         line = proc.stdout.readline().decode()
         assert line.startswith("1|6|unix|") and line.rstrip().split("|")[-1], line  # a TLS cert was offered
-        written = sorted(p.name for p in tmp_path.rglob("*") if not p.is_dir())
+        assert line.split("|")[3].startswith(f"{short_tmp}{os.sep}tfprov-"), line
+        written = sorted(p.name for folder in (tmp_path, short_tmp) for p in folder.rglob("*") if not p.is_dir())
         assert written == ["plugin.sock"]  # the socket only: no key, no certificate, no cache
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+        shutil.rmtree(short_tmp, ignore_errors=True)
