@@ -12,6 +12,11 @@ Every run is recorded as JSON lines in ``$TF_RUN_LOG`` (when set): the runner
 (:mod:`toolchain.cdk`) waits for runs still in flight after an interrupt and fails the command
 when any of them failed, whatever the framework CLI's own exit status says.
 
+With a lock timeout (``-lock-timeout``), Terraform still gives up when the lock it lost is
+released before it reads who held it (the holder's lock file is gone: no "Lock Info"). Nothing was
+done then, so the wrapper runs the same command again, a few times at most; this is why it reads
+terraform's standard error on the way through.
+
 Standard library only: it starts once per terraform call (cdktf makes about six per deploy).
 """
 
@@ -23,8 +28,11 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from io import BufferedReader
+from itertools import pairwise
 from pathlib import Path
 from types import FrameType
 
@@ -33,6 +41,10 @@ REAL_ENV = "TF_WRAPPED_BINARY"
 #: Where runs are recorded, one JSON object per line.
 LOG_ENV = "TF_RUN_LOG"
 FORWARDED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT)
+#: Runs of one command after Terraform lost the race for a lock that was being released.
+LOCK_RACE_ATTEMPTS = 4
+#: How much of terraform's standard error is kept to recognise that race.
+STDERR_TAIL = 16 * 1024
 
 
 def real_terraform(environ: dict[str, str] | os._Environ[str]) -> str:
@@ -60,26 +72,71 @@ def record(event: dict[str, object]) -> None:
         os.close(fd)
 
 
+def lock_timeout_set(args: Sequence[str], command: str, environ: Mapping[str, str]) -> bool:
+    """Whether this run waits for a held lock (the flag may come from ``TF_CLI_ARGS[_<command>]``)."""
+    words = [*args, *environ.get("TF_CLI_ARGS", "").split(), *environ.get(f"TF_CLI_ARGS_{command}", "").split()]
+    values = [w.split("=", 1)[1] if "=" in w else nxt for w, nxt in pairwise([*words, ""])
+              if w.lstrip("-") == "lock-timeout" or w.lstrip("-").startswith("lock-timeout=")]
+    return any(v not in ("", "0", "0s") for v in values)
+
+
+def lost_lock_race(stderr_tail: bytes) -> bool:
+    """Terraform's lock error without the holder's lock info: the conditional write failed because
+    the lock was held, and the lock was gone when Terraform read it (S3 lock file or DynamoDB item)."""
+    text = " ".join(stderr_tail.decode("utf-8", "replace").split())
+    return ("Error acquiring the state lock" in text and "Lock Info:" not in text
+            and ("PreconditionFailed" in text or "ConditionalCheckFailed" in text))
+
+
+def relay(source: BufferedReader, tail: bytearray) -> None:
+    """Copy terraform's standard error to ours, keeping its end. Reading never stops before the
+    end: a full pipe would block terraform, even after our own terminal is gone."""
+    while chunk := source.read1(65536):
+        tail.extend(chunk)
+        del tail[:-STDERR_TAIL]
+        try:
+            sys.stderr.buffer.write(chunk)
+            sys.stderr.buffer.flush()
+        except (OSError, ValueError):
+            pass
+
+
 def run(args: Sequence[str]) -> int:
     binary = real_terraform(os.environ)
-    child = subprocess.Popen([binary, *args], start_new_session=True)
+    command = next((a for a in args if not a.startswith("-")), "")
     interrupted: list[int] = []
+    current: list[subprocess.Popen[bytes]] = []
 
     def forward(signum: int, frame: FrameType | None) -> None:
         if not interrupted:
             interrupted.append(signum)
             try:
-                child.send_signal(signal.SIGINT)
-            except ProcessLookupError:
+                current[-1].send_signal(signal.SIGINT)
+            except (ProcessLookupError, IndexError):
                 pass
 
     for sig in FORWARDED:
         signal.signal(sig, forward)
-    command = next((a for a in args if not a.startswith("-")), "")
     record({"event": "start", "pid": os.getpid(), "command": command, "args": list(args), "time": time.time()})
-    code = child.wait()
+    retry_races = lock_timeout_set(args, command, os.environ)
+    attempt = 0
+    while True:
+        attempt += 1
+        child = subprocess.Popen([binary, *args], start_new_session=True, stderr=subprocess.PIPE)
+        current.append(child)
+        tail = bytearray()
+        assert isinstance(child.stderr, BufferedReader)
+        relaying = threading.Thread(target=relay, args=(child.stderr, tail), daemon=True)
+        relaying.start()
+        code = child.wait()
+        relaying.join()
+        again = retry_races and attempt < LOCK_RACE_ATTEMPTS and lost_lock_race(bytes(tail))
+        if code == 0 or interrupted or not again:
+            break
+        sys.stderr.write(f"terraform wrapper: the state lock was released while terraform {command} "
+                         "read it; running it again\n")
     record({"event": "end", "pid": os.getpid(), "command": command, "args": list(args), "code": code,
-            "interrupted": bool(interrupted), "time": time.time()})
+            "interrupted": bool(interrupted), "attempts": attempt, "time": time.time()})
     return code if code >= 0 else 128 - code
 
 
