@@ -113,6 +113,7 @@ class App:
         if req.path.startswith(LOCAL_PREFIX):
             return self._local(req)
         started = time.monotonic()
+        self.log.begin()
         template, params = _route(req.path)
         fault: str | None = None
         caller_client: str | None = None
@@ -254,7 +255,7 @@ class App:
         name = req.path[len(LOCAL_PREFIX):].strip("/")
         if name == "health" and req.method == "GET":
             return Response(200, {"status": "ok", "uptime_s": round(time.time() - self.started, 3),
-                                  "sandboxes": sorted(self.settings.sandboxes)})
+                                  "sandboxes": sorted(self.settings.sandboxes), "in_flight": self.log.in_flight()})
         if name == "requests" and req.method == "GET":
             return Response(200, self.log.entries())
         if name == "requests" and req.method == "DELETE":

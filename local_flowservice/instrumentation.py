@@ -31,6 +31,17 @@ class RequestLog:
         self._entries: list[dict[str, Any]] = []
         self._counters: Counter[str] = Counter()
         self._seq = 0
+        self._in_flight = 0
+
+    def begin(self) -> None:
+        """A request arrived; :meth:`record` ends it. A client that died leaves its requests running
+        here, so tests wait for :meth:`in_flight` to reach 0 before they count what was done."""
+        with self._lock:
+            self._in_flight += 1
+
+    def in_flight(self) -> int:
+        with self._lock:
+            return self._in_flight
 
     def record(self, entry: dict[str, Any]) -> None:
         ended = time.time()
@@ -42,6 +53,7 @@ class RequestLog:
         entry["started_at"] = round(ended - seconds, 6)
         entry["ended_at"] = round(ended, 6)
         with self._lock:
+            self._in_flight = max(0, self._in_flight - 1)
             self._seq += 1
             entry["seq"] = self._seq
             self._entries.append(entry)

@@ -172,6 +172,15 @@ class LocalFlowService:
     def health(self) -> dict[str, Any]:
         return self._object(self._local("GET", "health"))
 
+    def wait_idle(self, timeout: float = 30.0, poll: float = 0.05) -> None:
+        """Until no API request is being served: a killed client's requests still run to their end
+        here (latency included), and are logged only then."""
+        deadline = time.monotonic() + timeout
+        while self.health().get("in_flight"):
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"local_flowservice still serving requests after {timeout} s")
+            time.sleep(poll)
+
     @staticmethod
     def _object(doc: Any) -> dict[str, Any]:
         if not isinstance(doc, dict):

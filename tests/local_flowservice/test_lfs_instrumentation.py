@@ -52,6 +52,21 @@ def test_request_log_and_counters(fresh: tuple[LocalFlowService, Api]) -> None:
 def test_health(fresh: tuple[LocalFlowService, Api]) -> None:
     svc, _ = fresh
     assert svc.health()["status"] == "ok"
+    assert svc.health()["in_flight"] == 0
+
+
+def test_a_request_whose_client_gave_up_is_in_flight_until_it_ends(fresh: tuple[LocalFlowService, Api]) -> None:
+    """As when a provider is killed mid-create: the server still commits and logs the request."""
+    svc, api = fresh
+    svc.reset_requests()
+    svc.set_faults(latency_ms=600)
+    with pytest.raises(requests.Timeout):
+        api.session.post(api.url("/connections"), json=s3_body("late"), headers=api.headers, timeout=0.1)
+    assert svc.health()["in_flight"] == 1 and svc.requests() == []
+    svc.wait_idle(timeout=5)
+    assert svc.health()["in_flight"] == 0
+    assert [(e["method"], e["status"]) for e in svc.requests()] == [("POST", 201)]
+    svc.clear_faults()
 
 
 def test_scripted_faults(fresh: tuple[LocalFlowService, Api]) -> None:
