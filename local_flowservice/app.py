@@ -354,7 +354,10 @@ class Handler(BaseHTTPRequestHandler):
                 chunks.append(self.rfile.read(size))
                 self.rfile.readline()
         length = int(self.headers.get("Content-Length") or 0)
-        return self.rfile.read(length) if length > 0 else b""
+        body = self.rfile.read(length) if length > 0 else b""
+        if len(body) < length:
+            raise ConnectionAbortedError(f"the client left after {len(body)} of {length} body bytes")
+        return body
 
     def _serve(self) -> None:
         split = urlsplit(self.path)
@@ -363,6 +366,10 @@ class Handler(BaseHTTPRequestHandler):
             body = self._read_body()
         except ValueError:
             self.send_error(400, "bad body framing")
+            return
+        except ConnectionAbortedError:
+            # A client killed while sending: no gateway forwards half a request to the API.
+            self.close_connection = True
             return
         req = Request(
             method=self.command,
@@ -380,6 +387,12 @@ class Handler(BaseHTTPRequestHandler):
         if response.transport_fault == "drop":
             self._abort(rst=False)
             return
+        try:
+            self._answer(response)
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True  # the client is gone (killed mid-request): nothing to tell it
+
+    def _answer(self, response: Response) -> None:
         payload = response.encoded()
         self.send_response(response.status)
         for key, value in response.headers.items():

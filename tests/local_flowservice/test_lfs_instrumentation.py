@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import socket
 import time
 from collections.abc import Iterator
+from urllib.parse import urlsplit
 
 import pytest
 import requests
@@ -122,6 +124,22 @@ def test_latency(fresh: tuple[LocalFlowService, Api]) -> None:
     assert api.call("GET", "/connections").status_code == 200
     assert 0.15 <= time.monotonic() - start < 2.0
     svc.clear_faults()
+
+
+def test_half_a_request_is_dropped_not_answered(fresh: tuple[LocalFlowService, Api]) -> None:
+    """A client killed between its headers and its body: nothing is created, nothing logged."""
+    svc, api = fresh
+    svc.reset_requests()
+    host, port = urlsplit(svc.url).hostname, urlsplit(svc.url).port
+    assert host is not None and port is not None
+    head = "".join(f"{k}: {v}\r\n" for k, v in api.headers.items())
+    with socket.create_connection((host, port), timeout=5) as sock:
+        sock.sendall(f"POST /data/foundation/flowservice/connections HTTP/1.1\r\nHost: {host}\r\n{head}"
+                     "Content-Length: 500\r\n\r\n{\"name\": ".encode())
+        sock.shutdown(socket.SHUT_WR)
+        assert sock.recv(1024) == b""  # closed without an answer
+    svc.wait_idle(timeout=5)
+    assert svc.requests() == [] and api.call("GET", "/connections").json()["items"] == []
 
 
 def test_bad_fault_settings(fresh: tuple[LocalFlowService, Api]) -> None:
