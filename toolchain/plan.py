@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from flowservice_spec.identity import S3_BASE_CONNECTION
+from toolchain.cdk import wrapper_path
 from toolchain.lock import selected_stacks, stack_dir
 
 #: Attributes the server sets: their "known after apply" is noise in a review.
@@ -134,8 +135,10 @@ def plan_stack(project: Path, stack: str, environ: Mapping[str, str]) -> StackPl
         return result
     env = dict(environ, TF_INPUT="0", CHECKPOINT_DISABLE="1")
     plan_file = folder / "review.tfplan"
+    # The plan runs through the wrapper: it runs the plan again if Terraform loses the lock race
+    # (see toolchain.terraform_wrapper), which a deploy on main and a plan of a pull request can meet.
     steps = (["terraform", "init", "-input=false", "-no-color"],
-             ["terraform", "plan", "-input=false", "-no-color", "-detailed-exitcode", f"-out={plan_file.name}"])
+             [str(wrapper_path()), "plan", "-input=false", "-no-color", "-detailed-exitcode", f"-out={plan_file.name}"])
     for step in steps:
         done = subprocess.run(step, cwd=folder, env=env, capture_output=True, text=True)
         if done.returncode not in (0, 2) or (step[1] == "init" and done.returncode != 0):
