@@ -14,8 +14,8 @@ when any of them failed, whatever the framework CLI's own exit status says.
 
 With a lock timeout (``-lock-timeout``), Terraform still gives up when the lock it lost is
 released before it reads who held it (the holder's lock file is gone: no "Lock Info"). Nothing was
-done then, so the wrapper runs the same command again, a few times at most; this is why it reads
-terraform's standard error on the way through.
+done then, so the wrapper runs the same command again, a few times at most; for that (and only
+when a lock timeout is set) it reads terraform's standard error on the way through.
 
 Standard library only: it starts once per terraform call (cdktf makes about six per deploy).
 """
@@ -122,14 +122,18 @@ def run(args: Sequence[str]) -> int:
     attempt = 0
     while True:
         attempt += 1
-        child = subprocess.Popen([binary, *args], start_new_session=True, stderr=subprocess.PIPE)
+        # Terraform's stderr passes through us only when a retry may need to read it.
+        child = subprocess.Popen([binary, *args], start_new_session=True,
+                                 stderr=subprocess.PIPE if retry_races else None)
         current.append(child)
         tail = bytearray()
-        assert isinstance(child.stderr, BufferedReader)
-        relaying = threading.Thread(target=relay, args=(child.stderr, tail), daemon=True)
-        relaying.start()
+        relaying = None
+        if isinstance(child.stderr, BufferedReader):
+            relaying = threading.Thread(target=relay, args=(child.stderr, tail), daemon=True)
+            relaying.start()
         code = child.wait()
-        relaying.join()
+        if relaying is not None:
+            relaying.join()
         again = retry_races and attempt < LOCK_RACE_ATTEMPTS and lost_lock_race(bytes(tail))
         if code == 0 or interrupted or not again:
             break
