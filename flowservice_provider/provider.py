@@ -93,8 +93,9 @@ class FlowServiceProvider(ProviderHandler):
         try:
             cfg = FlowServiceConfig.from_env(overrides)
         except ConfigurationError as exc:
-            return [Diagnostic("error", "Invalid provider configuration", str(exc), (name,) if name else None)
-                    for name in exc.attributes or [None]]
+            # One diagnostic naming every attribute: Terraform shows each one it gets, path or not.
+            first = exc.attributes[0] if exc.attributes else None
+            return [Diagnostic("error", "Invalid provider configuration", str(exc), (first,) if first else None)]
         self._config = cfg
         self.s3_base_connection.configure(ResourceContext(self._get_client, cfg.sandbox_name, cfg.client_id))
         return diagnostics

@@ -16,3 +16,7 @@ SOURCE: Final = f"{HOSTNAME}/{NAMESPACE}/{TYPE}"
 
 #: The one resource type the provider serves.
 S3_BASE_CONNECTION: Final = "flowservice_s3_base_connection"
+
+#: How the provider's diagnostic for a create without its credentials begins; `make plan` looks
+#: for it to name the variables that would carry them (the provider knows only the attributes).
+CREDENTIALS_MISSING: Final = "Credentials missing"

@@ -30,6 +30,7 @@ from flowservice_provider.protocol.resource import (
 )
 from flowservice_provider.resources.inventory import Inventory
 from flowservice_spec import identity, platform, s3
+from flowservice_spec.identity import CREDENTIALS_MISSING
 
 if TYPE_CHECKING:
     from flowservice_provider.resources.context import ConnectionsApi, ResourceContext
@@ -148,6 +149,9 @@ class S3BaseConnection(ResourceHandler):
 
     def __init__(self) -> None:
         self._configured: tuple[ResourceContext, Inventory] | None = None
+        #: Connections a refresh of this process found deleted, by name -> id: a plan that creates
+        #: one again says it is a re-create (refresh and plan run in the same process).
+        self._gone: dict[str, str] = {}
 
     def configure(self, context: ResourceContext) -> None:
         """ConfigureProvider's outcome: the API and sandbox every later call works with."""
@@ -199,26 +203,41 @@ class S3BaseConnection(ResourceHandler):
             planned["updated_at"] = UNKNOWN
         return PlanResult(planned)
 
-    @staticmethod
-    def _check_versions(prior: dict[str, Value] | None, config: dict[str, Value]) -> None:
-        """A version that would send a secret nobody supplied: say so before anything is sent.
+    def _check_versions(self, prior: dict[str, Value] | None, config: dict[str, Value]) -> None:
+        """A create or a version change that would send a secret nobody supplied: say so, before
+        anything is sent, in one diagnostic per connection.
 
         Only a create or a version change sends the secret. An unchanged version needs no value:
         `terraform destroy` plans the configuration first and must not need the secrets.
         """
-        problems = []
+        missing = []
         for param in SECRET_PARAMS:
             version, value = config.get(param.version_attribute), config.get(param.attribute)
             if version is None or version is UNKNOWN or value is not None:
                 continue
             if prior is not None and prior.get(param.version_attribute) == version:
                 continue
-            problems.append(Diagnostic(
-                "error", f"{param.version_attribute} is set but {param.attribute} is not",
-                f"Set {param.attribute} (a write-only attribute, fed from an ephemeral or sensitive "
-                f"variable) or remove {param.version_attribute}.", (param.attribute,)))
-        if problems:
-            raise DiagnosticsError(problems)
+            missing.append(param)
+        if not missing:
+            return
+        attributes = ", ".join(p.attribute for p in missing)
+        name = config.get("name")
+        if prior is None:
+            gone = self._gone.get(name) if isinstance(name, str) else None
+            action = "re-create" if gone else "create"
+            why = (f"Connection {gone} was deleted in Flow Service outside Terraform, so it must be created again. "
+                   if gone else "")
+            raise error(
+                f"{CREDENTIALS_MISSING} to {action} connection {name!r}",
+                f"{why}A create sends the connection's credentials, and Flow Service never returns them, so "
+                f"they cannot come from the connection in AEP or from state. Not set: {attributes} (write-only "
+                "attributes, fed from ephemeral variables).",
+                (missing[0].attribute,))
+        raise error(
+            f"{CREDENTIALS_MISSING} to update connection {name!r}",
+            f"The version of {attributes} changed, which sends a new value, but no value is set (write-only "
+            "attributes, fed from ephemeral variables). Set it, or keep the version.",
+            (missing[0].attribute,))
 
     # ---- apply time ------------------------------------------------------------------------
 
@@ -319,6 +338,8 @@ class S3BaseConnection(ResourceHandler):
             except NotFoundError as exc:
                 if exc.sandbox_missing:  # not "the connection is gone": nothing may be planned from it
                     raise
+                if isinstance(state.get("name"), str):
+                    self._gone[str(state["name"])] = known_str(state, "id")
                 return ReadResult(None)
         return ReadResult(self.state_from_record(record, state))
 

@@ -91,7 +91,23 @@ def test_version_without_secret_is_refused_at_plan(handler: S3BaseConnection) ->
     with pytest.raises(DiagnosticsError) as raised:
         handler.plan(None, proposed_from(blank(), cfg), cfg)
     [diag] = raised.value.diagnostics
-    assert diag.path == ("session_token_wo",) and "session_token_wo_version is set" in diag.summary
+    assert diag.path == ("session_token_wo",)
+    assert diag.summary == "Credentials missing to create connection 'conn'"
+    assert "Not set: session_token_wo" in diag.detail and "Flow Service never returns them" in diag.detail
+
+
+def test_a_create_without_credentials_is_one_diagnostic_and_a_re_create_says_why(
+        handler: S3BaseConnection, api: FakeConnectionsApi) -> None:
+    prior = prior_state()
+    assert str(prior["id"]) not in api.connections  # deleted in Flow Service behind Terraform's back
+    assert handler.read(prior).state is None
+    cfg = config(access_key_wo=None, secret_key_wo=None, access_key_wo_version="1", secret_key_wo_version="1")
+    with pytest.raises(DiagnosticsError) as raised:
+        handler.plan(None, proposed_from(blank(), cfg), cfg)
+    [diag] = raised.value.diagnostics
+    assert diag.summary == "Credentials missing to re-create connection 'conn'"
+    assert f"Connection {prior['id']} was deleted in Flow Service outside Terraform" in diag.detail
+    assert "Not set: access_key_wo, secret_key_wo" in diag.detail
 
 
 def test_unchanged_version_needs_no_secret(handler: S3BaseConnection) -> None:

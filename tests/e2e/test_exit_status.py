@@ -1,0 +1,192 @@
+"""The documented commands, run as documented, and the exit status each promises.
+
+`scripts/plan` exits 0 (no changes), 2 (changes) or 1 (error); `make plan` exits 0 whenever the plan
+was made and 2 when it failed (make's own code for any failure); `make deploy` fails non-zero and,
+interrupted by Ctrl-C, ends by that SIGINT (status 130 in a shell). After `make demo`, the later
+commands reach the demo's Flow Service with no export; pointed at another Flow Service, nothing is
+filled in and a missing setting fails at once, naming it.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+
+from local_flowservice.testing import LocalFlowService
+from tests.conftest import FlowApi
+from tests.e2e.processes import wait_for
+from tests.e2e.repo_copy import copy_checkout, make, make_environment, plan_script
+from tests.e2e.test_team_workflow import EXPECTED, SANDBOXES, free_port, names_by_sandbox, section
+from toolchain import localdemo
+
+pytestmark = pytest.mark.e2e
+
+SECRETS = {"TF_VAR_s3_access_key": "AKIAEXITSTATUSCANARY", "TF_VAR_s3_secret_key": "exit-secret-CANARY-9",
+           "TF_VAR_s3_session_token": "exit-token-CANARY-9", "TF_VAR_s3_prod_access_key": "AKIAEXITPRODCANARY",
+           "TF_VAR_s3_prod_secret_key": "exit-prod-secret-CANARY-9",
+           "TF_VAR_s3_prod_session_token": "exit-prod-token-CANARY-9"}
+OTHER_CLIENT = {"AEP_CLIENT_ID": "other-client", "AEP_CLIENT_SECRET": "other-secret-CANARY-9",
+                "AEP_ORG_ID": "OTHER00000000000000000@AdobeOrg"}
+
+
+def plan_md(repo: Path) -> str:
+    return (repo / "plan.md").read_text()
+
+
+def each_once(text: str) -> None:
+    """plan.md shows every distinct diagnostic once per stack."""
+    for stack in ("s3-dev", "s3-stage", "s3-prod"):
+        bullets = [line for line in section(text, stack).splitlines() if line.startswith("- **")]
+        assert len(bullets) == len(set(bullets)), section(text, stack)
+
+
+def delete_connection(api: FlowApi, name: str) -> str:
+    """Delete a connection through the API, behind Terraform's back."""
+    (found,) = [c for c in api.list() if c["name"] == name]
+    response = requests.delete(f"{api.server.flow_url}/connections/{found['id']}", headers=api.headers(), timeout=10)
+    assert response.status_code == 204, response.text
+    return str(found["id"])
+
+
+@pytest.fixture
+def demo(tmp_path: Path) -> Iterator[tuple[Path, int]]:
+    """A fresh copy of the project after `make demo` on a free port; its server stopped at the end."""
+    repo = copy_checkout(tmp_path / "repo")
+    port = free_port()
+    try:
+        done = make(repo, "demo", f"PORT={port}")
+        assert done.returncode == 0, done.output[-3000:]
+        yield repo, port
+    finally:
+        make(repo, "flowservice-stop")
+
+
+def test_after_make_demo_plan_deploy_destroy_work_and_exit_truthfully(demo: tuple[Path, int]) -> None:
+    repo, port = demo
+    server = LocalFlowService.attach(port)
+    dev = FlowApi(server, "dev", localdemo.ORG_ID)
+
+    # No changes: scripts/plan 0, make plan 0; no export needed after the demo.
+    run = plan_script(repo)
+    assert run.returncode == 0, run.output[-3000:]
+    assert plan_md(repo).count("No changes.") == 3
+    assert "Using the local demo's Flow Service" in run.output
+    assert make(repo, "plan").returncode == 0
+
+    # A connection deleted behind Terraform's back: changes, named in plan.md.
+    deleted = delete_connection(dev, "Orders landing zone")
+    run = plan_script(repo)
+    assert run.returncode == 2, run.output[-3000:]
+    dev_section = section(plan_md(repo), "s3-dev")
+    assert "### Create (1)" in dev_section and "`orders_landing` (Orders landing zone)" in dev_section
+    assert "`orders_landing` (Orders landing zone): deleted in Flow Service" in dev_section
+    assert make(repo, "plan").returncode == 0  # planned; make's status cannot say "changes"
+
+    # make deploy re-creates it with the demo's credentials; make destroy works too.
+    run = make(repo, "deploy", "STACKS=s3-dev")
+    assert run.returncode == 0, run.output[-3000:]
+    assert {c["name"] for c in dev.list()} == EXPECTED["dev"] and deleted not in {c["id"] for c in dev.list()}
+    run = make(repo, "destroy", "STACKS=s3-stage")
+    assert run.returncode == 0, run.output[-3000:]
+    assert names_by_sandbox(server, localdemo.ORG_ID)["stage"] == set()
+    run = plan_script(repo, "s3-dev", "s3-prod")
+    assert run.returncode == 0, run.output[-3000:]
+
+    # The Flow Service stopped: an error, 1 (make plan: 2), each distinct diagnostic once per stack.
+    assert make(repo, "flowservice-stop").returncode == 0
+    quick = {"AEP_MAX_RETRIES": "0"}  # refused connections are retried (with backoff) by default
+    run = plan_script(repo, env=quick)
+    assert run.returncode == 1, run.output[-3000:]
+    text = plan_md(repo)
+    assert "**errors in s3-dev, s3-prod, s3-stage**" in text and "Connection refused" in text
+    assert "(`flowservice_s3_base_connection.tutorial`)" in section(text, "s3-dev")
+    each_once(text)
+    assert make(repo, "plan", env=quick).returncode == 2
+
+
+def test_pointed_elsewhere_nothing_is_filled_in_and_errors_name_what_is_missing(
+        demo: tuple[Path, int], tmp_path: Path) -> None:
+    repo, _ = demo
+    with LocalFlowService(data_dir=tmp_path / "other", args=["--sandboxes", ",".join(SANDBOXES)]) as other:
+        elsewhere = {"AEP_FLOW_SERVICE_URL": other.flow_url, "AEP_IMS_URL": other.ims_url,
+                     "FLOWSERVICE_TOKEN_CACHE_DIR": str(tmp_path / "token-cache")}
+
+        # No client settings: bad configuration, named once per stack; deploy refuses up front.
+        run = plan_script(repo, env=elsewhere)
+        assert run.returncode == 1, run.output[-3000:]
+        text = plan_md(repo)
+        assert text.count("missing required configuration: client_id (AEP_CLIENT_ID)") == 3, text
+        assert "Using the local demo's" not in run.output
+        each_once(text)
+        run = make(repo, "deploy", env=elsewhere)
+        assert run.returncode == 2
+        assert "missing setting: s3-dev: AEP_CLIENT_ID is not set" in run.output
+        assert other.requests() == [] or all(r["path"].startswith("/__local") for r in other.requests())
+
+        # With every setting: deploy, then a connection deleted there; a plan without the credentials
+        # fails naming the variables, the connection and why (a create sends them).
+        settings = elsewhere | OTHER_CLIENT
+        run = make(repo, "deploy", env=settings | SECRETS)
+        assert run.returncode == 0, run.output[-3000:]
+        assert names_by_sandbox(other, OTHER_CLIENT["AEP_ORG_ID"]) == EXPECTED
+        delete_connection(FlowApi(other, "prod", OTHER_CLIENT["AEP_ORG_ID"]), "Amazon S3 base connection")
+        run = plan_script(repo, env=settings)
+        assert run.returncode == 1, run.output[-3000:]
+        prod = section(plan_md(repo), "s3-prod")
+        assert "Credentials missing to re-create connection 'Amazon S3 base connection'" in prod
+        assert "was deleted in Flow Service outside Terraform" in prod and "Flow Service never returns them" in prod
+        for variable in ("TF_VAR_s3_prod_access_key", "TF_VAR_s3_prod_secret_key", "TF_VAR_s3_prod_session_token"):
+            assert variable in prod
+        assert "`tutorial`" in prod
+        assert section(plan_md(repo), "s3-dev").strip() == "No changes."
+        assert plan_script(repo, env=settings | SECRETS).returncode == 2
+        assert all(secret not in plan_md(repo) for secret in SECRETS.values())
+
+    # A declaration that breaks a rule: refused at synth, before any plan: 1.
+    main_py = repo / "main.py"
+    main_py.write_text(main_py.read_text().replace('bucket_name="acme-orders-dev"', 'bucket_name="Acme_Orders"'))
+    run = plan_script(repo)
+    assert run.returncode == 1
+    assert "bucket_name" in run.output and "planning failed before any plan could be made" in run.output
+
+
+def test_ctrl_c_of_make_deploy_ends_by_sigint_and_the_next_deploy_converges(tmp_path: Path) -> None:
+    """A terminal's Ctrl-C reaches make and everything under it: the deploy finishes what is in flight,
+    saves state, and make ends by that SIGINT (130 in a shell). The next `make deploy` converges."""
+    repo = copy_checkout(tmp_path / "repo")
+    with LocalFlowService(data_dir=tmp_path / "server", args=["--sandboxes", ",".join(SANDBOXES)]) as server:
+        settings = {"AEP_FLOW_SERVICE_URL": server.flow_url, "AEP_IMS_URL": server.ims_url,
+                    "FLOWSERVICE_TOKEN_CACHE_DIR": str(tmp_path / "token-cache")} | OTHER_CLIENT | SECRETS
+        assert make(repo, "lock", env=settings).returncode == 0
+        server.set_faults(latency_ms=1500)
+        process = subprocess.Popen(["make", "--no-print-directory", "deploy"], cwd=repo,
+                                   env=make_environment(settings), stdout=subprocess.PIPE,
+                                   stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, text=True,
+                                   start_new_session=True)
+        try:
+            wait_for(lambda: any(r["method"] == "POST" and r["status"] == 201 for r in server.requests()), 180,
+                     "the first create")
+            os.killpg(process.pid, signal.SIGINT)  # what the terminal does on Ctrl-C
+            output, _ = process.communicate(timeout=300)
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+        server.clear_faults()
+        server.wait_idle()
+        assert process.returncode == -signal.SIGINT, output[-3000:]
+        assert "Interrupted; state is saved" in output
+        created = sum(len(v) for v in names_by_sandbox(server, OTHER_CLIENT["AEP_ORG_ID"]).values())
+        assert 0 < created < sum(len(v) for v in EXPECTED.values())
+        again = make(repo, "deploy", env=settings)
+        assert again.returncode == 0, again.output[-3000:]
+        assert names_by_sandbox(server, OTHER_CLIENT["AEP_ORG_ID"]) == EXPECTED
+        posts = [r for r in server.requests() if r["method"] == "POST" and r["status"] == 201
+                 and r["path"].endswith("/connections")]
+        assert len(posts) == sum(len(v) for v in EXPECTED.values())  # each connection created once

@@ -1,0 +1,106 @@
+"""The local demo's settings, for every command run after ``make demo`` against its Flow Service.
+
+``make demo`` starts the local Flow Service on ``PORT`` and records where (``.run/demo.json``).
+From then on ``make plan``, ``make deploy``, ``make destroy`` (and ``scripts/plan``) find that
+service and the demo's fake credentials without any export, because each of their entry points
+calls :func:`apply` first.
+
+Safety: the defaults apply only while the app targets the demo's own Flow Service, that is while
+``AEP_FLOW_SERVICE_URL`` is unset or names the recorded demo URL. Pointed anywhere else (real AEP),
+nothing is filled in, so a missing setting still fails at once, naming it. Settings the user
+exported always win over the demo's.
+
+``python -m toolchain.localdemo record --project DIR --port PORT`` writes the record.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Mapping, MutableMapping, Sequence
+from pathlib import Path
+
+from flowservice_client.config import ENV_VARS
+
+RECORD = Path(".run") / "demo.json"
+#: The demo's own IMS client and org: the local Flow Service accepts any client.
+CLIENT_ID = "local-demo-client"
+CLIENT_SECRET = "local-demo-secret"  # noqa: S105 - a fake, for the local emulator only
+ORG_ID = "DEMO0000000000000000000@AdobeOrg"
+FLOW_URL_ENV = ENV_VARS["flow_service_url"]
+
+
+def urls(port: int) -> dict[str, str]:
+    """The Flow Service and IMS URLs of a local Flow Service on ``port``."""
+    base = f"http://127.0.0.1:{port}"
+    return {FLOW_URL_ENV: f"{base}/data/foundation/flowservice", ENV_VARS["ims_url"]: base}
+
+
+def record(project: Path, port: int) -> Path:
+    path = project / RECORD
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"port": port, **urls(port)}, indent=2) + "\n")
+    return path
+
+
+def recorded(project: Path) -> dict[str, str] | None:
+    """The URLs ``make demo`` recorded, or None (no demo, or an unreadable record)."""
+    try:
+        doc = json.loads((project / RECORD).read_text())
+        return urls(int(doc["port"]))
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def credential_variables(project: Path) -> list[str]:
+    """Variables the synthesized stacks declare without a default (the credentials they send)."""
+    names: set[str] = set()
+    for path in (project / "cdktf.out" / "stacks").glob("*/cdk.tf.json"):
+        try:
+            variables = json.loads(path.read_text()).get("variable") or {}
+        except ValueError:
+            continue
+        names.update(name for name, spec in variables.items() if isinstance(spec, dict) and "default" not in spec)
+    return sorted(names)
+
+
+def defaults(project: Path, environ: Mapping[str, str]) -> dict[str, str]:
+    """What to add to ``environ`` so that commands reach the demo; empty when it must not."""
+    demo = recorded(project)
+    if demo is None:
+        return {}
+    target = environ.get(FLOW_URL_ENV, "").strip().rstrip("/")
+    if target and target != demo[FLOW_URL_ENV]:
+        return {}  # pointed at another Flow Service: never fill in fake credentials
+    wanted = dict(demo) | {ENV_VARS["client_id"]: CLIENT_ID, ENV_VARS["client_secret"]: CLIENT_SECRET,
+                           ENV_VARS["org_id"]: ORG_ID}
+    wanted |= {f"TF_VAR_{name}": f"FAKE-DEMO-{name.upper()}" for name in credential_variables(project)}
+    return {name: value for name, value in wanted.items() if not environ.get(name, "").strip()}
+
+
+def apply(project: Path, environ: MutableMapping[str, str] | None = None, announce: bool = False) -> dict[str, str]:
+    """Fill ``environ`` (default: this process's) with the demo's settings where they apply."""
+    env = os.environ if environ is None else environ
+    added = defaults(project, env)
+    env.update(added)
+    if announce and FLOW_URL_ENV in added:
+        print(f"Using the local demo's Flow Service at {added[FLOW_URL_ENV]} and its fake credentials "
+              f"(recorded by `make demo` in {RECORD}); set {FLOW_URL_ENV} to use another Flow Service.",
+              file=sys.stderr)
+    return added
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("action", choices=["record"])
+    parser.add_argument("--project", type=Path, default=Path.cwd())
+    parser.add_argument("--port", type=int, required=True)
+    args = parser.parse_args(argv)
+    record(args.project.resolve(), args.port)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
