@@ -35,6 +35,7 @@ from io import BufferedReader
 from itertools import pairwise
 from pathlib import Path
 from types import FrameType
+from typing import BinaryIO
 
 #: The real binary (default: the first ``terraform`` on PATH that is not this wrapper).
 REAL_ENV = "TF_WRAPPED_BINARY"
@@ -88,15 +89,15 @@ def lost_lock_race(stderr_tail: bytes) -> bool:
             and ("PreconditionFailed" in text or "ConditionalCheckFailed" in text))
 
 
-def relay(source: BufferedReader, tail: bytearray) -> None:
-    """Copy terraform's standard error to ours, keeping its end. Reading never stops before the
-    end: a full pipe would block terraform, even after our own terminal is gone."""
+def relay(source: BufferedReader, sink: BinaryIO, tail: bytearray) -> None:
+    """Copy one of terraform's output streams to ours, keeping its end. Reading never stops before
+    the end: a full pipe would block terraform, even after our own terminal is gone."""
     while chunk := source.read1(65536):
         tail.extend(chunk)
         del tail[:-STDERR_TAIL]
         try:
-            sys.stderr.buffer.write(chunk)
-            sys.stderr.buffer.flush()
+            sink.write(chunk)
+            sink.flush()
         except (OSError, ValueError):
             pass
 
@@ -122,19 +123,24 @@ def run(args: Sequence[str]) -> int:
     attempt = 0
     while True:
         attempt += 1
-        # Terraform's stderr passes through us only when a retry may need to read it.
+        # Terraform's output passes through us only when a retry may need to read it: its standard
+        # error, and with -json its standard output (where the diagnostics then go).
         child = subprocess.Popen([binary, *args], start_new_session=True,
+                                 stdout=subprocess.PIPE if retry_races and "-json" in args else None,
                                  stderr=subprocess.PIPE if retry_races else None)
         current.append(child)
-        tail = bytearray()
-        relaying = None
-        if isinstance(child.stderr, BufferedReader):
-            relaying = threading.Thread(target=relay, args=(child.stderr, tail), daemon=True)
-            relaying.start()
+        tails: list[bytearray] = []
+        relaying = []
+        for source, sink in ((child.stdout, sys.stdout.buffer), (child.stderr, sys.stderr.buffer)):
+            if isinstance(source, BufferedReader):
+                tails.append(bytearray())
+                relaying.append(threading.Thread(target=relay, args=(source, sink, tails[-1]), daemon=True))
+                relaying[-1].start()
         code = child.wait()
-        if relaying is not None:
-            relaying.join()
-        again = retry_races and attempt < LOCK_RACE_ATTEMPTS and lost_lock_race(bytes(tail))
+        for thread in relaying:
+            thread.join()
+        again = (retry_races and attempt < LOCK_RACE_ATTEMPTS
+                 and any(lost_lock_race(bytes(tail)) for tail in tails))
         if code == 0 or interrupted or not again:
             break
         sys.stderr.write(f"terraform wrapper: the state lock was released while terraform {command} "
