@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
 
+from toolchain import localdemo
 from toolchain.processes import process_alive
 from toolchain.terraform_wrapper import LOG_ENV, REAL_ENV
 
@@ -188,6 +189,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     if not args:
         sys.stderr.write("usage: python -m toolchain.cdk COMMAND [ARGS...]  (e.g. deploy '*' --auto-approve)\n")
         sys.exit(2)
+    localdemo.apply(Path.cwd(), announce=True)  # after `make demo`: its Flow Service, unless told otherwise
     sys.exit(run(args))
 
 

@@ -55,14 +55,15 @@ def recorded(project: Path) -> dict[str, str] | None:
 
 
 def credential_variables(project: Path) -> list[str]:
-    """Variables the synthesized stacks declare without a default (the credentials they send)."""
+    """The secret variables the synthesized stacks declare (the credentials they send)."""
     names: set[str] = set()
     for path in (project / "cdktf.out" / "stacks").glob("*/cdk.tf.json"):
         try:
             variables = json.loads(path.read_text()).get("variable") or {}
         except ValueError:
             continue
-        names.update(name for name, spec in variables.items() if isinstance(spec, dict) and "default" not in spec)
+        names.update(name for name, spec in variables.items()
+                     if isinstance(spec, dict) and (spec.get("sensitive") or spec.get("ephemeral")))
     return sorted(names)
 
 

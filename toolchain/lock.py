@@ -16,6 +16,7 @@ import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from toolchain import localdemo
 from toolchain.mirror import terraform_platform
 
 
@@ -72,6 +73,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--app", default="main.py", help="the app file (default: main.py)")
     args = parser.parse_args(argv)
     project = args.project.resolve()
+    localdemo.apply(project)  # after `make demo`, main.py synthesizes for the demo's Flow Service
     synth(project, args.app)
     mirror = (args.mirror or project / ".tf" / "mirror").resolve()
     platform = terraform_platform()

@@ -21,6 +21,7 @@ from pathlib import Path
 
 from flowservice_client.config import ENV_VARS, REQUIRED_SETTINGS
 from flowservice_spec.identity import S3_BASE_CONNECTION, TYPE
+from toolchain import localdemo
 from toolchain.lock import selected_stacks, stack_dir, synthesized_stacks
 
 #: Write-only attributes whose value a create cannot do without.
@@ -69,6 +70,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--project", type=Path, default=Path.cwd())
     parser.add_argument("stacks", nargs="*")
     args = parser.parse_args(argv)
+    localdemo.apply(args.project.resolve())
     problems = check(args.project.resolve(), args.stacks, os.environ)
     for line in problems:
         print(f"missing setting: {line}", file=sys.stderr)
