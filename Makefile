@@ -54,7 +54,8 @@ help:
 	@echo "make test-unit    the fast tests only (no terraform, no cdktf); make test-e2e the rest"
 	@echo "make test-cdktn   the framework tests again on CDK Terrain (CDK=cdktn); any target takes CDK=cdktn"
 	@echo "make lint         ruff and mypy --strict"
-	@echo "make plan         plan every stack; write plan.md (for review) and plan.json; exit 0 none, 2 changes, 1 error"
+	@echo "scripts/plan      plan every stack; write plan.md (for review) and plan.json; exit 0 none, 2 changes, 1 error"
+	@echo "make plan         the same plan; exit 0 when it was made (changes or not), 2 when it failed"
 	@echo "make deploy       deploy STACKS (default '*') with your own AEP_* and TF_VAR_* settings (e.g. real AEP)"
 	@echo "make destroy      destroy STACKS"
 	@echo "make flowservice  run the local Flow Service in the foreground (PORT=$(PORT) DATA=$(DATA))"
@@ -105,8 +106,14 @@ deploy: lock
 destroy: lock
 	$(CDK_RUN) destroy $(STACK_ARGS) --auto-approve
 
+# make turns every failing recipe into exit 2, so through make "changes" and "error" would look the
+# same: here a plan that was made exits 0 (changes or not) and only a failure fails. scripts/plan
+# runs this target and exits 0 (no changes), 2 (changes) or 1 (error), as the plan status file says.
+PLAN_STATUS_FILE ?= $(RUN)/plan.status
 plan: lock
-	$(VENV_PY) -m toolchain.plan --project $(ROOT) --out $(ROOT)/plan.md --json $(ROOT)/plan.json $(STACK_ARGS)
+	@mkdir -p $(dir $(PLAN_STATUS_FILE))
+	$(VENV_PY) -m toolchain.plan --project $(ROOT) --out $(ROOT)/plan.md --json $(ROOT)/plan.json \
+		--status-file $(PLAN_STATUS_FILE) $(STACK_ARGS)
 
 FLOWSERVICE_ARGS ?=
 flowservice: .stamps/venv
@@ -120,22 +127,17 @@ flowservice-start: .stamps/venv
 flowservice-stop:
 	@$(PYTHON) scripts/flowservice-daemon stop --run-dir $(RUN)
 
-# Fake credentials unless the caller set real ones: the demo talks to the local Flow Service on PORT.
+# Always the local Flow Service on PORT, whatever AEP_FLOW_SERVICE_URL says. Its URL is recorded
+# (.run/demo.json), so later plan/deploy/destroy reach it with the demo's fake credentials, unless
+# the caller points AEP_FLOW_SERVICE_URL elsewhere (toolchain.localdemo); exported settings win.
 demo: export AEP_FLOW_SERVICE_URL = http://127.0.0.1:$(PORT)/data/foundation/flowservice
 demo: export AEP_IMS_URL = http://127.0.0.1:$(PORT)
-demo: export AEP_CLIENT_ID ?= local-demo-client
-demo: export AEP_CLIENT_SECRET ?= local-demo-secret
-demo: export AEP_ORG_ID ?= DEMO0000000000000000000@AdobeOrg
-demo: export TF_VAR_s3_access_key ?= FAKE-DEMO-ACCESS-KEY
-demo: export TF_VAR_s3_secret_key ?= FAKE-DEMO-SECRET-KEY
-demo: export TF_VAR_s3_session_token ?= FAKE-DEMO-SESSION-TOKEN
-demo: export TF_VAR_s3_prod_access_key ?= FAKE-DEMO-PROD-ACCESS-KEY
-demo: export TF_VAR_s3_prod_secret_key ?= FAKE-DEMO-PROD-SECRET-KEY
-demo: export TF_VAR_s3_prod_session_token ?= FAKE-DEMO-PROD-SESSION-TOKEN
 demo: lock flowservice-start
+	@$(VENV_PY) -m toolchain.localdemo record --project $(ROOT) --port $(PORT)
 	@$(VENV_PY) -m toolchain.preflight --project $(ROOT)
 	$(CDK_RUN) deploy '*' --auto-approve
 	@echo "The local Flow Service keeps running on http://127.0.0.1:$(PORT) (data in $(DATA)); it stops by itself after 8 hours."
+	@echo "make plan, make deploy and make destroy now use it (unless AEP_FLOW_SERVICE_URL names another)."
 	@echo "Stop it with: make flowservice-stop"
 
 test: setup

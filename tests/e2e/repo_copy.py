@@ -35,8 +35,17 @@ def copy_checkout(folder: Path) -> Path:
     return folder
 
 
+def make_environment(env: Mapping[str, str | None] | None = None) -> dict[str, str]:
+    """The project's usual environment, with no settings of ours (AEP_*, TF_VAR_*), plus ``env``."""
+    return layered(base_environment(ROOT / ".tf" / "cli.tfrc"), env, {"MAKEFLAGS": None, "PATH": os.environ["PATH"]})
+
+
 def make(folder: Path, *args: str, env: Mapping[str, str | None] | None = None, timeout: float = 900) -> Run:
-    """`make ARGS` in the copy, with the project's usual environment and no settings of ours."""
-    environment = layered(base_environment(ROOT / ".tf" / "cli.tfrc"), env,
-                          {"MAKEFLAGS": None, "PATH": os.environ["PATH"]})
-    return run_command(["make", "--no-print-directory", *args], folder, environment, timeout)
+    """`make ARGS` in the copy, as a user runs it."""
+    return run_command(["make", "--no-print-directory", *args], folder, make_environment(env), timeout)
+
+
+def plan_script(folder: Path, *stacks: str, env: Mapping[str, str | None] | None = None,
+                timeout: float = 900) -> Run:
+    """`scripts/plan [STACK...]` in the copy, as a user or the CI workflow runs it."""
+    return run_command([str(folder / "scripts" / "plan"), *stacks], folder, make_environment(env), timeout)

@@ -20,7 +20,7 @@ from typing import Any
 import yaml
 
 _EXPRESSION = re.compile(r"\$\{\{\s*([^}]+?)\s*\}\}")
-_CONDITION = re.compile(r"^steps\.([\w-]+)\.outputs\.([\w-]+)\s*==\s*'([^']*)'$")
+_CONDITION = re.compile(r"^steps\.([\w-]+)\.outputs\.([\w-]+)\s*(==|!=)\s*'([^']*)'$")
 
 
 @dataclass
@@ -63,7 +63,8 @@ class Workflow:
             output_file.write_text("")
             step_env = dict(env, GITHUB_OUTPUT=str(output_file))
             step_env.update({k: _fill(str(v), values) for k, v in (step.get("env") or {}).items()})
-            script = _fill(str(step["run"]), values)
+            earlier = {f"steps.{s}.outputs.{k}": v for s, found in outputs.items() for k, v in found.items()}
+            script = _fill(str(step["run"]), {**values, **earlier})
             done = subprocess.run(["bash", "-e", "-o", "pipefail", "-c", script], cwd=cwd, env=step_env,
                                   capture_output=True, text=True, timeout=1200, stdin=subprocess.DEVNULL)
             step_outputs = dict(line.split("=", 1) for line in output_file.read_text().splitlines() if "=" in line)
@@ -87,11 +88,16 @@ def _fill(text: str, values: Mapping[str, str]) -> str:
 
 
 def _holds(condition: str, outputs: Mapping[str, Mapping[str, str]]) -> bool:
-    match = _CONDITION.match(condition.strip())
-    if match is None:
-        raise ValueError(f"condition not understood by the test runner: {condition!r}")
-    step, key, expected = match.groups()
-    return outputs.get(step, {}).get(key) == expected
+    """A step's ``if:``: comparisons of earlier steps' outputs, joined by ``&&`` (GitHub's meaning)."""
+    results = []
+    for part in condition.split("&&"):
+        match = _CONDITION.match(part.strip())
+        if match is None:
+            raise ValueError(f"condition not understood by the test runner: {condition!r}")
+        step, key, operator, expected = match.groups()
+        value = outputs.get(step, {}).get(key, "")
+        results.append(value == expected if operator == "==" else value != expected)
+    return all(results)
 
 
 def environment_without_secrets() -> dict[str, str]:
