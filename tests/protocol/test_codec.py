@@ -9,7 +9,7 @@ import pytest
 
 from flowservice_provider.protocol import codec
 from flowservice_provider.protocol import tfplugin6_pb2 as pb
-from flowservice_provider.protocol.resource import UNKNOWN, Attribute, Schema
+from flowservice_provider.protocol.resource import UNKNOWN, Attribute, Schema, Value
 
 SCHEMA = Schema(
     version=3,
@@ -158,3 +158,73 @@ def test_schema_to_proto() -> None:
     secret = by_name["secret"]
     assert secret.write_only and secret.sensitive and secret.optional and secret.description == "shh"
     assert not by_name["count"].write_only
+
+
+# A data source result: a list of objects with every primitive member, and a map of strings.
+ROW = ["object", {"key": "string", "revision": "number", "found": "bool"}]
+RESULT = ["object", {"items": ["list", ROW], "values": ["map", "string"]}]
+ROWS = [{"key": "a", "revision": 2, "found": True}, {"key": None, "revision": None, "found": False}]
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"items": ROWS, "values": {"a": "x", "b": None}},
+        {"items": [], "values": {}},
+        {"items": None, "values": None},
+        {"items": [None], "values": {"": ""}},  # a null element and an empty key are values too
+    ],
+    ids=["full", "empty", "null", "null-element"],
+)
+def test_list_of_objects_and_map_round_trip_msgpack(value: Value) -> None:
+    raw = codec.encode_msgpack(value, RESULT)
+    assert msgpack.unpackb(raw) == value  # plain msgpack: Terraform reads it without our types
+    assert codec.decode_msgpack(raw, RESULT) == value
+
+
+def test_list_of_objects_fills_missing_members_and_refuses_others() -> None:
+    raw = codec.encode_msgpack({"items": [{"key": "a"}]}, RESULT)
+    assert msgpack.unpackb(raw) == {"items": [{"key": "a", "revision": None, "found": None}], "values": None}
+    with pytest.raises(codec.CodecError, match=r"items\.0: attributes not in the schema: extra"):
+        codec.encode_msgpack({"items": [{"key": "a", "extra": 1}]}, RESULT)
+    with pytest.raises(codec.CodecError, match=r"items\.1\.found: expected bool"):
+        codec.encode_msgpack({"items": [{}, {"found": "yes"}]}, RESULT)
+    with pytest.raises(codec.CodecError, match=r"items\.0: expected object"):
+        codec.decode_msgpack(msgpack.packb({"items": ["a"]}), RESULT)
+    with pytest.raises(codec.CodecError, match=r"values\.k: expected string"):
+        codec.decode_msgpack(msgpack.packb({"values": {"k": 1}}), RESULT)
+
+
+def test_list_of_objects_and_map_with_unknowns() -> None:
+    values: list[Value] = [
+        {"items": [{"key": UNKNOWN, "revision": 1, "found": True}], "values": UNKNOWN},
+        {"items": UNKNOWN, "values": {"a": UNKNOWN}},
+    ]
+    for value in values:
+        assert codec.decode_msgpack(codec.encode_msgpack(value, RESULT), RESULT) == value
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            '{"items":[{"key":"a","revision":"2","found":true},{"key":null,"revision":null,"found":false}],'
+            '"values":{"a":"x","b":null}}',
+            {"items": ROWS, "values": {"a": "x", "b": None}},
+        ),
+        ('{"items":[],"values":{}}', {"items": [], "values": {}}),
+        ('{"items":null,"values":null}', {"items": None, "values": None}),
+        ('{"items":[{"key":"a"}]}', {"items": [{"key": "a", "revision": None, "found": None}], "values": None}),
+    ],
+    ids=["full", "empty", "null", "sparse"],
+)
+def test_list_of_objects_and_map_from_json(text: str, expected: Value) -> None:
+    assert codec.decode_json(text.encode(), RESULT) == expected
+    assert codec.decode(pb.DynamicValue(json=text.encode()), RESULT) == expected
+
+
+def test_list_of_objects_schema_type_json() -> None:
+    attr = Attribute("items", ["list", ROW], computed=True)
+    proto = codec.attribute_to_proto(attr)
+    assert json.loads(proto.type) == ["list", ["object", {"key": "string", "revision": "number", "found": "bool"}]]
+    assert proto.computed and not proto.optional
