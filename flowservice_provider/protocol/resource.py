@@ -2,7 +2,8 @@
 
 The protocol layer turns gRPC calls into calls on these classes and knows nothing of AEP;
 handlers (``flowservice_provider.resources``) know nothing of gRPC. The shape follows Pulumi's
-dynamic providers: check, plan, create, read, update, delete, import.
+dynamic providers: check, plan, create, read, update, delete, import; data sources only check
+and read.
 
 Values are plain Python (:data:`Value`): ``dict`` for objects, ``list``/``set`` as lists,
 ``str``/``int``/``float``/``bool``, ``None`` for null, and the ``UNKNOWN`` sentinel for a value
@@ -191,6 +192,30 @@ class ResourceHandler:
         return state
 
 
+class DataSourceHandler:
+    """One Terraform data source type: configuration in, the object it describes out.
+
+    Data sources keep no state of their own (Terraform reads them again on every plan), so
+    there is no plan, create or delete: ``read`` is the whole lifecycle.
+    """
+
+    type_name: str = ""
+    schema: Schema = Schema(attributes=())
+
+    def check(self, config: dict[str, Value]) -> list[Diagnostic]:
+        """Validate configuration before any read (ValidateDataResourceConfig); unknowns may appear."""
+        return []
+
+    def read(self, config: dict[str, Value]) -> dict[str, Value]:
+        """The full object: ``config``'s values plus every computed attribute filled in.
+
+        Raise :class:`DiagnosticsError` on failure. Terraform reads a data source whose
+        configuration is not wholly known during apply, so ``config`` is normally known; should
+        an UNKNOWN arrive anyway, the handler decides (Terraform refuses unknowns in the result).
+        """
+        raise NotImplementedError
+
+
 class ProviderHandler:
     """The provider itself: its configuration schema and the resources it serves."""
 
@@ -207,6 +232,10 @@ class ProviderHandler:
 
     def resources(self) -> dict[str, ResourceHandler]:
         """Resource handlers keyed by their full type name."""
+        return {}
+
+    def data_sources(self) -> dict[str, DataSourceHandler]:
+        """Data source handlers keyed by their full type name."""
         return {}
 
     def stop(self) -> None:

@@ -8,12 +8,13 @@ exceptions become diagnostics that cannot echo configuration values (secrets liv
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import threading
 import traceback
-from collections.abc import Iterable, Iterator
-from typing import Any
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import Any, TypeVar
 
 import grpc
 
@@ -22,6 +23,7 @@ from . import tfplugin6_pb2 as pb
 from .log import get_logger
 from .resource import (
     AttrPath,
+    DataSourceHandler,
     Diagnostic,
     DiagnosticsError,
     ProviderHandler,
@@ -34,6 +36,9 @@ log = get_logger("protocol")
 
 _NULL = pb.DynamicValue(msgpack=b"\xc0")
 _MIN_REDACT_LEN = 4  # shorter config strings are too common words to hunt for in messages
+_H = TypeVar("_H", ResourceHandler, DataSourceHandler)
+# What ValidateProviderConfig, ValidateResourceConfig and ValidateDataResourceConfig check alike.
+_Checked = ProviderHandler | ResourceHandler | DataSourceHandler
 
 
 # ------------------------------------------------------------------------------ diagnostics
@@ -124,7 +129,7 @@ class ProviderServicer:
 
     def __init__(self, provider: ProviderHandler) -> None:
         self.provider = provider
-        self._resources: dict[str, ResourceHandler] | None = None
+        self._handlers: tuple[dict[str, ResourceHandler], dict[str, DataSourceHandler]] | None = None
         self._lock = threading.Lock()
         self._provider_config: dict[str, Value] | None = None  # kept only to scrub it from errors
 
@@ -136,21 +141,36 @@ class ProviderServicer:
         secrets = _sensitive_strings(provider_values, self.provider.schema)
         return exception_diagnostic(exc, [*values, *provider_values], schema, secrets)
 
+    def _catalog(self) -> tuple[dict[str, ResourceHandler], dict[str, DataSourceHandler]]:
+        """The provider's handlers, asked for once: a handler may hold connections or caches."""
+        if self._handlers is None:
+            with self._lock:
+                if self._handlers is None:
+                    self._handlers = (dict(self.provider.resources()), dict(self.provider.data_sources()))
+        return self._handlers
+
     @property
     def resources(self) -> dict[str, ResourceHandler]:
-        if self._resources is None:
-            with self._lock:
-                if self._resources is None:
-                    self._resources = dict(self.provider.resources())
-        return self._resources
+        return self._catalog()[0]
 
-    def _resource(self, type_name: str) -> ResourceHandler:
+    @property
+    def data_sources(self) -> dict[str, DataSourceHandler]:
+        return self._catalog()[1]
+
+    @staticmethod
+    def _find(handlers: Mapping[str, _H], kind: str, type_name: str) -> _H:
         try:
-            return self.resources[type_name]
+            return handlers[type_name]
         except KeyError:
             raise DiagnosticsError(
-                [Diagnostic("error", f"Unsupported resource type {type_name!r}", "This provider does not serve it.")]
+                [Diagnostic("error", f"Unsupported {kind} type {type_name!r}", "This provider does not serve it.")]
             ) from None
+
+    def _resource(self, type_name: str) -> ResourceHandler:
+        return self._find(self.resources, "resource", type_name)
+
+    def _data_source(self, type_name: str) -> DataSourceHandler:
+        return self._find(self.data_sources, "data source", type_name)
 
     def _state(self, dynamic: pb.DynamicValue | None, schema: Schema) -> dict[str, Value] | None:
         """Decode a state (prior, planned, proposed) with every attribute and write-only nulled."""
@@ -190,6 +210,29 @@ class ProviderServicer:
                 out.append(diagnostic_to_proto(diag, schema))
         return out
 
+    def _check(
+        self,
+        find: Callable[[], _Checked],
+        dynamic: pb.DynamicValue,
+        caps: pb.ClientCapabilities | None = None,
+        *,
+        write_only: bool = False,
+    ) -> list[pb.Diagnostic]:
+        """A Validate*Config RPC: decode the config and ask the handler; ``write_only`` refuses
+        write-only values the client (``caps``) cannot keep out of state."""
+        config: dict[str, Value] | None = None
+        schema: Schema | None = None
+        try:
+            handler = find()
+            schema = handler.schema
+            config = self._config(dynamic, schema)
+            refused = self._write_only_refused(config, schema, caps) if write_only else []
+            return refused or self._diags(handler.check(config), schema)
+        except DiagnosticsError as exc:
+            return self._diags(exc.diagnostics, schema)
+        except Exception as exc:  # noqa: BLE001 - any failure must become a diagnostic
+            return [self._unexpected(exc, [config], schema)]
+
     # -- metadata and schema -----------------------------------------------------------------
 
     def _capabilities(self) -> pb.ServerCapabilities:
@@ -197,12 +240,13 @@ class ProviderServicer:
 
     def GetMetadata(self, request: pb.GetMetadata.Request, context: Any) -> pb.GetMetadata.Response:
         try:
-            names = sorted(self.resources)
+            resources, data_sources = self._catalog()
         except Exception as exc:  # noqa: BLE001 - any failure must become a diagnostic
             return pb.GetMetadata.Response(diagnostics=[self._unexpected(exc, (), None)])
         return pb.GetMetadata.Response(
             server_capabilities=self._capabilities(),
-            resources=[pb.GetMetadata.ResourceMetadata(type_name=n) for n in names],
+            resources=[pb.GetMetadata.ResourceMetadata(type_name=n) for n in sorted(resources)],
+            data_sources=[pb.GetMetadata.DataSourceMetadata(type_name=n) for n in sorted(data_sources)],
         )
 
     def GetProviderSchema(self, request: pb.GetProviderSchema.Request, context: Any) -> pb.GetProviderSchema.Response:
@@ -211,8 +255,11 @@ class ProviderServicer:
                 provider=codec.schema_to_proto(self.provider.schema),
                 server_capabilities=self._capabilities(),
             )
-            for name, handler in self.resources.items():
-                resp.resource_schemas[name].CopyFrom(codec.schema_to_proto(handler.schema))
+            resources, data_sources = self._catalog()
+            for name, resource in resources.items():
+                resp.resource_schemas[name].CopyFrom(codec.schema_to_proto(resource.schema))
+            for name, data_source in data_sources.items():
+                resp.data_source_schemas[name].CopyFrom(codec.schema_to_proto(data_source.schema))
             return resp
         except Exception as exc:  # noqa: BLE001
             return pb.GetProviderSchema.Response(diagnostics=[self._unexpected(exc, (), None)])
@@ -222,16 +269,7 @@ class ProviderServicer:
     def ValidateProviderConfig(
         self, request: pb.ValidateProviderConfig.Request, context: Any
     ) -> pb.ValidateProviderConfig.Response:
-        schema = self.provider.schema
-        config: dict[str, Value] | None = None
-        try:
-            config = self._config(request.config, schema)
-            diags = self._diags(self.provider.check(config), schema)
-        except DiagnosticsError as exc:
-            diags = self._diags(exc.diagnostics, schema)
-        except Exception as exc:  # noqa: BLE001
-            diags = [self._unexpected(exc, [config], schema)]
-        return pb.ValidateProviderConfig.Response(diagnostics=diags)
+        return pb.ValidateProviderConfig.Response(diagnostics=self._check(lambda: self.provider, request.config))
 
     def ConfigureProvider(self, request: pb.ConfigureProvider.Request, context: Any) -> pb.ConfigureProvider.Response:
         schema = self.provider.schema
@@ -260,19 +298,9 @@ class ProviderServicer:
     def ValidateResourceConfig(
         self, request: pb.ValidateResourceConfig.Request, context: Any
     ) -> pb.ValidateResourceConfig.Response:
-        config: dict[str, Value] | None = None
-        schema: Schema | None = None
-        try:
-            handler = self._resource(request.type_name)
-            schema = handler.schema
-            config = self._config(request.config, schema)
-            caps = request.client_capabilities if request.HasField("client_capabilities") else None
-            diags = self._write_only_refused(config, schema, caps) or self._diags(handler.check(config), schema)
-        except DiagnosticsError as exc:
-            diags = self._diags(exc.diagnostics, schema)
-        except Exception as exc:  # noqa: BLE001
-            diags = [self._unexpected(exc, [config], schema)]
-        return pb.ValidateResourceConfig.Response(diagnostics=diags)
+        caps = request.client_capabilities if request.HasField("client_capabilities") else None
+        find = functools.partial(self._resource, request.type_name)
+        return pb.ValidateResourceConfig.Response(diagnostics=self._check(find, request.config, caps, write_only=True))
 
     def UpgradeResourceState(
         self, request: pb.UpgradeResourceState.Request, context: Any
@@ -412,15 +440,37 @@ class ProviderServicer:
             diagnostics=[_error("Moving resource state is not supported", "This provider has no state move handlers.")]
         )
 
-    # -- what this provider does not have ------------------------------------------------------
+    # -- data sources ------------------------------------------------------------------------
 
     def ValidateDataResourceConfig(
         self, request: pb.ValidateDataResourceConfig.Request, context: Any
     ) -> pb.ValidateDataResourceConfig.Response:
-        return pb.ValidateDataResourceConfig.Response(diagnostics=[_no("data source", request.type_name)])
+        # Write-only attributes belong to managed resources: no refusal rule applies here.
+        find = functools.partial(self._data_source, request.type_name)
+        return pb.ValidateDataResourceConfig.Response(diagnostics=self._check(find, request.config))
 
     def ReadDataSource(self, request: pb.ReadDataSource.Request, context: Any) -> pb.ReadDataSource.Response:
-        return pb.ReadDataSource.Response(diagnostics=[_no("data source", request.type_name)])
+        """Read with the config as Terraform sent it, unknowns included.
+
+        Terraform itself defers the read of a data source whose configuration is not wholly
+        known (or depends on pending changes) to apply, so unknowns should not arrive; if they
+        do, the handler sees UNKNOWN and Terraform rejects any unknown left in the result. The
+        response never sets ``deferred``.
+        """
+        config: dict[str, Value] | None = None
+        schema: Schema | None = None
+        try:
+            handler = self._data_source(request.type_name)
+            schema = handler.schema
+            config = self._config(request.config, schema)
+            return pb.ReadDataSource.Response(state=self._encode(handler.read(dict(config)), schema))
+        except DiagnosticsError as exc:
+            diags = self._diags(exc.diagnostics, schema)
+        except Exception as exc:  # noqa: BLE001
+            diags = [self._unexpected(exc, [config], schema)]
+        return pb.ReadDataSource.Response(diagnostics=diags)
+
+    # -- what this provider does not have ------------------------------------------------------
 
     def ValidateEphemeralResourceConfig(
         self, request: pb.ValidateEphemeralResourceConfig.Request, context: Any

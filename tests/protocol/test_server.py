@@ -15,6 +15,7 @@ from flowservice_provider.protocol.resource import (
     UNKNOWN,
     ApplyResult,
     Attribute,
+    DataSourceHandler,
     Diagnostic,
     DiagnosticsError,
     PlanResult,
@@ -91,12 +92,52 @@ class Thing(ResourceHandler):
         return state
 
 
+LOOKUP = "demo_lookup"
+ROW = ["object", {"name": "string", "size": "number", "ok": "bool"}]
+
+
+class Lookup(DataSourceHandler):
+    type_name = LOOKUP
+    schema = Schema(
+        attributes=(
+            Attribute("names", ["list", "string"], required=True),
+            Attribute("token", "string", optional=True, sensitive=True),
+            Attribute("rows", ["list", ROW], computed=True),
+            Attribute("sizes", ["map", "string"], computed=True),
+        ),
+    )
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, dict[str, Value]]] = []
+        self.fail: BaseException | None = None
+
+    def check(self, config: dict[str, Value]) -> list[Diagnostic]:
+        self.calls.append(("check", config))
+        if self.fail is not None:
+            raise self.fail
+        names = config["names"]
+        if isinstance(names, list) and "" in names:
+            return [Diagnostic("error", "empty name", path=("names", names.index("")))]
+        return []
+
+    def read(self, config: dict[str, Value]) -> dict[str, Value]:
+        self.calls.append(("read", config))
+        if self.fail is not None:
+            raise self.fail
+        names = config["names"]
+        if not isinstance(names, list):
+            raise error("names not known yet", path=("names",))
+        rows: list[Value] = [{"name": n, "size": len(str(n)), "ok": n != "gone"} for n in names]
+        return {"names": names, "rows": rows}  # token and sizes left out: the layer fills them null
+
+
 class Provider(ProviderHandler):
     type_name = "demo"
     schema = Schema(attributes=(Attribute("api_key", "string", optional=True, sensitive=True),))
 
     def __init__(self) -> None:
         self.thing = Thing()
+        self.lookup = Lookup()
         self.configured: dict[str, Value] | None = None
         self.stopped = False
 
@@ -106,6 +147,9 @@ class Provider(ProviderHandler):
 
     def resources(self) -> dict[str, ResourceHandler]:
         return {TYPE: self.thing}
+
+    def data_sources(self) -> dict[str, DataSourceHandler]:
+        return {LOOKUP: self.lookup}
 
     def stop(self) -> None:
         self.stopped = True
@@ -148,8 +192,13 @@ def test_schema_and_metadata(svc: server.ProviderServicer) -> None:
     assert thing.version == 2
     assert [a.name for a in thing.block.attributes if a.write_only] == ["token_wo"]
     assert resp.provider.block.attributes[0].sensitive
+    lookup = resp.data_source_schemas[LOOKUP]
+    by_name = {a.name: a for a in lookup.block.attributes}
+    assert json.loads(by_name["rows"].type) == ["list", ROW] and by_name["rows"].computed
+    assert list(resp.data_source_schemas) == [LOOKUP] and LOOKUP not in resp.resource_schemas
     meta = svc.GetMetadata(pb.GetMetadata.Request(), None)
     assert [r.type_name for r in meta.resources] == [TYPE]
+    assert [d.type_name for d in meta.data_sources] == [LOOKUP]
 
 
 def test_configure_and_validate_provider(svc: server.ProviderServicer, provider: Provider) -> None:
@@ -389,3 +438,73 @@ def test_unexpected_exception_never_echoes_provider_credentials(
     provider.thing.fail = RuntimeError("401 for key pk-XYZ")
     resp = svc.ReadResource(pb.ReadResource.Request(type_name=TYPE, current_state=dv(STATE)), None)
     assert resp.diagnostics[0].summary == "RuntimeError: 401 for key ***"
+
+
+# ------------------------------------------------------------------------------ data sources
+
+LOOKUP_OBJ = codec.object_type(Lookup.schema)
+
+
+def lookup_dv(value: Value) -> pb.DynamicValue:
+    return pb.DynamicValue(msgpack=codec.encode_msgpack(value, LOOKUP_OBJ))
+
+
+def test_validate_data_source_sees_unknowns_and_paths_into_lists(
+    svc: server.ProviderServicer, provider: Provider
+) -> None:
+    req = pb.ValidateDataResourceConfig.Request(type_name=LOOKUP, config=lookup_dv({"names": ["a", UNKNOWN]}))
+    assert not svc.ValidateDataResourceConfig(req, None).diagnostics
+    assert provider.lookup.calls == [("check", {"names": ["a", UNKNOWN], "token": None, "rows": None, "sizes": None})]
+    req = pb.ValidateDataResourceConfig.Request(type_name=LOOKUP, config=lookup_dv({"names": ["a", ""]}))
+    (diag,) = svc.ValidateDataResourceConfig(req, None).diagnostics
+    assert diag.summary == "empty name"
+    assert [(s.attribute_name, s.element_key_int) for s in diag.attribute.steps] == [("names", 0), ("", 1)]
+
+
+def test_read_data_source_returns_the_whole_object(svc: server.ProviderServicer, provider: Provider) -> None:
+    req = pb.ReadDataSource.Request(type_name=LOOKUP, config=lookup_dv({"names": ["ab", "gone"], "token": SECRET}))
+    resp = svc.ReadDataSource(req, None)
+    assert not resp.diagnostics and not resp.HasField("deferred")
+    assert raw(resp.state) == {
+        "names": ["ab", "gone"],
+        "token": None,
+        "rows": [{"name": "ab", "size": 2, "ok": True}, {"name": "gone", "size": 4, "ok": False}],
+        "sizes": None,
+    }
+    assert provider.lookup.calls[0][1]["token"] == SECRET
+
+
+def test_read_data_source_passes_unknown_config_through(svc: server.ProviderServicer, provider: Provider) -> None:
+    # Terraform defers such reads to apply; should one arrive, the handler decides what it means.
+    resp = svc.ReadDataSource(pb.ReadDataSource.Request(type_name=LOOKUP, config=lookup_dv({"names": UNKNOWN})), None)
+    (diag,) = resp.diagnostics
+    assert diag.summary == "names not known yet" and not resp.HasField("state")
+    assert provider.lookup.calls == [("read", {"names": UNKNOWN, "token": None, "rows": None, "sizes": None})]
+
+
+def test_read_data_source_failures_become_diagnostics(svc: server.ProviderServicer, provider: Provider) -> None:
+    provider.lookup.fail = error("not found", "no such name", ("names", 0))
+    req = pb.ReadDataSource.Request(type_name=LOOKUP, config=lookup_dv({"names": ["my-lookup-name"], "token": "tk"}))
+    (diag,) = svc.ReadDataSource(req, None).diagnostics
+    assert diag.summary == "not found" and diag.attribute.steps[1].element_key_int == 0
+    provider.lookup.fail = RuntimeError("lookup my-lookup-name with tk failed")
+    resp = svc.ReadDataSource(req, None)
+    (diag,) = resp.diagnostics
+    assert diag.summary == "RuntimeError: lookup *** with *** failed" and not resp.HasField("state")
+    (diag,) = svc.ValidateDataResourceConfig(
+        pb.ValidateDataResourceConfig.Request(type_name=LOOKUP, config=req.config), None
+    ).diagnostics
+    assert "my-lookup-name" not in diag.summary
+
+
+def test_unknown_data_source_type(svc: server.ProviderServicer) -> None:
+    (diag,) = svc.ReadDataSource(pb.ReadDataSource.Request(type_name=TYPE, config=dv({})), None).diagnostics
+    assert diag.summary == f"Unsupported data source type {TYPE!r}"
+    req = pb.ValidateDataResourceConfig.Request(type_name="nope")
+    assert "Unsupported data source type" in svc.ValidateDataResourceConfig(req, None).diagnostics[0].summary
+
+
+def test_bad_result_from_a_data_source_is_a_diagnostic(svc: server.ProviderServicer, provider: Provider) -> None:
+    provider.lookup.read = lambda config: {"names": config["names"], "rows": [{"name": 7}]}  # type: ignore[method-assign]
+    resp = svc.ReadDataSource(pb.ReadDataSource.Request(type_name=LOOKUP, config=lookup_dv({"names": []})), None)
+    assert resp.diagnostics[0].summary == "CodecError: rows.0.name: expected string, got int"
