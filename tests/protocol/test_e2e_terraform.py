@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -22,23 +23,25 @@ VERSION = "0.0.1"
 SECRET_1 = "wo-secret-ONE-5f1d0c"
 SECRET_2 = "wo-secret-TWO-9a7b3e"
 
-MAIN_TF = """
+PROVIDER_TF = """
 terraform {
   required_providers {
     testkv = { source = "%(source)s", version = "%(version)s" }
   }
 }
 
+provider "testkv" {
+  path = "${path.module}/data.json"
+}
+"""
+
+MAIN_TF = """
 variable "value" { type = string }
 variable "secret_version" { type = number }
 variable "secret" {
   type      = string
   sensitive = true
   ephemeral = true
-}
-
-provider "testkv" {
-  path = "${path.module}/data.json"
 }
 
 resource "testkv_item" "one" {
@@ -53,11 +56,38 @@ resource "testkv_item" "one" {
 output "revision" { value = testkv_item.one.revision }
 """
 
+# Read at plan: a seeded item and a missing one (a list of objects, a map), and an empty lookup.
+# Read at apply: a lookup by the id of an item this very apply creates.
+DATA_TF = """
+data "testkv_lookup" "seeded" {
+  keys = ["alpha", "nope"]
+}
+
+data "testkv_lookup" "none" {
+  keys = []
+}
+
+resource "testkv_item" "made" {
+  key   = "beta"
+  value = "made-by-terraform"
+}
+
+data "testkv_lookup" "made" {
+  ids = [testkv_item.made.id]
+}
+
+output "seeded_items" { value = data.testkv_lookup.seeded.items }
+output "seeded_values" { value = data.testkv_lookup.seeded.values }
+output "none" { value = data.testkv_lookup.none }
+output "made_items" { value = data.testkv_lookup.made.items }
+output "made_values" { value = data.testkv_lookup.made.values }
+"""
+
 pytestmark = pytest.mark.e2e
 
 
-@pytest.fixture
-def workspace(tmp_path: Path) -> dict[str, Path]:
+def _workspace(tmp_path: Path, main_tf: str) -> dict[str, Path]:
+    """A provider mirror, a CLI config naming it, and a working directory holding ``main_tf``."""
     mirror = tmp_path / "mirror"
     plat = mirror / SOURCE / VERSION / terraform_platform()
     plat.mkdir(parents=True)
@@ -73,12 +103,17 @@ def workspace(tmp_path: Path) -> dict[str, Path]:
     )
     work = tmp_path / "work"
     work.mkdir()
-    (work / "main.tf").write_text(MAIN_TF % {"source": SOURCE, "version": VERSION})
+    (work / "main.tf").write_text((PROVIDER_TF + main_tf) % {"source": SOURCE, "version": VERSION})
     return {"root": tmp_path, "work": work, "cli": cli, "observe": tmp_path / "observe.jsonl"}
 
 
+@pytest.fixture
+def workspace(tmp_path: Path) -> dict[str, Path]:
+    return _workspace(tmp_path, MAIN_TF)
+
+
 def _terraform(
-    ws: dict[str, Path], *args: str, value: str, secret: str, version: int, ok: tuple[int, ...] = (0,)
+    ws: dict[str, Path], *args: str, value: str = "", secret: str = "", version: int = 0, ok: tuple[int, ...] = (0,)
 ) -> str:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TF_", "PLUGIN_"))}
     env.update(
@@ -189,3 +224,52 @@ def test_lifecycle_with_real_terraform(workspace: dict[str, Path]) -> None:
     assert seen["validate"] == {"present", "unknown"}
     assert seen["plan"] == {"present"}
     assert seen["create"] == {"present"} and seen["update"] == {"present"}
+
+
+def _observed(ws: dict[str, Path]) -> dict[str, list[dict]]:
+    """The observe file's entries by RPC, then the file emptied for the next step."""
+    by_rpc: dict[str, list[dict]] = {}
+    for line in ws["observe"].read_text().splitlines() if ws["observe"].exists() else []:
+        entry = json.loads(line)
+        by_rpc.setdefault(entry["rpc"], []).append(entry)
+    ws["observe"].write_text("")
+    return by_rpc
+
+
+def test_data_sources_with_real_terraform(tmp_path: Path) -> None:
+    ws = _workspace(tmp_path, DATA_TF)
+    seeded = {"key": "alpha", "value": "seeded", "note": None, "tags": None, "ports": None}
+    (ws["work"] / "data.json").write_text(json.dumps({"a1": {**seeded, "revision": 3}}))
+    _terraform(ws, "init")
+
+    # Known config: read during plan, outputs known. Config on a computed id: read at apply.
+    out = _terraform(ws, "plan", "-detailed-exitcode", ok=(2,))
+    assert "data.testkv_lookup.made will be read during apply" in out
+    assert "config refers to values not yet known" in out
+    assert 'alpha = "seeded"' in out and re.search(r"made_values += \(known after apply\)", out)
+    seen = _observed(ws)
+    assert len(seen["lookup"]) == 2 and not any(r["by_id"] or r["unknown"] for r in seen["lookup"])
+    # Validation, though, does see the id unknown.
+    assert any(v["unknown"] for v in seen["lookup_validate"])
+
+    _terraform(ws, "apply", "-auto-approve")
+    apply_reads = _observed(ws)["lookup"]
+    assert [r["by_id"] for r in apply_reads if r["by_id"]] == [True] and not any(r["unknown"] for r in apply_reads)
+
+    outputs = {k: v["value"] for k, v in json.loads(_terraform(ws, "output", "-json").split("\n[exit")[0]).items()}
+    assert outputs["seeded_items"] == [
+        {"id": "a1", "key": "alpha", "value": "seeded", "revision": 3, "found": True},
+        {"id": None, "key": "nope", "value": None, "revision": None, "found": False},
+    ]
+    assert outputs["seeded_values"] == {"alpha": "seeded"}
+    assert outputs["none"] == {"keys": [], "ids": None, "items": [], "values": {}}
+    (made,) = [r for r in json.loads(_state_text(ws))["resources"] if r["mode"] == "managed"]
+    made_id = made["instances"][0]["attributes"]["id"]
+    assert outputs["made_items"] == [
+        {"id": made_id, "key": "beta", "value": "made-by-terraform", "revision": 1, "found": True}
+    ]
+    assert outputs["made_values"] == {"beta": "made-by-terraform"}
+
+    # Everything known now: every lookup is read at plan, and nothing changes.
+    _terraform(ws, "plan", "-detailed-exitcode")
+    assert any(r["by_id"] for r in _observed(ws)["lookup"])

@@ -2,9 +2,10 @@
 
 It exercises what the real provider relies on: a computed attribute that must be unknown in
 every update plan (``revision``, like an etag), a write-only secret with its version trigger,
-a replacement trigger (``key``), and collection types. When ``TESTKV_OBSERVE`` names a file,
-each handler call appends one JSON line saying whether the write-only value was present in
-``config`` (never the value itself), so tests can report what Terraform sends where.
+a replacement trigger (``key``), and collection types. The ``testkv_lookup`` data source finds
+rows by key or id and answers a list of objects and a map. When ``TESTKV_OBSERVE`` names a
+file, each handler call appends one JSON line saying whether the write-only value was present
+in ``config`` (never the value itself), so tests can report what Terraform sends where.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from flowservice_provider.protocol.resource import (
     UNKNOWN,
     ApplyResult,
     Attribute,
+    DataSourceHandler,
     Diagnostic,
     PlanResult,
     ProviderHandler,
@@ -65,10 +67,6 @@ class Item(ResourceHandler):
         self.provider = provider
 
     # storage
-    def _load(self) -> dict[str, Any]:
-        path = self.provider.path
-        return json.loads(path.read_text()) if path.exists() else {}
-
     def _save(self, data: dict[str, Any]) -> None:
         self.provider.path.write_text(json.dumps(data, indent=1, sort_keys=True))
 
@@ -96,20 +94,20 @@ class Item(ResourceHandler):
     def create(self, planned: dict[str, Value], config: dict[str, Value]) -> ApplyResult:
         _observe("create", config)
         with _LOCK:
-            data = self._load()
+            data = self.provider.load()
             item_id = uuid.uuid4().hex[:12]
             data[item_id] = self._row(planned, config, revision=1)
             self._save(data)
         return ApplyResult(self._state(item_id, data[item_id]))
 
     def read(self, state: dict[str, Value]) -> ReadResult:
-        row = self._load().get(state["id"])
+        row = self.provider.load().get(state["id"])
         return ReadResult(None if row is None else self._state(state["id"], row))
 
     def update(self, prior: dict[str, Value], planned: dict[str, Value], config: dict[str, Value]) -> ApplyResult:
         _observe("update", config)
         with _LOCK:
-            data = self._load()
+            data = self.provider.load()
             if prior["id"] not in data:
                 raise error("Item vanished", "It was deleted outside Terraform.", ("id",))
             old = data[prior["id"]]
@@ -122,7 +120,7 @@ class Item(ResourceHandler):
 
     def delete(self, state: dict[str, Value]) -> None:
         with _LOCK:
-            data = self._load()
+            data = self.provider.load()
             data.pop(state["id"], None)
             self._save(data)
 
@@ -144,6 +142,60 @@ class Item(ResourceHandler):
         return state
 
 
+_FOUND = ["object", {"id": "string", "key": "string", "value": "string", "revision": "number", "found": "bool"}]
+
+
+class Lookup(DataSourceHandler):
+    type_name = "testkv_lookup"
+    schema = Schema(
+        attributes=(
+            Attribute("keys", ["list", "string"], optional=True, description="Items to find by key."),
+            Attribute("ids", ["list", "string"], optional=True, description="Items to find by id."),
+            Attribute("items", ["list", _FOUND], computed=True, description="One per key, then one per id."),
+            Attribute("values", ["map", "string"], computed=True, description="Each found item's value by key."),
+        ),
+    )
+
+    def __init__(self, provider: KVProvider) -> None:
+        self.provider = provider
+
+    def check(self, config: dict[str, Value]) -> list[Diagnostic]:
+        _observe("lookup_validate", config, unknown=_unknown(config))
+        if config["keys"] is None and config["ids"] is None:
+            return [Diagnostic("error", "Set keys or ids", "Say which items to look up.")]
+        return []
+
+    def read(self, config: dict[str, Value]) -> dict[str, Value]:
+        keys, ids = config["keys"] or [], config["ids"] or []
+        _observe("lookup", config, by_id=bool(ids), unknown=_unknown(config))
+        if _unknown(config) or not isinstance(keys, list) or not isinstance(ids, list):
+            raise error("Lookup needs known keys and ids", "Terraform should have waited for apply.")
+        rows = self.provider.load()
+        by_key = {row["key"]: item_id for item_id, row in rows.items()}
+        wanted = [(by_key.get(k), "key", k) for k in keys] + [(i if i in rows else None, "id", i) for i in ids]
+        items: list[Value] = []
+        values: dict[str, Value] = {}
+        for item_id, by, name in wanted:
+            if item_id is None:
+                items.append({by: name, "found": False})  # the other members: null, filled by the codec
+                continue
+            row = rows[item_id]
+            items.append(
+                {"id": item_id, "key": row["key"], "value": row["value"], "revision": row["revision"], "found": True}
+            )
+            values[row["key"]] = row["value"]
+        return dict(config, items=items, values=values)
+
+
+def _unknown(value: Value) -> bool:
+    """Whether an UNKNOWN is anywhere in ``value``."""
+    if isinstance(value, list):
+        return any(_unknown(v) for v in value)
+    if isinstance(value, dict):
+        return any(_unknown(v) for v in value.values())
+    return value is UNKNOWN
+
+
 class KVProvider(ProviderHandler):
     type_name = "testkv"
     schema = Schema(attributes=(Attribute("path", "string", required=True, description="The JSON data file."),))
@@ -155,8 +207,15 @@ class KVProvider(ProviderHandler):
         self.path = Path(config["path"])
         return []
 
+    def load(self) -> dict[str, Any]:
+        """Every row by id; a missing file is an empty store."""
+        return json.loads(self.path.read_text()) if self.path.exists() else {}
+
     def resources(self) -> dict[str, ResourceHandler]:
         return {Item.type_name: Item(self)}
+
+    def data_sources(self) -> dict[str, DataSourceHandler]:
+        return {Lookup.type_name: Lookup(self)}
 
 
 if __name__ == "__main__":
