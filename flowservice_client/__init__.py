@@ -1,4 +1,4 @@
-"""Client for Adobe Experience Platform Flow Service base connections.
+"""Client for Adobe Experience Platform Flow Service: base, source and target connections, dataflows, runs.
 
 Names are resolved lazily (PEP 562): the Terraform provider process starts several times per
 command, and importing ``requests`` only when a request is actually made keeps start-up cheap.
@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING, Any
 from ._version import __version__
 
 if TYPE_CHECKING:
+    from .client import ConnectionRef, FlowServiceClient, ObjectRef
     from .config import FlowServiceConfig
-    from .connections import ConnectionRef, FlowServiceClient
     from .errors import (
         AmbiguousCreateError,
         AuthenticationError,
@@ -32,12 +32,19 @@ if TYPE_CHECKING:
         TransportError,
     )
     from .ims import TokenProvider
+    from .kinds import CONNECTIONS, FLOWS, SOURCE_CONNECTIONS, TARGET_CONNECTIONS, Kind
     from .session import CallStats, FlowServiceSession
 
 _EXPORTS = {
     "FlowServiceConfig": "config",
-    "ConnectionRef": "connections",
-    "FlowServiceClient": "connections",
+    "ConnectionRef": "client",
+    "FlowServiceClient": "client",
+    "ObjectRef": "client",
+    "Kind": "kinds",
+    "CONNECTIONS": "kinds",
+    "SOURCE_CONNECTIONS": "kinds",
+    "TARGET_CONNECTIONS": "kinds",
+    "FLOWS": "kinds",
     "TokenProvider": "ims",
     "CallStats": "session",
     "FlowServiceSession": "session",
@@ -59,6 +66,10 @@ _EXPORTS = {
 }
 
 __all__ = [
+    "CONNECTIONS",
+    "FLOWS",
+    "SOURCE_CONNECTIONS",
+    "TARGET_CONNECTIONS",
     "AmbiguousCreateError",
     "AuthenticationError",
     "BadRequestError",
@@ -71,7 +82,9 @@ __all__ = [
     "FlowServiceSession",
     "ImsAuthenticationError",
     "ImsError",
+    "Kind",
     "NotFoundError",
+    "ObjectRef",
     "OperationTimeoutError",
     "OutcomeUnknownError",
     "PermissionDeniedError",

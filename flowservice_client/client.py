@@ -1,4 +1,6 @@
-"""Base connections: create / read / update / delete / list, one HTTP request each.
+"""Flow Service objects (base, source and target connections, dataflows): create / read / update /
+delete / list, one HTTP request each, for every kind alike (:mod:`flowservice_client.kinds`);
+plus what only some kinds have: a flow's enable/disable action, its runs, a connection's explore.
 
 The provider keeps the etag in Terraform state and hands it back for updates, so no call here
 reads before writing. Extra requests happen only off the normal path: reconciling a create whose
@@ -15,7 +17,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, quote, urlsplit
 
-from flowservice_spec import platform, s3
+from flowservice_spec import platform
 
 from .config import FlowServiceConfig
 from .errors import (
@@ -25,13 +27,14 @@ from .errors import (
     OutcomeUnknownError,
     PreconditionFailedError,
 )
+from .kinds import CONNECTIONS, FLOWS, Kind
 
 if TYPE_CHECKING:
     import requests
 
     from .session import CallStats, FlowServiceSession
 
-__all__ = ["DEFAULT_CLOCK_SKEW", "ConnectionRef", "FlowServiceClient"]
+__all__ = ["DEFAULT_CLOCK_SKEW", "ConnectionRef", "FlowServiceClient", "ObjectRef"]
 
 log = logging.getLogger("flowservice_client")
 
@@ -42,16 +45,20 @@ _GONE_STATES = frozenset({"delete-finalizing", "deleted"})
 
 
 @dataclass(frozen=True)
-class ConnectionRef:
-    """Identity and version of a connection after a write.
+class ObjectRef:
+    """Identity and version of an object after a write.
 
-    ``adopted`` is true when a create's response was lost and the connection was found by
+    ``adopted`` is true when a create's response was lost and the object was found by
     reconciliation instead.
     """
 
     id: str
     etag: str
     adopted: bool = False
+
+
+#: The name base connections have always used.
+ConnectionRef = ObjectRef
 
 
 def _collect_strings(value: Any, out: list[str]) -> None:
@@ -84,17 +91,21 @@ def secret_values_of_ops(ops: Iterable[Mapping[str, Any]]) -> list[str]:
     return out
 
 
-def _op_target(record: Mapping[str, Any], path: str) -> tuple[bool, Any] | None:
-    """(present, value) at a JSON Patch ``path`` of a read record; None where a read cannot show it."""
-    parts = [p for p in path.split("/") if p]
-    if len(parts) == 1 and parts[0] in ("name", "description"):
-        return (parts[0] in record, record.get(parts[0]))
-    if len(parts) == 3 and parts[:2] == ["auth", "params"] and parts[2] not in s3.SECRET_PARAMS:
-        auth = record.get("auth")
-        params = auth.get("params") if isinstance(auth, Mapping) else None
-        if isinstance(params, Mapping):
-            return (parts[2] in params, params.get(parts[2]))
-    return None
+def _op_target(record: Mapping[str, Any], path: str, kind: Kind) -> tuple[bool, Any] | None:
+    """(present, value) at a JSON Patch ``path`` of a read record; None where a read cannot show it
+    (a secret, masked on read, or a path into a list)."""
+    if path.rstrip("/") in kind.secret_paths:
+        return None
+    parts = [p.replace("~1", "/").replace("~0", "~") for p in path.split("/") if p]
+    value: Any = record
+    for part in parts:
+        if isinstance(value, Mapping):
+            if part not in value:
+                return (False, None)
+            value = value[part]
+        else:
+            return None
+    return (True, value)
 
 
 def _segment(value: str, what: str) -> str:
@@ -146,7 +157,7 @@ def _next_params(doc: Mapping[str, Any], params: list[tuple[str, str]]) -> list[
 
 
 class FlowServiceClient:
-    """Flow Service base connections for one org and sandbox.
+    """Flow Service objects of one org and sandbox.
 
     ``session`` may be a :class:`~flowservice_client.session.FlowServiceSession`, a plain
     ``requests.Session`` (e.g. with a test adapter mounted) to wrap, or ``None``. The session is
@@ -204,93 +215,95 @@ class FlowServiceClient:
 
     # -- create ---------------------------------------------------------------------------
 
-    def create_connection(self, body: Mapping[str, Any]) -> ConnectionRef:
-        """POST /connections, never duplicating a connection when the response is lost.
+    def create(self, kind: Kind, body: Mapping[str, Any], query: Mapping[str, str] | None = None) -> ObjectRef:
+        """POST to the kind's collection, never duplicating an object when the response is lost.
 
-        On an unknown outcome the connections named like ``body`` with its spec, created since
-        the attempt began (minus ``clock_skew``), are listed: one match is adopted, none allows
-        a single re-send, several raise :class:`AmbiguousCreateError`.
+        On an unknown outcome the objects named like ``body`` with its spec, created since the
+        attempt began (minus ``clock_skew``), are listed: one match is adopted, none allows a
+        single re-send, several raise :class:`AmbiguousCreateError`.
         """
         if not isinstance(body, Mapping):
             raise TypeError("body must be a mapping")
         session = self.session
         deadline = session.new_deadline()
         started = session.wall_clock()
-        secrets = secret_values_of_body(body)
+        secrets = secret_values_of_body(body) if kind.has_auth else []
         resent = False
         while True:
             try:
-                resp = session.request("POST", "/connections", json_body=body, deadline=deadline, secrets=secrets)
-                return self._created(resp, deadline)
+                resp = session.request("POST", kind.path, params=dict(query or {}) or None, json_body=body,
+                                       deadline=deadline, secrets=secrets)
+                return self._created(kind, resp, deadline)
             except OutcomeUnknownError as err:
-                log.warning("create of connection: outcome unknown (%s); reconciling", err.title)
-                found = self._find_created(body, started, deadline, err)
+                log.warning("create of %s: outcome unknown (%s); reconciling", kind.noun, err.title)
+                found = self._find_created(kind, body, started, deadline, err)
                 if len(found) == 1:
-                    ref = self._adopt(found[0], deadline)
-                    log.warning("create of connection: adopted %s created by the lost attempt", ref.id)
+                    ref = self._adopt(kind, found[0], deadline)
+                    log.warning("create of %s: adopted %s created by the lost attempt", kind.noun, ref.id)
                     return ref
                 if found:
                     ids = [str(item.get("id")) for item in found]
                     raise AmbiguousCreateError(
                         err.status, err.code, None,
-                        f"{len(ids)} connections match the lost create; delete the extra ones or import one",
-                        err.request_id, method="POST", path="/connections", candidate_ids=ids, cause=err,
+                        f"{len(ids)} {kind.noun}s match the lost create; delete the extra ones or import one",
+                        err.request_id, method="POST", path=kind.path, candidate_ids=ids, cause=err,
                     ) from None
                 if resent or session.clock() >= deadline:
                     raise AmbiguousCreateError(
                         err.status, err.code, None,
-                        "no response to the create and no matching connection visible yet; "
-                        "check for the connection before retrying",
-                        err.request_id, method="POST", path="/connections", cause=err,
+                        f"no response to the create and no matching {kind.noun} visible yet; "
+                        f"check for the {kind.noun} before retrying",
+                        err.request_id, method="POST", path=kind.path, cause=err,
                     ) from None
                 resent = True
-                log.warning("create of connection: nothing was created; sending it once more")
+                log.warning("create of %s: nothing was created; sending it once more", kind.noun)
 
-    def _created(self, resp: requests.Response, deadline: float) -> ConnectionRef:
-        """The new connection's ref; a 2xx whose body cannot be read is an unknown outcome, not a failure:
-        the connection may exist, so the caller reconciles instead of reporting an error."""
+    def _created(self, kind: Kind, resp: requests.Response, deadline: float) -> ObjectRef:
+        """The new object's ref; a 2xx whose body cannot be read is an unknown outcome, not a failure:
+        the object may exist, so the caller reconciles instead of reporting an error."""
         try:
-            return self._ref_from_write(resp, "POST", "/connections", None, deadline)
+            return self._ref_from_write(kind, resp, "POST", kind.path, None, deadline)
         except FlowServiceError as unreadable:
             raise OutcomeUnknownError(
                 resp.status_code, None, None,
                 f"the create was answered {resp.status_code} but the answer could not be read "
-                f"({unreadable.message}); the connection may exist",
-                resp.headers.get("x-request-id"), method="POST", path="/connections", cause=unreadable,
+                f"({unreadable.message}); the {kind.noun} may exist",
+                resp.headers.get("x-request-id"), method="POST", path=kind.path, cause=unreadable,
             ) from None
 
     def _find_created(
-        self, body: Mapping[str, Any], started: float, deadline: float, err: OutcomeUnknownError
+        self, kind: Kind, body: Mapping[str, Any], started: float, deadline: float, err: OutcomeUnknownError
     ) -> list[dict[str, Any]]:
         name = body.get("name")
-        spec = body.get("connectionSpec")
+        spec = body.get(kind.spec_field)
         spec_id = spec.get("id") if isinstance(spec, Mapping) else None
         if not isinstance(name, str) or not name or not isinstance(spec_id, str) or not spec_id:
             raise AmbiguousCreateError(
-                err.status, err.code, None, "the body has no name/connectionSpec.id to reconcile by",
-                err.request_id, method="POST", path="/connections", cause=err,
+                err.status, err.code, None, f"the body has no name/{kind.spec_field}.id to reconcile by",
+                err.request_id, method="POST", path=kind.path, cause=err,
             ) from None
-        properties = [f"connectionSpec.id=={spec_id}"]
+        properties = [f"{kind.spec_field}.id=={spec_id}"]
         if "," not in name:  # a comma would turn the filter into an OR; filter locally instead
             properties.insert(0, f"name=={name}")
         try:
-            items = list(self._iter_connections(properties, None, None, deadline))
+            items = list(self._iter(kind, properties, None, None, deadline))
         except FlowServiceError as list_err:
             raise AmbiguousCreateError(
                 err.status, err.code, None,
-                f"no response to the create, and listing connections to check failed: {list_err}",
-                err.request_id, method="POST", path="/connections", cause=err,
+                f"no response to the create, and listing {kind.noun}s to check failed: {list_err}",
+                err.request_id, method="POST", path=kind.path, cause=err,
             ) from None
         since_ms = (started - self.clock_skew) * 1000
-        return [item for item in items if self._could_be_ours(item, body, name, spec_id, since_ms)]
+        return [item for item in items if self._could_be_ours(kind, item, body, name, spec_id, since_ms)]
 
     @staticmethod
-    def _could_be_ours(item: Any, body: Mapping[str, Any], name: str, spec_id: str, since_ms: float) -> bool:
+    def _could_be_ours(kind: Kind, item: Any, body: Mapping[str, Any], name: str, spec_id: str,
+                       since_ms: float) -> bool:
         if not isinstance(item, Mapping) or not isinstance(item.get("id"), str):
             return False
         if item.get("name") != name:
             return False
-        spec = item.get("connectionSpec")
+        spec = item.get(kind.spec_field)
         if isinstance(spec, Mapping) and spec.get("id") not in (None, spec_id):
             return False
         created = item.get("createdAt")
@@ -307,70 +320,59 @@ class FlowServiceClient:
                 return False
         return True
 
-    def _adopt(self, item: Mapping[str, Any], deadline: float) -> ConnectionRef:
+    def _adopt(self, kind: Kind, item: Mapping[str, Any], deadline: float) -> ObjectRef:
         etag = item.get("etag") or item.get("version")
-        conn_id = str(item["id"])
+        object_id = str(item["id"])
         if not isinstance(etag, str) or not etag:
-            etag = self._get_item(conn_id, deadline).get("etag")
+            etag = self._get_item(kind, object_id, deadline).get("etag")
         if not isinstance(etag, str) or not etag:
-            raise FlowServiceError(None, None, "Invalid response", f"connection {conn_id} has no etag")
-        return ConnectionRef(conn_id, etag, adopted=True)
+            raise FlowServiceError(None, None, "Invalid response", f"{kind.noun} {object_id} has no etag")
+        return ObjectRef(object_id, etag, adopted=True)
 
     def _ref_from_write(
-        self, resp: requests.Response, method: str, path: str, conn_id: str | None, deadline: float
-    ) -> ConnectionRef:
+        self, kind: Kind, resp: requests.Response, method: str, path: str, object_id: str | None, deadline: float
+    ) -> ObjectRef:
         doc = _json(resp, method, path) if resp.content else {}
         doc = doc if isinstance(doc, Mapping) else {}
-        new_id = doc.get("id") or conn_id
+        items = doc.get("items")  # on-demand runs answer {"items": [{"id", "etag"}]} in the tutorial
+        if not doc.get("id") and isinstance(items, list) and items and isinstance(items[0], Mapping):
+            doc = items[0]
+        new_id = doc.get("id") or object_id
         if not new_id:
             location = resp.headers.get("Location") or ""
             new_id = location.rstrip("/").rsplit("/", 1)[-1] or None
         if not isinstance(new_id, str) or not new_id:
-            raise FlowServiceError(resp.status_code, None, "Invalid response", "no connection id in the response",
+            raise FlowServiceError(resp.status_code, None, "Invalid response", f"no {kind.noun} id in the response",
                                    resp.headers.get("x-request-id"), method=method, path=path)
-        etag = doc.get("etag") or resp.headers.get("ETag")
+        etag = doc.get("etag") or doc.get("eTag") or resp.headers.get("ETag")
         if not isinstance(etag, str) or not etag:
-            log.info("%s %s returned no etag; reading the connection for it", method, path)
-            etag = self._get_item(new_id, deadline).get("etag")
+            log.info("%s %s returned no etag; reading the %s for it", method, path, kind.noun)
+            etag = self._get_item(kind, new_id, deadline).get("etag")
         if not isinstance(etag, str) or not etag:
-            raise FlowServiceError(resp.status_code, None, "Invalid response", "no etag for the connection",
+            raise FlowServiceError(resp.status_code, None, "Invalid response", f"no etag for the {kind.noun}",
                                    method=method, path=path)
-        return ConnectionRef(new_id, etag)
+        return ObjectRef(new_id, etag)
 
     # -- read -----------------------------------------------------------------------------
 
-    def get_connection(self, connection_id: str) -> dict[str, Any]:
-        """GET /connections/{id}, unwrapped from ``items``; :class:`NotFoundError` if absent."""
-        return self._get_item(connection_id, None)
+    def get(self, kind: Kind, object_id: str) -> dict[str, Any]:
+        """GET {collection}/{id}, unwrapped from ``items``; :class:`NotFoundError` if absent."""
+        return self._get_item(kind, object_id, None)
 
-    def _get_item(self, connection_id: str, deadline: float | None) -> dict[str, Any]:
-        path = f"/connections/{_segment(connection_id, 'connection id')}"
+    def _get_item(self, kind: Kind, object_id: str, deadline: float | None) -> dict[str, Any]:
+        path = f"{kind.path}/{_segment(object_id, f'{kind.noun} id')}"
         resp = self.session.request("GET", path, deadline=deadline)
-        return _first_item(_json(resp, "GET", path), "GET", path, f"connection {connection_id}")
-
-    def test_connection(self, connection_id: str) -> bool:
-        """GET /connections/{id}/test: whether Flow Service can reach the source with it."""
-        path = f"/connections/{_segment(connection_id, 'connection id')}/test"
-        doc = _json(self.session.request("GET", path), "GET", path)
-        return bool(doc.get("result")) if isinstance(doc, Mapping) else False
-
-    def get_connection_spec(self, spec_id: str) -> dict[str, Any]:
-        """GET /connectionSpecs/{id}, unwrapped from ``items``."""
-        path = f"/connectionSpecs/{_segment(spec_id, 'connection spec id')}"
-        resp = self.session.request("GET", path)
-        return _first_item(_json(resp, "GET", path), "GET", path, f"connection spec {spec_id}")
+        return _first_item(_json(resp, "GET", path), "GET", path, f"{kind.noun} {object_id}")
 
     # -- update ---------------------------------------------------------------------------
 
-    def update_connection(
-        self, connection_id: str, etag: str, ops: Sequence[Mapping[str, Any]]
-    ) -> ConnectionRef:
-        """PATCH /connections/{id} with ``If-Match: <etag>`` exactly as given (no read first).
+    def update(self, kind: Kind, object_id: str, etag: str, ops: Sequence[Mapping[str, Any]]) -> ObjectRef:
+        """PATCH {collection}/{id} with ``If-Match: <etag>`` exactly as given (no read first).
 
         If-Match makes the PATCH safe to retry. When a retry follows an attempt whose response
         was lost and the server then answers 412, the lost attempt may have been applied: one GET
-        checks. If the connection was last written by this client since the attempt began and
-        shows every visible value of ``ops``, the change is ours and its etag is returned (secret
+        checks. If the object was last written by this client since the attempt began and shows
+        every visible value of ``ops``, the change is ours and its etag is returned (secret
         values cannot be read back; the writer and time stand for them). Otherwise
         :class:`PreconditionFailedError` with ``maybe_applied=True`` and the current etag.
         """
@@ -381,7 +383,7 @@ class FlowServiceClient:
         op_list = [dict(op) for op in ops]
         if not op_list:
             raise ValueError("ops must contain at least one JSON Patch operation")
-        path = f"/connections/{_segment(connection_id, 'connection id')}"
+        path = f"{kind.path}/{_segment(object_id, f'{kind.noun} id')}"
         session = self.session
         deadline = session.new_deadline()
         started = session.wall_clock()
@@ -396,18 +398,19 @@ class FlowServiceClient:
                 raise
             err.maybe_applied = True
             try:
-                current = self._get_item(connection_id, deadline)
+                current = self._get_item(kind, object_id, deadline)
             except FlowServiceError:
                 raise err from None
             current_etag = current.get("etag")
             err.current_etag = current_etag if isinstance(current_etag, str) else None
-            if err.current_etag and self._shows_our_change(current, op_list, started):
+            if err.current_etag and self._shows_our_change(kind, current, op_list, started):
                 log.info("PATCH %s: the answer was lost but the change is in place (etag %s)", path, err.current_etag)
-                return ConnectionRef(connection_id, err.current_etag)
+                return ObjectRef(object_id, err.current_etag)
             raise
-        return self._ref_from_write(resp, "PATCH", path, connection_id, deadline)
+        return self._ref_from_write(kind, resp, "PATCH", path, object_id, deadline)
 
-    def _shows_our_change(self, record: Mapping[str, Any], ops: Sequence[Mapping[str, Any]], started: float) -> bool:
+    def _shows_our_change(self, kind: Kind, record: Mapping[str, Any], ops: Sequence[Mapping[str, Any]],
+                          started: float) -> bool:
         """Was ``record`` last written by this client since ``started``, with every visible value of ``ops``?"""
         if not platform.is_client(record.get("updatedClient"), self.config.client_id):
             return False
@@ -415,24 +418,36 @@ class FlowServiceClient:
         if not isinstance(updated, int | float) or updated < (started - self.clock_skew) * 1000:
             return False
         for op in ops:
-            target = _op_target(record, str(op.get("path", "")))
+            target = _op_target(record, str(op.get("path", "")), kind)
             if target is None:  # a secret (masked on read) or a path we cannot see: the writer vouches
                 continue
             present, value = target
             if str(op.get("op", "")).lower() == "remove":
                 if present and value not in (None, ""):
                     return False
-            elif not present or value != op.get("value"):
+            elif not present or not _same(value, op.get("value")):
                 return False
         return True
 
+    def act(self, kind: Kind, object_id: str, op: str) -> ObjectRef:
+        """POST {collection}/{id}/action?op=... (a flow's enable or disable); the new etag.
+
+        Sent without If-Match, as Adobe's docs do: enabling an enabled flow changes nothing, so
+        the call is safe to retry.
+        """
+        path = f"{kind.path}/{_segment(object_id, f'{kind.noun} id')}/action"
+        session = self.session
+        deadline = session.new_deadline()
+        resp = session.request("POST", path, params={"op": op}, deadline=deadline, idempotent=True)
+        return self._ref_from_write(kind, resp, "POST", path, object_id, deadline)
+
     # -- delete ---------------------------------------------------------------------------
 
-    def delete_connection(self, connection_id: str) -> bool:
-        """DELETE /connections/{id}; ``False`` if it was already gone (404), so deletes converge."""
+    def delete(self, kind: Kind, object_id: str) -> bool:
+        """DELETE {collection}/{id}; ``False`` if it was already gone (404), so deletes converge."""
         from .session import CallStats
 
-        path = f"/connections/{_segment(connection_id, 'connection id')}"
+        path = f"{kind.path}/{_segment(object_id, f'{kind.noun} id')}"
         stats: CallStats = CallStats()
         try:
             self.session.request("DELETE", path, stats=stats)
@@ -443,18 +458,17 @@ class FlowServiceClient:
 
     # -- list -----------------------------------------------------------------------------
 
-    def list_connections(
-        self, properties: Iterable[str] = (), orderby: str | None = None, limit: int | None = None
-    ) -> Iterator[dict[str, Any]]:
-        """Every connection matching ``property`` filters (ANDed), following continuation pages.
+    def list_objects(self, kind: Kind, properties: Iterable[str] = (), orderby: str | None = None,
+                     limit: int | None = None) -> Iterator[dict[str, Any]]:
+        """Every object matching ``property`` filters (ANDed), following continuation pages.
 
         ``limit`` is the page size sent to the server, not a cap on what the iterator yields.
         Each page is one request with its own deadline; pages are fetched lazily.
         """
-        return self._iter_connections(list(properties), orderby, limit, None)
+        return self._iter(kind, list(properties), orderby, limit, None)
 
-    def _iter_connections(
-        self, properties: list[str], orderby: str | None, limit: int | None, deadline: float | None
+    def _iter(
+        self, kind: Kind, properties: list[str], orderby: str | None, limit: int | None, deadline: float | None
     ) -> Iterator[dict[str, Any]]:
         params: list[tuple[str, str]] = [("property", str(p)) for p in properties]
         if orderby:
@@ -463,8 +477,8 @@ class FlowServiceClient:
             params.append(("limit", str(int(limit))))
         seen: set[tuple[tuple[str, str], ...]] = set()
         while True:
-            resp = self.session.request("GET", "/connections", params=params, deadline=deadline)
-            doc = _json(resp, "GET", "/connections")
+            resp = self.session.request("GET", kind.path, params=params, deadline=deadline)
+            doc = _json(resp, "GET", kind.path)
             if not isinstance(doc, Mapping):
                 return
             for item in doc.get("items") or []:
@@ -479,11 +493,11 @@ class FlowServiceClient:
             seen.add(key)
             params = following
 
-    def count_connections(self, properties: Iterable[str] = ()) -> int:
-        """GET /connections?count=true (``limit`` must not be combined with it: error 1401)."""
+    def count(self, kind: Kind, properties: Iterable[str] = ()) -> int:
+        """GET {collection}?count=true (``limit`` must not be combined with it: error 1401)."""
         params = [("property", str(p)) for p in properties] + [("count", "true")]
-        resp = self.session.request("GET", "/connections", params=params)
-        doc = _json(resp, "GET", "/connections")
+        resp = self.session.request("GET", kind.path, params=params)
+        doc = _json(resp, "GET", kind.path)
         if isinstance(doc, Mapping):
             if isinstance(doc.get("count"), int):
                 return int(doc["count"])
@@ -491,4 +505,79 @@ class FlowServiceClient:
             if items and isinstance(items[0], Mapping) and isinstance(items[0].get("count"), int):
                 return int(items[0]["count"])
         raise FlowServiceError(resp.status_code, None, "Invalid response", "no count in the response",
-                               method="GET", path="/connections")
+                               method="GET", path=kind.path)
+
+    # -- runs, explore, specs -------------------------------------------------------------
+
+    def list_runs(self, flow_id: str, limit: int = 10) -> list[dict[str, Any]]:
+        """The most recent runs of a flow (newest first), one page: ``GET /runs?property=flowId==<id>``."""
+        params = [("property", f"flowId=={flow_id}"), ("orderby", "-createdAt"), ("limit", str(int(limit)))]
+        resp = self.session.request("GET", "/runs", params=params)
+        doc = _json(resp, "GET", "/runs")
+        items = doc.get("items") if isinstance(doc, Mapping) else None
+        return [item for item in items or [] if isinstance(item, dict)][:limit]
+
+    def explore(self, connection_id: str, object_type: str, obj: str | None = None,
+                preview: Mapping[str, str] | None = None) -> list[dict[str, Any]]:
+        """``GET /connections/{id}/explore``: a folder's entries, or with ``preview`` a file's columns.
+
+        Adobe answers a bare array; a preview may instead come as ``{"schema": {"columns": [...]}}``
+        (the connection spec's exploreSpec): both are returned as the list of entries or columns.
+        """
+        path = f"/connections/{_segment(connection_id, 'connection id')}/explore"
+        params: dict[str, str] = {"objectType": object_type}
+        if obj is not None:
+            params["object"] = obj
+        if preview is not None:
+            params |= {"preview": "true", **preview}
+        doc = _json(self.session.request("GET", path, params=params), "GET", path)
+        if isinstance(doc, Mapping):
+            schema = doc.get("schema")
+            doc = schema.get("columns") if isinstance(schema, Mapping) else doc.get("items")
+        return [item for item in doc or [] if isinstance(item, dict)] if isinstance(doc, list) else []
+
+    def test_connection(self, connection_id: str) -> bool:
+        """GET /connections/{id}/test: whether Flow Service can reach the source with it."""
+        path = f"/connections/{_segment(connection_id, 'connection id')}/test"
+        doc = _json(self.session.request("GET", path), "GET", path)
+        return bool(doc.get("result")) if isinstance(doc, Mapping) else False
+
+    def get_connection_spec(self, spec_id: str) -> dict[str, Any]:
+        """GET /connectionSpecs/{id}, unwrapped from ``items``."""
+        path = f"/connectionSpecs/{_segment(spec_id, 'connection spec id')}"
+        resp = self.session.request("GET", path)
+        return _first_item(_json(resp, "GET", path), "GET", path, f"connection spec {spec_id}")
+
+    # -- base connections, by their long-standing names ----------------------------------
+
+    def create_connection(self, body: Mapping[str, Any]) -> ObjectRef:
+        return self.create(CONNECTIONS, body)
+
+    def get_connection(self, connection_id: str) -> dict[str, Any]:
+        return self.get(CONNECTIONS, connection_id)
+
+    def update_connection(self, connection_id: str, etag: str, ops: Sequence[Mapping[str, Any]]) -> ObjectRef:
+        return self.update(CONNECTIONS, connection_id, etag, ops)
+
+    def delete_connection(self, connection_id: str) -> bool:
+        return self.delete(CONNECTIONS, connection_id)
+
+    def list_connections(
+        self, properties: Iterable[str] = (), orderby: str | None = None, limit: int | None = None
+    ) -> Iterator[dict[str, Any]]:
+        return self.list_objects(CONNECTIONS, properties, orderby, limit)
+
+    def count_connections(self, properties: Iterable[str] = ()) -> int:
+        return self.count(CONNECTIONS, properties)
+
+    def enable_flow(self, flow_id: str, enabled: bool) -> ObjectRef:
+        return self.act(FLOWS, flow_id, "enable" if enabled else "disable")
+
+
+def _same(read: Any, sent: Any) -> bool:
+    """A value read back equals the one sent, allowing Adobe's strings for numbers and booleans."""
+    if read == sent:
+        return True
+    if isinstance(sent, bool) or isinstance(sent, int):
+        return str(read).lower() == str(sent).lower()
+    return False

@@ -200,8 +200,13 @@ class FlowServiceSession:
         deadline: float | None = None,
         secrets: Iterable[str | None] = (),
         stats: CallStats | None = None,
+        idempotent: bool = False,
     ) -> requests.Response:
-        """One logical Flow Service call; returns a 2xx/3xx response or raises a typed error."""
+        """One logical Flow Service call; returns a 2xx/3xx response or raises a typed error.
+
+        ``idempotent`` marks a POST that changes nothing when repeated (a flow's enable action),
+        so it is retried like a GET.
+        """
         method = method.upper()
         all_headers: CaseInsensitiveDict[str] = CaseInsensitiveDict({
             "x-api-key": self.config.client_id,
@@ -213,7 +218,7 @@ class FlowServiceSession:
             all_headers["Content-Type"] = "application/json"
         if headers:
             all_headers.update(headers)
-        safe = method in IDEMPOTENT_METHODS or (method == "PATCH" and "If-Match" in all_headers)
+        safe = idempotent or method in IDEMPOTENT_METHODS or (method == "PATCH" and "If-Match" in all_headers)
         secret_list = [s for s in secrets if s]
         resp = self._send(
             method,

@@ -20,7 +20,7 @@ from urllib3.exceptions import (
 )
 
 from flowservice_client.config import FlowServiceConfig
-from flowservice_client.connections import FlowServiceClient
+from flowservice_client.client import FlowServiceClient
 from flowservice_client.session import FlowServiceSession
 
 FLOW = "https://flow.test/data/foundation/flowservice"

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from flowservice_client.connections import ConnectionRef
+from flowservice_client.client import ConnectionRef
 from flowservice_client.errors import (
     AmbiguousCreateError,
     FlowServiceError,
@@ -173,7 +173,7 @@ def test_create_validation_error_is_not_reconciled(cache_dir: Path) -> None:
 def test_client_wraps_a_plain_requests_session(cache_dir: Path) -> None:
     import requests
 
-    from flowservice_client.connections import FlowServiceClient
+    from flowservice_client.client import FlowServiceClient
     from tests.flowservice_client.scripted import FLOW, IMS, ScriptedAdapter, TokenIssuer, make_config
 
     http = requests.Session()
