@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from flowservice_provider.protocol.resource import (
     UNKNOWN,
     Attribute,
+    DataSourceHandler,
     Diagnostic,
     ProviderHandler,
     ResourceHandler,
@@ -22,10 +23,12 @@ from flowservice_spec import identity, platform
 
 if TYPE_CHECKING:
     from flowservice_client import FlowServiceClient, FlowServiceConfig
-    from flowservice_provider.resources.s3_base_connection import S3BaseConnection
+    from flowservice_provider.data_sources.base import FlowDataSource
+    from flowservice_provider.resources.flow_object import FlowObject
 
 PROVIDER_SCHEMA = Schema(
-    description="Manages Adobe Experience Platform Flow Service base connections.",
+    description="Manages Adobe Experience Platform Flow Service objects: S3 base connections, source and "
+                "target connections, and dataflows.",
     attributes=(
         Attribute("flow_service_url", "string", optional=True, description=(
             "Flow Service base URL. Env: AEP_FLOW_SERVICE_URL. "
@@ -64,7 +67,8 @@ class FlowServiceProvider(ProviderHandler):
     def __init__(self) -> None:
         self._config: FlowServiceConfig | None = None
         self._client: FlowServiceClient | None = None
-        self._s3: S3BaseConnection | None = None
+        self._handlers: dict[str, FlowObject] | None = None
+        self._readers: dict[str, FlowDataSource] | None = None
 
     def check(self, config: dict[str, Value]) -> list[Diagnostic]:
         """The settings' rules for every value known at validation (unknowns wait for configure)."""
@@ -97,7 +101,11 @@ class FlowServiceProvider(ProviderHandler):
             first = exc.attributes[0] if exc.attributes else None
             return [Diagnostic("error", "Invalid provider configuration", str(exc), (first,) if first else None)]
         self._config = cfg
-        self.s3_base_connection.configure(ResourceContext(self._get_client, cfg.sandbox_name, cfg.client_id))
+        context = ResourceContext(self._get_client, cfg.sandbox_name, cfg.client_id)
+        for handler in self.handlers.values():
+            handler.configure(context)
+        for reader in self.readers.values():
+            reader.configure(context)
         return diagnostics
 
     def _get_client(self) -> FlowServiceClient:
@@ -111,12 +119,28 @@ class FlowServiceProvider(ProviderHandler):
         return self._client
 
     @property
-    def s3_base_connection(self) -> S3BaseConnection:
-        if self._s3 is None:
+    def handlers(self) -> dict[str, FlowObject]:
+        """One handler per resource type, built on first use (their modules load only then)."""
+        if self._handlers is None:
+            from flowservice_provider.resources.dataflow import Dataflow
             from flowservice_provider.resources.s3_base_connection import S3BaseConnection
+            from flowservice_provider.resources.source_connection import SourceConnection
+            from flowservice_provider.resources.target_connection import TargetConnection
 
-            self._s3 = S3BaseConnection()
-        return self._s3
+            made: list[FlowObject] = [S3BaseConnection(), SourceConnection(), TargetConnection(), Dataflow()]
+            self._handlers = {handler.type_name: handler for handler in made}
+        return self._handlers
+
+    @property
+    def readers(self) -> dict[str, FlowDataSource]:
+        """One handler per data source type, built on first use."""
+        if self._readers is None:
+            from flowservice_provider.data_sources.dataflow_runs import DataflowRuns
+            from flowservice_provider.data_sources.explore import Explore
+
+            made: list[FlowDataSource] = [Explore(), DataflowRuns()]
+            self._readers = {reader.type_name: reader for reader in made}
+        return self._readers
 
     def stop(self) -> None:
         """StopProvider: in-flight calls finish (a create's answer reaches state), retries stop."""
@@ -124,5 +148,7 @@ class FlowServiceProvider(ProviderHandler):
             self._client.stop()
 
     def resources(self) -> dict[str, ResourceHandler]:
-        handler = self.s3_base_connection
-        return {handler.type_name: handler}
+        return dict(self.handlers)
+
+    def data_sources(self) -> dict[str, DataSourceHandler]:
+        return dict(self.readers)

@@ -14,8 +14,15 @@ TYPE: Final = "flowservice"
 #: ``required_providers.flowservice.source``
 SOURCE: Final = f"{HOSTNAME}/{NAMESPACE}/{TYPE}"
 
-#: The one resource type the provider serves.
+#: The resource types the provider serves, in the order of Adobe's tutorials.
 S3_BASE_CONNECTION: Final = "flowservice_s3_base_connection"
+SOURCE_CONNECTION: Final = "flowservice_source_connection"
+TARGET_CONNECTION: Final = "flowservice_target_connection"
+DATAFLOW: Final = "flowservice_dataflow"
+RESOURCE_TYPES: Final = (S3_BASE_CONNECTION, SOURCE_CONNECTION, TARGET_CONNECTION, DATAFLOW)
+#: Its data sources: a connection's files and folders (explore), a dataflow's recent runs.
+EXPLORE: Final = "flowservice_explore"
+DATAFLOW_RUNS: Final = "flowservice_dataflow_runs"
 
 #: How the provider's diagnostic for a create without its credentials begins; `make plan` looks
 #: for it to name the variables that would carry them (the provider knows only the attributes).

@@ -173,11 +173,8 @@ def check_source(path: object, path_type: object, recursive: object, data_format
     if column_delimiter is not None:
         if data_format != "delimited":
             problems.append(RuleViolation(name["column_delimiter"], "applies to delimited data only"))
-        elif not isinstance(column_delimiter, str) or len(column_delimiter) != 1:
-            problems.append(RuleViolation(name["column_delimiter"],
-                                          "must be exactly one character (such as , ; | or a tab)"))
-        elif column_delimiter != "\t" and rules.has_control_characters(column_delimiter):
-            problems.append(RuleViolation(name["column_delimiter"], "must not be a control character other than tab"))
+        else:
+            problems += check_delimiter(column_delimiter, name["column_delimiter"])
     if encoding is not None:
         if data_format != "delimited":
             problems.append(RuleViolation(name["encoding"], "applies to delimited data only"))
@@ -189,6 +186,15 @@ def check_source(path: object, path_type: object, recursive: object, data_format
         else:
             problems += _one_of(compression_type, COMPRESSION_TYPES, name["compression_type"])
     return problems
+
+
+def check_delimiter(value: object, field: str = "column_delimiter") -> list[RuleViolation]:
+    """A column delimiter: exactly one character, a tab or a printable one."""
+    if not isinstance(value, str) or len(value) != 1:
+        return [RuleViolation(field, "must be exactly one character (such as , ; | or a tab)")]
+    if value != "\t" and rules.has_control_characters(value):
+        return [RuleViolation(field, "must not be a control character other than tab")]
+    return []
 
 
 def check_source_format(value: object, field: str = "format") -> list[RuleViolation]:

@@ -385,7 +385,9 @@ class ProviderServicer:
         values: list[Value] = []
         schema: Schema | None = None
         # On failure Terraform records whatever new_state says: the prior object for update and
-        # delete (it still exists), null for create (handlers raise before creating anything).
+        # delete (it still exists), null for create; unless the handler says what exists now
+        # (DiagnosticsError.state: an object created before a later step failed is recorded, and
+        # Terraform marks it tainted, rather than left behind as an orphan).
         on_error = request.prior_state if request.HasField("prior_state") else _NULL
         try:
             handler = self._resource(request.type_name)
@@ -412,7 +414,7 @@ class ProviderServicer:
             )
         except DiagnosticsError as exc:
             diags = self._diags(exc.diagnostics, schema)
-            if exc.state is not None and schema is not None and on_error is not _NULL:
+            if exc.state is not None and schema is not None:
                 on_error = self._encode(exc.state, schema)
         except Exception as exc:  # noqa: BLE001
             diags = [self._unexpected(exc, values, schema)]

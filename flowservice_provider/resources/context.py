@@ -12,23 +12,29 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
-    from flowservice_client import ConnectionRef
+    from flowservice_client import Kind, ObjectRef
 
 
-class ConnectionsApi(Protocol):
-    """The Flow Service calls a connection handler makes (``FlowServiceClient`` has them all)."""
+class FlowServiceApi(Protocol):
+    """The Flow Service calls handlers make (``FlowServiceClient`` has them all)."""
 
-    def create_connection(self, body: Mapping[str, Any]) -> ConnectionRef: ...
+    def create(self, kind: Kind, body: Mapping[str, Any], query: Mapping[str, str] | None = None) -> ObjectRef: ...
 
-    def get_connection(self, connection_id: str) -> dict[str, Any]: ...
+    def get(self, kind: Kind, object_id: str) -> dict[str, Any]: ...
 
-    def update_connection(self, connection_id: str, etag: str, ops: Sequence[Mapping[str, Any]]) -> ConnectionRef: ...
+    def update(self, kind: Kind, object_id: str, etag: str, ops: Sequence[Mapping[str, Any]]) -> ObjectRef: ...
 
-    def delete_connection(self, connection_id: str) -> bool: ...
+    def delete(self, kind: Kind, object_id: str) -> bool: ...
 
-    def list_connections(
-        self, properties: Iterable[str] = (), orderby: str | None = None, limit: int | None = None
-    ) -> Iterator[dict[str, Any]]: ...
+    def list_objects(self, kind: Kind, properties: Iterable[str] = (), orderby: str | None = None,
+                     limit: int | None = None) -> Iterator[dict[str, Any]]: ...
+
+    def act(self, kind: Kind, object_id: str, op: str) -> ObjectRef: ...
+
+    def list_runs(self, flow_id: str, limit: int = 10) -> list[dict[str, Any]]: ...
+
+    def explore(self, connection_id: str, object_type: str, obj: str | None = None,
+                preview: Mapping[str, str] | None = None) -> list[dict[str, Any]]: ...
 
 
 @dataclass(frozen=True)
@@ -39,6 +45,6 @@ class ResourceContext:
     for the first call that needs it; ``client_id`` tells this client's connections apart.
     """
 
-    api: Callable[[], ConnectionsApi]
+    api: Callable[[], FlowServiceApi]
     sandbox_name: str
     client_id: str

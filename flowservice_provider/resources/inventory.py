@@ -1,32 +1,27 @@
-"""The S3 connections a sandbox already holds, listed once per provider process.
+"""The objects of one kind a sandbox already holds, listed once per provider process.
 
 Why it exists: a create whose answer never reached Terraform's state (Ctrl-C of cdktf, a kill of
-terraform or of the provider, a lost answer) leaves a connection in AEP that the next deploy
-would create again. Connection names are unique per sandbox (the project's invariant, checked
-at synth), so before creating, the provider looks the name up here: a connection this client
-created is adopted, any other is refused with its id and how to import it. One listing serves
-every create of a plan or an apply, so the cost is one list call however many are created.
+terraform or of the provider, a lost answer) leaves an object in AEP that the next deploy would
+create again. Names are unique per sandbox and kind (the project's invariant, checked at synth),
+so before creating, the provider looks the name up here: an object this client created is
+adopted, any other is refused with its id and how to import it. One listing serves every create
+of a plan or an apply, so the cost is one list call per kind however many are created.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
-
-from flowservice_spec import s3
-
-if TYPE_CHECKING:
-    from flowservice_provider.resources.context import ConnectionsApi
+from collections.abc import Callable, Iterable
+from typing import Any
 
 _GONE_STATES = frozenset({"delete-finalizing", "deleted"})
 
 
 class Inventory:
-    """Connections of the S3 spec in one sandbox, by name; thread-safe, listed on first use."""
+    """Objects of one kind in one sandbox, by name; thread-safe, listed on first use."""
 
-    def __init__(self, api: Callable[[], ConnectionsApi]) -> None:
-        self._api = api
+    def __init__(self, listing: Callable[[], Iterable[dict[str, Any]]]) -> None:
+        self._listing = listing
         self._lock = threading.Lock()
         self._by_name: dict[str, list[dict[str, Any]]] | None = None
         self._failure: Exception | None = None
@@ -40,7 +35,7 @@ class Inventory:
             if self._by_name is None:
                 self.list_calls += 1
                 try:
-                    items = list(self._api().list_connections([f"connectionSpec.id=={s3.CONNECTION_SPEC_ID}"]))
+                    items = list(self._listing())
                 except Exception as exc:
                     self._failure = exc
                     raise
@@ -52,11 +47,11 @@ class Inventory:
             return self._by_name
 
     def named(self, name: str) -> list[dict[str, Any]]:
-        """Connections called ``name`` when the sandbox was listed (a copy of the list)."""
+        """Objects called ``name`` when the sandbox was listed (a copy of the list)."""
         return list(self._load().get(name, ()))
 
     def claim(self, name: str) -> list[dict[str, Any]]:
-        """Take the connections called ``name`` out of the inventory, so no second create sees them;
+        """Take the objects called ``name`` out of the inventory, so no second create sees them;
         an empty list (nothing there) marks the name as about to be created by this process."""
         by_name = self._load()
         with self._lock:
@@ -69,8 +64,8 @@ class Inventory:
 
 
 class DuplicateNameError(Exception):
-    """Two resources of one apply create connections with the same name."""
+    """Two resources of one apply create objects of one kind with the same name."""
 
     def __init__(self, name: str) -> None:
         self.name = name
-        super().__init__(f"another resource of this configuration already creates a connection named {name!r}")
+        super().__init__(f"another resource of this configuration already creates one named {name!r}")

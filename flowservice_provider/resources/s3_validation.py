@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 
 from flowservice_provider.protocol.resource import UNKNOWN, Diagnostic, Value
+from flowservice_provider.resources.flow_object import rule_diagnostics
 from flowservice_spec import rules, s3
 
 #: API parameter -> the resource attribute that carries it.
@@ -32,10 +33,6 @@ _CHECKS: tuple[tuple[str, Callable[[object, str], list[rules.RuleViolation]]], .
 )
 
 
-def _diagnostic(violation: rules.RuleViolation) -> Diagnostic:
-    return Diagnostic("error", f"Invalid {violation.field}", str(violation), (violation.field,))
-
-
 def validate_config(config: Mapping[str, Value]) -> list[Diagnostic]:
     """Every rule of the S3 spec that can be decided from this configuration."""
     violations: list[rules.RuleViolation] = []
@@ -51,4 +48,4 @@ def validate_config(config: Mapping[str, Value]) -> list[Diagnostic]:
                    if config.get(attribute) is not None
                    or (param in s3.SECRET_PARAMS and config.get(f"{attribute}_version") is not None)]
         violations.extend(rules.check_auth(auth_spec_name, present, ATTRIBUTES))
-    return [_diagnostic(v) for v in violations]
+    return rule_diagnostics(violations)

@@ -125,14 +125,14 @@ def test_session_token_rotation_is_the_tutorials_patch() -> None:
     prior = prior_state(session_token_wo_version="1")
     cfg = config(session_token_wo="new-token", session_token_wo_version="2")
     planned = proposed_from(prior, cfg)
-    assert S3BaseConnection.patch_ops(prior, planned, cfg) == [
+    assert S3BaseConnection().patch_ops(prior, planned, cfg) == [
         {"op": "replace", "path": "/auth/params/s3SessionToken", "value": "new-token"}]
 
 
 def test_patch_ops_cover_names_params_and_removal() -> None:
     prior = prior_state(description="old", folder_path="in")
     cfg = config(name="new", bucket_name="my-bucket")
-    ops = S3BaseConnection.patch_ops(prior, proposed_from(prior, cfg), cfg)
+    ops = S3BaseConnection().patch_ops(prior, proposed_from(prior, cfg), cfg)
     assert ops == [
         {"op": "replace", "path": "/name", "value": "new"},
         {"op": "remove", "path": "/description"},

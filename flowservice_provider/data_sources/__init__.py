@@ -1,0 +1,1 @@
+"""One handler per data source type: reads of Flow Service that create nothing (explore, runs)."""
