@@ -11,13 +11,23 @@ from pathlib import Path
 import pytest
 
 from flowservice_provider import docs
+from flowservice_provider.data_sources.dataflow_runs import SCHEMA as RUNS_SCHEMA
 from flowservice_provider.protocol.resource import Attribute, Schema
-from flowservice_provider.provider import PROVIDER_SCHEMA
+from flowservice_provider.provider import PROVIDER_SCHEMA, FlowServiceProvider
 from flowservice_provider.resources.s3_base_connection import SCHEMA as S3_SCHEMA
 
 ROOT = Path(__file__).resolve().parent.parent
 RESOURCE_DOC = ROOT / "docs" / "resources" / "s3_base_connection.md"
 EXAMPLES = ROOT / "examples" / "resources" / "flowservice_s3_base_connection"
+RUNS_DOC = ROOT / "docs" / "data-sources" / "dataflow_runs.md"
+PROVIDER = FlowServiceProvider()
+#: (page, example folder, schema) of every resource and data source the provider serves.
+PAGES = [
+    *((ROOT / "docs" / "resources" / f"{name.removeprefix('flowservice_')}.md",
+       ROOT / "examples" / "resources" / name, handler.schema) for name, handler in PROVIDER.resources().items()),
+    *((ROOT / "docs" / "data-sources" / f"{name.removeprefix('flowservice_')}.md",
+       ROOT / "examples" / "data-sources" / name, handler.schema) for name, handler in PROVIDER.data_sources().items()),
+]
 
 
 def section(text: str, heading: str) -> str:
@@ -52,7 +62,9 @@ def test_committed_docs_match_the_schema() -> None:
     )
 
 
-@pytest.mark.parametrize(("path", "schema"), [(ROOT / "docs" / "index.md", PROVIDER_SCHEMA), (RESOURCE_DOC, S3_SCHEMA)])
+@pytest.mark.parametrize(("path", "schema"), [(ROOT / "docs" / "index.md", PROVIDER_SCHEMA),
+                                             *((page, schema) for page, _, schema in PAGES)],
+                         ids=lambda value: value.name if isinstance(value, Path) else "")
 def test_every_attribute_is_listed_once_in_its_section(path: Path, schema: Schema) -> None:
     text = path.read_text()
     expected: dict[str, list[str]] = {"### Required": [], "### Optional": [], "### Read-Only": []}
@@ -95,6 +107,47 @@ def test_examples_are_embedded_verbatim() -> None:
     assert (ROOT / "examples" / "provider" / "provider.tf").read_text().strip() in index
 
 
+@pytest.mark.parametrize(("page", "examples"), [(page, examples) for page, examples, _ in PAGES],
+                         ids=lambda value: value.name)
+def test_every_type_has_its_page_and_example(page: Path, examples: Path) -> None:
+    text = page.read_text()
+    data_source = examples.parent.name == "data-sources"
+    label = "Data Source" if data_source else "Resource"
+    assert text.startswith(f'---\npage_title: "{examples.name} {label} - flowservice"\n')
+    assert f"# {examples.name} ({label})" in text
+    example = examples / ("data-source.tf" if data_source else "resource.tf")
+    assert example.read_text().strip() in section(text, "## Example Usage")
+    if data_source:
+        assert "## Import" not in text
+    else:
+        assert (examples / "import.sh").read_text().strip() in section(text, "## Import")
+        assert f"terraform import {examples.name}." in section(text, "## Import")
+
+
+def test_data_source_page_and_nested_schema() -> None:
+    text = RUNS_DOC.read_text()
+    assert re.findall(r"^## (.+)$", text, re.M) == ["Example Usage", "Schema"]
+    [runs] = [attr for attr in RUNS_SCHEMA.attributes if attr.name == "runs"]
+    [line] = [line for line in text.splitlines() if line.startswith("- `runs` (")]
+    assert line.startswith("- `runs` (List of Object) ")
+    assert line.endswith("(see [below for nested schema](#nestedatt--runs))")
+    assert '<a id="nestedatt--runs"></a>\n### Nested Schema for `runs`\n\nRead-Only:\n' in text
+    nested = section(text, "### Nested Schema for `runs`")
+    assert re.findall(r"^- `(\w+)`", nested, re.M) == sorted(runs.type[1][1])
+    assert "- `errors` (List of String)" in nested and "- `records_written` (Number)" in nested
+
+
+def test_dataflow_page_documents_actions_ordering_and_import() -> None:
+    text = (ROOT / "docs" / "resources" / "dataflow.md").read_text()
+    assert "POST /flows/{id}/action?op=disable" in section(text, "## Enabling and Disabling")
+    ordering = section(text, "## Ordering and Deletion")
+    assert "deleted **before** its\nconnections" in ordering and "`1418`" in ordering
+    changes = section(text, "## Changes in Place and Replacements")
+    for name in ("source_connection_id", "target_connection_id", "start_time", "backfill", "mapping_id"):
+        assert f"`{name}`" in changes, name
+    assert "terraform import flowservice_dataflow.orders" in section(text, "## Import")
+
+
 def test_provider_page_lists_every_environment_fallback() -> None:
     from flowservice_client.config import ENV_VARS
 
@@ -126,9 +179,11 @@ def test_check_mode_fails_on_stale_docs_and_write_repairs_them(tmp_path: Path,
     assert docs.main(["--root", str(tmp_path)]) == 0
     assert docs.main(["--root", str(tmp_path), "--check"]) == 0
     assert (tmp_path / "docs" / "index.md").read_text() == (ROOT / "docs" / "index.md").read_text()
+    assert (tmp_path / "docs" / "data-sources" / "explore.md").read_text() == (
+        ROOT / "docs" / "data-sources" / "explore.md").read_text()
 
     page = tmp_path / "docs" / "resources" / "s3_base_connection.md"
-    page.write_text(page.read_text().replace("Connection name.", "Old text."))
+    page.write_text(page.read_text().replace(S3_SCHEMA.attribute("name").description, "Old text."))
     capsys.readouterr()
     assert docs.main(["--root", str(tmp_path), "--check"]) == 1
     assert "-- `name` (String) Old text." in capsys.readouterr().err
@@ -147,8 +202,26 @@ def test_template_markers_must_match() -> None:
 def test_attribute_labels() -> None:
     assert docs.type_label(["list", "string"]) == "List of String"
     assert docs.type_label("number") == "Number"
+    assert docs.type_label(["object", {"a": "string"}]) == "Object"
+    assert docs.type_label(["set", ["object", {"a": "string"}]]) == "Set of Object"
     line = docs.attribute_line(Attribute("k", "string", "A key.", optional=True, sensitive=True, write_only=True))
     assert line.startswith("- `k` (String, Sensitive, [Write-only](") and line.endswith(") A key.")
+
+
+def test_nested_schema_sections() -> None:
+    """Objects inside objects get their own section, linked from their parent's, as tfplugindocs does."""
+    item = ["object", {"size": "number", "owner": ["object", {"id": "string"}]}]
+    attr = Attribute("items", ["list", item], "Entries.", optional=True)
+    assert docs.attribute_line(attr) == (
+        "- `items` (List of Object) Entries. (see [below for nested schema](#nestedatt--items))")
+    outer, inner = docs.nested_sections("items", attr.type, "Optional")
+    assert outer == ('<a id="nestedatt--items"></a>\n### Nested Schema for `items`\n\nOptional:\n\n'
+                     "- `owner` (Object) (see [below for nested schema](#nestedobjatt--items--owner))\n"
+                     "- `size` (Number)")
+    assert inner.startswith('<a id="nestedobjatt--items--owner"></a>\n### Nested Schema for `items.owner`')
+    assert docs.nested_sections("name", "string", "Required") == []
+    schema = docs.schema_section(Schema(attributes=(attr, Attribute("id", "string", computed=True))))
+    assert schema.index("### Read-Only") < schema.index("### Nested Schema for `items`")
 
 
 @pytest.mark.e2e
@@ -156,3 +229,18 @@ def test_examples_are_terraform_fmt_clean() -> None:
     proc = subprocess.run(["terraform", "fmt", "-check", "-diff", "-recursive", str(ROOT / "examples")],
                           capture_output=True, text=True, timeout=60, env={**os.environ, "CHECKPOINT_DISABLE": "1"})
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+@pytest.mark.e2e
+def test_examples_form_one_valid_configuration(tmp_path: Path, cli_config: Path) -> None:
+    """What examples/README.md's whole path copies into one folder validates against the provider's schema."""
+    shutil.copy(ROOT / "examples" / "provider" / "provider.tf", tmp_path)
+    for _, examples, _ in PAGES:
+        example = examples / ("data-source.tf" if examples.parent.name == "data-sources" else "resource.tf")
+        shutil.copy(example, tmp_path / f"{examples.name}.tf")
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith(("TF_", "AEP_"))},
+           "TF_CLI_CONFIG_FILE": str(cli_config), "CHECKPOINT_DISABLE": "1", "TF_INPUT": "0"}
+    for command in (["init", "-backend=false"], ["validate"]):
+        proc = subprocess.run(["terraform", *command, "-no-color"], cwd=tmp_path, capture_output=True, text=True,
+                              timeout=120, env=env)
+        assert proc.returncode == 0, proc.stdout + proc.stderr
