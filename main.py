@@ -1,5 +1,6 @@
 #!/usr/bin/env python
-"""The CDKTF app: the team's Amazon S3 base connections, declared once, deployed per sandbox.
+"""The CDKTF app: the team's Amazon S3 ingestion (base connections and the dataflows that read
+them into datasets), declared once, deployed per sandbox.
 
 Each sandbox is a stack (``s3-dev``, ``s3-stage``, ``s3-prod``) with its own state and its own
 ``x-sandbox-name``: ``cdktf deploy s3-dev`` deploys one, ``cdktf deploy '*'`` all of them. A change
@@ -20,12 +21,27 @@ from __future__ import annotations
 
 import os
 
-from constructs_lib import ProviderSettings, S3Connection, Sandbox, SandboxOverride, StateBackend, define, synth
+from constructs_lib import (
+    Dataflow,
+    DataflowOverride,
+    Delimited,
+    Json,
+    MappingSet,
+    ProviderSettings,
+    S3Connection,
+    Sandbox,
+    SandboxOverride,
+    Schedule,
+    StateBackend,
+    define,
+    synth,
+)
 
+# reports=True: each stack's outputs list the files every dataflow reads and its recent runs.
 SANDBOXES = [
-    Sandbox("dev", credentials="s3"),
-    Sandbox("stage", credentials="s3"),
-    Sandbox("prod", credentials="s3_prod"),
+    Sandbox("dev", credentials="s3", reports=True),
+    Sandbox("stage", credentials="s3", reports=True),
+    Sandbox("prod", credentials="s3_prod", reports=True),
 ]
 
 CONNECTIONS = [
@@ -59,6 +75,42 @@ CONNECTIONS = [
     ),
 ]
 
+# XDM schemas and Data Prep mapping sets are created in AEP beforehand (Schema Registry, Data Prep);
+# each sandbox has its own datasets. These ids are the ones the local Flow Service seeds.
+ORDERS_SCHEMA = "https://ns.adobe.com/acme/schemas/5b7ff8b4e4a0c7d9b1f8a3c2d6e9f0a1"
+CRM_SCHEMA = "https://ns.adobe.com/acme/schemas/7c1d2e3f4a5b6c7d8e9f0a1b2c3d4e5f"
+ORDERS_MAPPING = MappingSet("0f3a5c7e9b1d4f6a8c0e2a4c6e8a0c2e", version=0)
+
+DATAFLOWS = [
+    # The CSV exports of the orders landing zone (its folder, in each sandbox's bucket) every 15 minutes.
+    Dataflow(
+        key="orders_daily",
+        name="Orders into the orders dataset",
+        connection="orders_landing",
+        path="",
+        format=Delimited(delimiter=","),
+        dataset_id="64d0a1b2c3d4e5f6a7b8c9d0",
+        schema_id=ORDERS_SCHEMA,
+        mapping=ORDERS_MAPPING,
+        schedule=Schedule.every(15, "minute"),
+        overrides={
+            "stage": DataflowOverride(dataset_id="64d0a1b2c3d4e5f6a7b8c9d1"),
+            "prod": DataflowOverride(dataset_id="64d0a1b2c3d4e5f6a7b8c9d2", schedule=Schedule.every(1, "hour")),
+        },
+    ),
+    # The CRM profile snapshots (JSON lines, already XDM): once a day, where the connection exists.
+    Dataflow(
+        key="crm_profiles_daily",
+        name="CRM profiles into the profile dataset",
+        connection="crm_profiles",
+        format=Json(),
+        dataset_id="64d0a1b2c3d4e5f6a7b8c9e0",
+        schema_id=CRM_SCHEMA,
+        schedule=Schedule.every(1, "day"),
+        overrides={"prod": DataflowOverride(dataset_id="64d0a1b2c3d4e5f6a7b8c9e2")},
+    ),
+]
+
 # The embedded default: the local Flow Service `make demo` starts (it exports these for its PORT).
 LOCAL_FLOW_SERVICE_URL = "http://127.0.0.1:8750/data/foundation/flowservice"
 LOCAL_IMS_URL = "http://127.0.0.1:8750"
@@ -73,4 +125,4 @@ def settings() -> ProviderSettings:
 
 
 if __name__ == "__main__":
-    synth.run(lambda app: define(app, SANDBOXES, CONNECTIONS, settings(), StateBackend.from_env()))
+    synth.run(lambda app: define(app, SANDBOXES, CONNECTIONS, settings(), StateBackend.from_env(), DATAFLOWS))

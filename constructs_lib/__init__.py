@@ -1,7 +1,11 @@
-"""What CDKTF app authors import to declare AEP Amazon S3 base connections.
+"""What CDKTF app authors import to declare AEP Amazon S3 ingestion: base connections and the
+dataflows that read them.
 
-* ``S3Connection``, ``Sandbox``, ``SandboxOverride`` and ``define``: declare connections once and
-  deploy them to several sandboxes, one stack each (``constructs_lib.fleet``);
+* ``S3Connection``, ``Dataflow``, ``Sandbox``, the ``*Override``s and ``define``: declare
+  connections and dataflows once and deploy them to several sandboxes, one stack each
+  (``constructs_lib.fleet``); ``Delimited``/``Json``/``Parquet``, ``Schedule`` and ``MappingSet``
+  type a dataflow's props;
+* ``S3Dataflow``: the construct for one dataflow (source connection, target connection, flow);
 * ``S3BaseConnection``: the construct for one connection; ``FlowserviceProvider`` configures the
   provider; ``S3BaseConnectionResource`` is the raw resource binding underneath;
 * ``StateBackend``: local or S3 state with locking; ``synth.run``: synthesize with readable errors.
@@ -14,11 +18,19 @@ from constructs_lib.bindings import (
     PROVIDER_SOURCE,
     PROVIDER_VERSION,
     RESOURCE_TYPE,
+    DataflowResource,
+    DataflowRunsDataSource,
+    ExploreDataSource,
     FlowserviceProvider,
     S3BaseConnectionResource,
+    SourceConnectionResource,
+    TargetConnectionResource,
 )
+from constructs_lib.dataflow import Delimited, FileFormat, Json, MappingSet, Parquet, S3Dataflow, Schedule
 from constructs_lib.errors import ConstructError, LiteralSecretError, PropViolation, S3ValidationError
 from constructs_lib.fleet import (
+    Dataflow,
+    DataflowOverride,
     ProviderSettings,
     S3Connection,
     Sandbox,
@@ -43,20 +55,34 @@ __all__ = [
     "RESOURCE_TYPE",
     "AccessKeyAuth",
     "ConstructError",
+    "Dataflow",
+    "DataflowOverride",
+    "DataflowResource",
+    "DataflowRunsDataSource",
+    "Delimited",
+    "ExploreDataSource",
+    "FileFormat",
     "FlowserviceProvider",
     "IamRoleAuth",
+    "Json",
     "LiteralSecretError",
+    "MappingSet",
+    "Parquet",
     "PropViolation",
     "ProviderSettings",
     "S3Auth",
     "S3BaseConnection",
     "S3BaseConnectionResource",
     "S3Connection",
+    "S3Dataflow",
     "S3ValidationError",
     "Sandbox",
     "SandboxOverride",
     "SandboxStack",
+    "Schedule",
+    "SourceConnectionResource",
     "StateBackend",
+    "TargetConnectionResource",
     "check_props",
     "define",
     "deployments",

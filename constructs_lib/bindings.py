@@ -1,8 +1,9 @@
 """Hand-written CDKTF bindings for the ``flowservice`` provider (``terraform.local/aep/flowservice``).
 
-Written by hand rather than by ``cdktf get``: the provider has one resource, and generated code
-(~100 KB) would need the provider installed at generation time. The attribute names follow the
-provider's schema (docs/design.md) exactly; values are passed through unchanged, tokens included.
+Written by hand rather than by ``cdktf get``: the provider has four resources and two data
+sources, and generated code (~100 KB) would need the provider installed at generation time. The
+attribute names follow the provider's schema (docs/) exactly; values are passed through unchanged,
+tokens included.
 
 Secrets (the provider's ``client_secret`` and the resource's ``*_wo`` attributes) are accepted
 only as tokens, so that no secret is ever written to cdk.tf.json.
@@ -156,7 +157,76 @@ class FlowserviceProvider(cdk.TerraformProvider):
         return _hcl({**self._attributes, "alias": self.alias}, self._KINDS)
 
 
-class S3BaseConnectionResource(cdk.TerraformResource):
+class FlowObjectResource(cdk.TerraformResource):
+    """What every resource binding of this provider shares: attributes passed through as given
+    (tokens included), synthesized without the unset ones, and the computed attributes every kind
+    has, as references Terraform resolves."""
+
+    #: Attribute -> storage class for ``cdktf synth --hcl`` (default "string").
+    _KINDS: Mapping[str, str] = {}
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        terraform_resource_type: str,
+        attributes: Mapping[str, Any],
+        depends_on: Sequence[cdk.ITerraformDependable] | None = None,
+        lifecycle: cdk.TerraformResourceLifecycle | dict[str, Any] | None = None,
+        provider: cdk.TerraformProvider | None = None,
+        count: float | cdk.TerraformCount | None = None,
+        for_each: cdk.ITerraformIterator | None = None,
+    ) -> None:
+        super().__init__(
+            scope,
+            id,
+            terraform_resource_type=terraform_resource_type,
+            terraform_generator_metadata=_GENERATOR_METADATA,
+            depends_on=depends_on,
+            lifecycle=lifecycle,
+            provider=provider,
+            count=count,
+            for_each=for_each,
+        )
+        self._attributes: dict[str, Any] = dict(attributes)
+
+    @property
+    def configured(self) -> Mapping[str, Any]:
+        """The configured attributes (None = unset), as given; tokens stay tokens."""
+        return dict(self._attributes)
+
+    def _synthesize_attributes(self) -> Mapping[str, Any]:
+        return _present(self._attributes)
+
+    def _synthesize_hcl_attributes(self) -> Mapping[str, Any]:
+        return _hcl(self._attributes, self._KINDS)
+
+    # Computed attributes: references resolved by Terraform (tokens here).
+    @property
+    def id(self) -> str:
+        """The id Flow Service assigned."""
+        return self.get_string_attribute("id")
+
+    @property
+    def etag(self) -> str:
+        """The current etag (changes on every update)."""
+        return self.get_string_attribute("etag")
+
+    @property
+    def state(self) -> str:
+        return self.get_string_attribute("state")
+
+    @property
+    def created_at(self) -> str:
+        return self.get_string_attribute("created_at")
+
+    @property
+    def updated_at(self) -> str:
+        return self.get_string_attribute("updated_at")
+
+
+class S3BaseConnectionResource(FlowObjectResource):
     """The ``flowservice_s3_base_connection`` resource, attribute for attribute.
 
     Prefer the :class:`~constructs_lib.S3BaseConnection` construct, which validates the props
@@ -164,8 +234,6 @@ class S3BaseConnectionResource(cdk.TerraformResource):
     write-only (Terraform >= 1.11): Terraform sends them to the provider but never stores them;
     bump the matching ``*_wo_version`` to send a new value. They must be tokens.
     """
-
-    _KINDS: Mapping[str, str] = {}
 
     def __init__(
         self,
@@ -200,7 +268,20 @@ class S3BaseConnectionResource(cdk.TerraformResource):
             scope,
             id,
             terraform_resource_type=RESOURCE_TYPE,
-            terraform_generator_metadata=_GENERATOR_METADATA,
+            attributes={
+                "name": name,
+                "description": description,
+                "auth_spec_name": auth_spec_name,
+                "bucket_name": bucket_name,
+                "folder_path": folder_path,
+                "service_url": service_url,
+                "access_key_wo": access_key_wo,
+                "access_key_wo_version": _version(access_key_wo_version),
+                "secret_key_wo": secret_key_wo,
+                "secret_key_wo_version": _version(secret_key_wo_version),
+                "session_token_wo": session_token_wo,
+                "session_token_wo_version": _version(session_token_wo_version),
+            },
             depends_on=depends_on,
             lifecycle=lifecycle,
             provider=provider,
@@ -209,54 +290,6 @@ class S3BaseConnectionResource(cdk.TerraformResource):
         )
         if any(v is not None for v in (access_key_wo, secret_key_wo, session_token_wo)):
             _declare_write_only(self)
-        self._attributes: dict[str, Any] = {
-            "name": name,
-            "description": description,
-            "auth_spec_name": auth_spec_name,
-            "bucket_name": bucket_name,
-            "folder_path": folder_path,
-            "service_url": service_url,
-            "access_key_wo": access_key_wo,
-            "access_key_wo_version": _version(access_key_wo_version),
-            "secret_key_wo": secret_key_wo,
-            "secret_key_wo_version": _version(secret_key_wo_version),
-            "session_token_wo": session_token_wo,
-            "session_token_wo_version": _version(session_token_wo_version),
-        }
-
-    @property
-    def configured(self) -> Mapping[str, Any]:
-        """The configured attributes (None = unset), as given; tokens stay tokens."""
-        return dict(self._attributes)
-
-    def _synthesize_attributes(self) -> Mapping[str, Any]:
-        return _present(self._attributes)
-
-    def _synthesize_hcl_attributes(self) -> Mapping[str, Any]:
-        return _hcl(self._attributes, self._KINDS)
-
-    # Computed attributes: references resolved by Terraform (tokens here).
-    @property
-    def id(self) -> str:
-        """The connection id Flow Service assigned."""
-        return self.get_string_attribute("id")
-
-    @property
-    def etag(self) -> str:
-        """The connection's current etag (changes on every update)."""
-        return self.get_string_attribute("etag")
-
-    @property
-    def state(self) -> str:
-        return self.get_string_attribute("state")
-
-    @property
-    def created_at(self) -> str:
-        return self.get_string_attribute("created_at")
-
-    @property
-    def updated_at(self) -> str:
-        return self.get_string_attribute("updated_at")
 
     @property
     def connection_spec_id(self) -> str:
@@ -270,3 +303,136 @@ class S3BaseConnectionResource(cdk.TerraformResource):
     def auth_spec_name(self) -> str:
         """The auth spec in effect (computed when not configured)."""
         return self.get_string_attribute("auth_spec_name")
+
+
+class SourceConnectionResource(FlowObjectResource):
+    """The ``flowservice_source_connection`` resource: which files of a base connection, which format.
+
+    Prefer the :class:`~constructs_lib.S3Dataflow` construct, which validates the path against the
+    connection's bucket and folder and declares the target connection and dataflow with it.
+    """
+
+    _KINDS: Mapping[str, str] = {"recursive": "boolean"}
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        name: str,
+        base_connection_id: str,
+        path: str,
+        format: str,
+        description: str | None = None,
+        path_type: str | None = None,
+        recursive: bool | None = None,
+        column_delimiter: str | None = None,
+        encoding: str | None = None,
+        compression_type: str | None = None,
+        depends_on: Sequence[cdk.ITerraformDependable] | None = None,
+        lifecycle: cdk.TerraformResourceLifecycle | dict[str, Any] | None = None,
+        provider: cdk.TerraformProvider | None = None,
+    ) -> None:
+        super().__init__(
+            scope, id, terraform_resource_type=identity.SOURCE_CONNECTION,
+            attributes={"name": name, "description": description, "base_connection_id": base_connection_id,
+                        "path": path, "path_type": path_type, "recursive": recursive, "format": format,
+                        "column_delimiter": column_delimiter, "encoding": encoding,
+                        "compression_type": compression_type},
+            depends_on=depends_on, lifecycle=lifecycle, provider=provider)
+
+
+class TargetConnectionResource(FlowObjectResource):
+    """The ``flowservice_target_connection`` resource: the Data Lake dataset and its XDM schema."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        name: str,
+        dataset_id: str,
+        schema_id: str,
+        description: str | None = None,
+        schema_version: str | None = None,
+        format: str | None = None,
+        depends_on: Sequence[cdk.ITerraformDependable] | None = None,
+        lifecycle: cdk.TerraformResourceLifecycle | dict[str, Any] | None = None,
+        provider: cdk.TerraformProvider | None = None,
+    ) -> None:
+        super().__init__(
+            scope, id, terraform_resource_type=identity.TARGET_CONNECTION,
+            attributes={"name": name, "description": description, "dataset_id": dataset_id, "schema_id": schema_id,
+                        "schema_version": schema_version, "format": format},
+            depends_on=depends_on, lifecycle=lifecycle, provider=provider)
+
+
+class DataflowResource(FlowObjectResource):
+    """The ``flowservice_dataflow`` resource: source to target on a schedule, with a mapping."""
+
+    _KINDS: Mapping[str, str] = {"interval": "number", "start_time": "number", "mapping_version": "number",
+                                 "backfill": "boolean", "enabled": "boolean"}
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        name: str,
+        source_connection_id: str,
+        target_connection_id: str,
+        frequency: str,
+        description: str | None = None,
+        interval: int | None = None,
+        start_time: int | None = None,
+        backfill: bool | None = None,
+        mapping_id: str | None = None,
+        mapping_version: int | None = None,
+        enabled: bool | None = None,
+        depends_on: Sequence[cdk.ITerraformDependable] | None = None,
+        lifecycle: cdk.TerraformResourceLifecycle | dict[str, Any] | None = None,
+        provider: cdk.TerraformProvider | None = None,
+    ) -> None:
+        super().__init__(
+            scope, id, terraform_resource_type=identity.DATAFLOW,
+            attributes={"name": name, "description": description, "source_connection_id": source_connection_id,
+                        "target_connection_id": target_connection_id, "frequency": frequency, "interval": interval,
+                        "start_time": start_time, "backfill": backfill, "mapping_id": mapping_id,
+                        "mapping_version": mapping_version, "enabled": enabled},
+            depends_on=depends_on, lifecycle=lifecycle, provider=provider)
+
+
+class FlowDataSource(cdk.TerraformDataSource):
+    """What the data source bindings share: attributes passed through, unset ones left out."""
+
+    def __init__(self, scope: Construct, id: str, *, terraform_resource_type: str, attributes: Mapping[str, Any],
+                 provider: cdk.TerraformProvider | None = None) -> None:
+        super().__init__(scope, id, terraform_resource_type=terraform_resource_type,
+                         terraform_generator_metadata=_GENERATOR_METADATA, provider=provider)
+        self._attributes: dict[str, Any] = dict(attributes)
+
+    def _synthesize_attributes(self) -> Mapping[str, Any]:
+        return _present(self._attributes)
+
+    def _synthesize_hcl_attributes(self) -> Mapping[str, Any]:
+        return _hcl(self._attributes, {"limit": "number"})
+
+
+class ExploreDataSource(FlowDataSource):
+    """``data.flowservice_explore``: a connection's files and folders, or a file's columns."""
+
+    def __init__(self, scope: Construct, id: str, *, connection_id: str, path: str | None = None,
+                 file_type: str | None = None, column_delimiter: str | None = None,
+                 provider: cdk.TerraformProvider | None = None) -> None:
+        super().__init__(scope, id, terraform_resource_type=identity.EXPLORE, provider=provider, attributes={
+            "connection_id": connection_id, "path": path, "file_type": file_type,
+            "column_delimiter": column_delimiter})
+
+
+class DataflowRunsDataSource(FlowDataSource):
+    """``data.flowservice_dataflow_runs``: a dataflow's recent runs, status and record counts."""
+
+    def __init__(self, scope: Construct, id: str, *, flow_id: str, limit: int | None = None,
+                 provider: cdk.TerraformProvider | None = None) -> None:
+        super().__init__(scope, id, terraform_resource_type=identity.DATAFLOW_RUNS, provider=provider,
+                         attributes={"flow_id": flow_id, "limit": limit})

@@ -1,5 +1,5 @@
-"""Declare connections once, deploy them to several sandboxes: one stack, one state, one
-``x-sandbox-name`` per sandbox.
+"""Declare connections and the dataflows that read them once, deploy them to several sandboxes:
+one stack, one state, one ``x-sandbox-name`` per sandbox.
 
 Why typed Python rather than a data file: the declarations are reviewed in pull requests next to
 the code that uses them, an editor checks the field names, and the same rules that guard the
@@ -17,11 +17,12 @@ from typing import Any
 from constructs import Construct
 
 from constructs_lib.backend import StateBackend
-from constructs_lib.bindings import RESOURCE_TYPE, FlowserviceProvider
+from constructs_lib.bindings import RESOURCE_TYPE, DataflowRunsDataSource, ExploreDataSource, FlowserviceProvider
+from constructs_lib.dataflow import FileFormat, MappingSet, S3Dataflow, Schedule, check_dataflow
 from constructs_lib.errors import ConstructError, PropViolation
 from constructs_lib.framework import cdk
 from constructs_lib.s3_base_connection import AccessKeyAuth, IamRoleAuth, S3Auth, S3BaseConnection, check_props
-from flowservice_spec import platform, s3
+from flowservice_spec import identity, platform, s3
 from flowservice_spec.rules import RuleViolation
 
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_-]{0,63}")
@@ -41,11 +42,14 @@ class Sandbox:
 
     ``credentials`` is the variable prefix its connections read their keys from by default:
     ``TF_VAR_<credentials>_access_key``, ``..._secret_key``, ``..._session_token``.
+    ``reports`` adds, per dataflow, the files its source folder holds (explore) and its recent
+    runs as stack outputs: two more reads per dataflow on every plan.
     """
 
     name: str
     stack: str | None = None
     credentials: str = "s3"
+    reports: bool = False
 
     @property
     def stack_id(self) -> str:
@@ -141,6 +145,94 @@ class ResolvedConnection:
 
 
 @dataclass(frozen=True)
+class DataflowOverride:
+    """What one sandbox changes of a dataflow: each sandbox has its own datasets (and may have its
+    own mapping sets, schedule or path); unset fields keep the dataflow's values."""
+
+    dataset_id: str | None = None
+    schema_id: str | None = None
+    path: str | None = None
+    mapping: MappingSet | None = None
+    schedule: Schedule | None = None
+    enabled: bool | None = None
+    description: str | None = None
+
+
+@dataclass(frozen=True)
+class Dataflow:
+    """Files of one connection into one dataset, on a schedule: a source connection, a target
+    connection and a dataflow in the stack of that connection, for every sandbox it goes to.
+
+    ``connection`` is the key of an :class:`S3Connection`. ``path`` is relative to that
+    connection's bucket and folder in each sandbox (``""``: the folder itself; ``"*.csv"``: its
+    CSV files), or absolute (``/bucket/folder/...``) when the connection names no bucket.
+    ``sandboxes`` (default: every sandbox of the connection) and ``overrides`` work as for
+    connections; ``key`` is the three resources' address in every stack: keep it stable.
+    """
+
+    key: str
+    name: str
+    connection: str
+    format: FileFormat
+    dataset_id: str
+    schema_id: str
+    schedule: Schedule
+    path: str = ""
+    path_type: str = "folder"
+    recursive: bool | None = None
+    mapping: MappingSet | None = None
+    description: str | None = None
+    enabled: bool = True
+    sandboxes: tuple[str, ...] = ()
+    overrides: Mapping[str, DataflowOverride] = field(default_factory=dict)
+
+    def in_sandbox(self, sandbox: Sandbox, connection: ResolvedConnection) -> ResolvedDataflow:
+        """The dataflow as deployed to ``sandbox``, overrides applied, its path made absolute."""
+        over = self.overrides.get(sandbox.name, DataflowOverride())
+
+        def pick(name: str) -> Any:
+            value = getattr(over, name)
+            return getattr(self, name) if value is None else value
+
+        return ResolvedDataflow(key=self.key, name=self.name, connection=connection,
+                                path=absolute_path(pick("path"), connection), dataset_id=pick("dataset_id"),
+                                schema_id=pick("schema_id"), mapping=pick("mapping"), schedule=pick("schedule"),
+                                enabled=pick("enabled"), description=pick("description"), source=self)
+
+
+@dataclass(frozen=True)
+class ResolvedDataflow:
+    """A dataflow's props in one sandbox."""
+
+    key: str
+    name: str
+    connection: ResolvedConnection
+    path: str
+    dataset_id: str
+    schema_id: str
+    mapping: MappingSet | None
+    schedule: Schedule
+    enabled: bool
+    description: str | None
+    source: Dataflow
+
+    @property
+    def folder(self) -> str:
+        """The folder the dataflow reads (what its explore report lists)."""
+        if self.source.path_type == "folder" and not any(c in self.path.rsplit("/", 1)[-1] for c in "*?"):
+            return self.path.rstrip("/")
+        return self.path.rsplit("/", 1)[0]
+
+
+def absolute_path(path: str, connection: ResolvedConnection) -> str:
+    """``path`` inside the connection's bucket and folder (an absolute ``/bucket/...`` stays)."""
+    if path.startswith("/") or not connection.bucket_name:
+        return path
+    parts = [connection.bucket_name, (connection.folder_path or "").strip("/"), path.strip("/")]
+    return "/" + "/".join(part for part in parts if part)
+
+
+@dataclass(frozen=True)
 class ProviderSettings:
     """Provider settings shared by every stack (credentials come from the environment)."""
 
@@ -149,13 +241,23 @@ class ProviderSettings:
     org_id: str | None = None
 
 
-def deployments(sandboxes: Sequence[Sandbox],
-                connections: Sequence[S3Connection]) -> dict[str, list[ResolvedConnection]]:
-    """Which connections each sandbox gets, validated as a whole.
+@dataclass(frozen=True)
+class Deployment:
+    """What one sandbox gets: its connections and the dataflows that read them."""
 
-    Raises :class:`ConstructError` listing every violation: sandbox names and stacks, connection
-    keys, sandboxes a connection names, the S3 spec's rules per sandbox, and names unique per
-    sandbox (the provider's invariant: it is what lets an interrupted deploy be resumed safely).
+    connections: list[ResolvedConnection] = field(default_factory=list)
+    dataflows: list[ResolvedDataflow] = field(default_factory=list)
+
+
+def deployments(sandboxes: Sequence[Sandbox], connections: Sequence[S3Connection],
+                dataflows: Sequence[Dataflow] = ()) -> dict[str, Deployment]:
+    """What each sandbox gets, validated as a whole.
+
+    Raises :class:`ConstructError` listing every violation: sandbox names and stacks, keys, the
+    sandboxes a declaration names, the S3 spec's rules and the ingestion path's rules per sandbox
+    (paths inside the connection's bucket and folder, formats, ids, schedules), and names unique
+    per sandbox and kind (the provider's invariant: it is what lets an interrupted deploy be
+    resumed safely).
     """
     problems: list[PropViolation] = []
     known = {s.name for s in sandboxes}
@@ -167,16 +269,12 @@ def deployments(sandboxes: Sequence[Sandbox],
         for v in _check_credentials(sandbox.credentials):
             problems.append(PropViolation(f"Sandbox({sandbox.name!r})", v.field, v.rule, sandbox.credentials))
     _unique(problems, "app", "connections", [c.key for c in connections], "connection key")
-    plan: dict[str, list[ResolvedConnection]] = {s.name: [] for s in sandboxes}
+    _unique(problems, "app", "dataflows", [d.key for d in dataflows], "dataflow key")
+    plan: dict[str, Deployment] = {s.name: Deployment() for s in sandboxes}
     for conn in connections:
         where = f"S3Connection({conn.key!r})"
-        if not _IDENTIFIER.fullmatch(conn.key):
-            problems.append(PropViolation(where, "key", "must start with a letter or _ and hold only letters, "
-                                                        "digits, _ and - (it becomes the Terraform address)", conn.key))
-        for name in [*conn.sandboxes, *conn.overrides]:
-            if name not in known:
-                problems.append(PropViolation(where, "sandboxes", f"names an unknown sandbox (known: "
-                                                                  f"{', '.join(sorted(known))})", name))
+        _check_key(problems, where, conn.key)
+        _check_sandboxes(problems, where, [*conn.sandboxes, *conn.overrides], known)
         for sandbox in sandboxes:
             if conn.sandboxes and sandbox.name not in conn.sandboxes:
                 continue
@@ -184,13 +282,59 @@ def deployments(sandboxes: Sequence[Sandbox],
             for v in _violations(resolved):
                 problems.append(PropViolation(f"{sandbox.stack_id}/{conn.key}", v.field, v.rule,
                                               getattr(resolved, v.field, None)))
-            plan[sandbox.name].append(resolved)
+            plan[sandbox.name].connections.append(resolved)
+    by_key = {c.key: c for c in connections}
+    for flow in dataflows:
+        where = f"Dataflow({flow.key!r})"
+        _check_key(problems, where, flow.key)
+        _check_sandboxes(problems, where, [*flow.sandboxes, *flow.overrides], known)
+        connection = by_key.get(flow.connection)
+        if connection is None:
+            keys = ", ".join(sorted(by_key)) or "none"
+            problems.append(PropViolation(where, "connection", f"names no S3Connection (keys: {keys})",
+                                          flow.connection))
+            continue
+        for sandbox in sandboxes:
+            if flow.sandboxes and sandbox.name not in flow.sandboxes:
+                continue
+            placed = next((c for c in plan[sandbox.name].connections if c.key == flow.connection), None)
+            if placed is None:
+                if flow.sandboxes or flow.overrides.get(sandbox.name):
+                    problems.append(PropViolation(where, "sandboxes", f"connection {flow.connection!r} is not "
+                                                                      f"deployed to sandbox {sandbox.name!r}",
+                                                  sandbox.name))
+                continue  # by default a dataflow goes where its connection goes
+            resolved_flow = flow.in_sandbox(sandbox, placed)
+            for v in check_dataflow(name=flow.name, path=resolved_flow.path, path_type=flow.path_type,
+                                    recursive=flow.recursive, file_format=flow.format,
+                                    dataset_id=resolved_flow.dataset_id, schema_id=resolved_flow.schema_id,
+                                    schedule=resolved_flow.schedule, mapping=resolved_flow.mapping,
+                                    description=resolved_flow.description, bucket_name=placed.bucket_name,
+                                    folder_path=placed.folder_path):
+                problems.append(PropViolation(f"{sandbox.stack_id}/{flow.key}", v.field, v.rule,
+                                              getattr(resolved_flow, v.field.split(".")[0], None)))
+            plan[sandbox.name].dataflows.append(resolved_flow)
     for sandbox in sandboxes:
-        _unique(problems, sandbox.stack_id, "name", [r.name for r in plan[sandbox.name]],
+        _unique(problems, sandbox.stack_id, "name", [r.name for r in plan[sandbox.name].connections],
                 f"connection name in sandbox {sandbox.name!r}")
+        _unique(problems, sandbox.stack_id, "name", [r.name for r in plan[sandbox.name].dataflows],
+                f"dataflow name in sandbox {sandbox.name!r}")
     if problems:
         raise ConstructError(problems)
     return plan
+
+
+def _check_key(problems: list[PropViolation], where: str, key: str) -> None:
+    if not _IDENTIFIER.fullmatch(key):
+        problems.append(PropViolation(where, "key", "must start with a letter or _ and hold only letters, "
+                                                    "digits, _ and - (it becomes the Terraform address)", key))
+
+
+def _check_sandboxes(problems: list[PropViolation], where: str, names: Iterable[str], known: set[str]) -> None:
+    for name in names:
+        if name not in known:
+            problems.append(PropViolation(where, "sandboxes", f"names an unknown sandbox (known: "
+                                                              f"{', '.join(sorted(known))})", name))
 
 
 def _violations(resolved: ResolvedConnection) -> list[RuleViolation]:
@@ -214,11 +358,14 @@ def _unique(problems: list[PropViolation], where: str, prop: str, values: Iterab
 
 
 class SandboxStack(cdk.TerraformStack):
-    """The connections of one sandbox: its own provider block (``sandbox_name``), state and outputs."""
+    """The connections of one sandbox and the dataflows that read them: its own provider block
+    (``sandbox_name``), state and outputs."""
 
-    def __init__(self, scope: Construct, sandbox: Sandbox, connections: Sequence[ResolvedConnection],
+    def __init__(self, scope: Construct, sandbox: Sandbox, deployment: Deployment | Sequence[ResolvedConnection],
                  settings: ProviderSettings, backend: StateBackend | None = None) -> None:
         super().__init__(scope, sandbox.stack_id)
+        if not isinstance(deployment, Deployment):
+            deployment = Deployment(list(deployment))
         self.sandbox = sandbox
         FlowserviceProvider(self, "flowservice", flow_service_url=settings.flow_service_url,
                             ims_url=settings.ims_url, org_id=settings.org_id, sandbox_name=sandbox.name)
@@ -227,21 +374,50 @@ class SandboxStack(cdk.TerraformStack):
         self.connections: dict[str, S3BaseConnection] = {}
         # Connections sharing credentials share one auth (each one costs round trips to jsii).
         auths: dict[tuple[object, ...], S3Auth] = {}
-        for resolved in connections:
+        for resolved in deployment.connections:
             shape = (resolved.credentials, resolved.versions, resolved.source.iam_role, resolved.source.session_token)
             auth = auths.get(shape) or auths.setdefault(shape, resolved.auth(self))
             self.connections[resolved.key] = S3BaseConnection(
                 self, resolved.key, name=resolved.name, description=resolved.description,
                 bucket_name=resolved.bucket_name, folder_path=resolved.folder_path, region=resolved.region,
                 auth=auth)
+        self.dataflows: dict[str, S3Dataflow] = {}
+        for flow in deployment.dataflows:
+            self.dataflows[flow.key] = S3Dataflow(
+                self, flow.key, name=flow.name, description=flow.description,
+                connection=f"${{{RESOURCE_TYPE}.{flow.connection.key}.id}}", path=flow.path,
+                path_type=flow.source.path_type, recursive=flow.source.recursive, format=flow.source.format,
+                dataset_id=flow.dataset_id, schema_id=flow.schema_id, schedule=flow.schedule, mapping=flow.mapping,
+                enabled=flow.enabled, bucket_name=flow.connection.bucket_name, folder_path=flow.connection.folder_path)
         # Plain Terraform references (the resources are addressed by their keys): no jsii call each.
         for output, attribute in (("connection_ids", "id"), ("connection_etags", "etag")):
             references = {key: f"${{{RESOURCE_TYPE}.{key}.{attribute}}}" for key in self.connections}
             cdk.TerraformOutput(self, output, value=references)
+        if self.dataflows:
+            cdk.TerraformOutput(self, "dataflow_ids", value={key: f"${{{identity.DATAFLOW}.{key}.id}}"
+                                                             for key in self.dataflows})
+        if sandbox.reports and deployment.dataflows:
+            self._reports(deployment.dataflows)
+
+    def _reports(self, dataflows: Sequence[ResolvedDataflow]) -> None:
+        """Per dataflow, the files of its source folder and its recent runs, as outputs."""
+        files: dict[str, str] = {}
+        runs: dict[str, str] = {}
+        for flow in dataflows:
+            connection_id = f"${{{RESOURCE_TYPE}.{flow.connection.key}.id}}"
+            ExploreDataSource(self, f"{flow.key}__files", connection_id=connection_id,
+                              path=flow.folder).override_logical_id(flow.key)
+            DataflowRunsDataSource(self, f"{flow.key}__runs", flow_id=f"${{{identity.DATAFLOW}.{flow.key}.id}}",
+                                   limit=5).override_logical_id(flow.key)
+            files[flow.key] = f"${{data.{identity.EXPLORE}.{flow.key}.files}}"
+            runs[flow.key] = f"${{data.{identity.DATAFLOW_RUNS}.{flow.key}.runs}}"
+        cdk.TerraformOutput(self, "explored_files", value=files)
+        cdk.TerraformOutput(self, "dataflow_runs", value=runs)
 
 
 def define(app: Construct, sandboxes: Sequence[Sandbox], connections: Sequence[S3Connection],
-           settings: ProviderSettings = ProviderSettings(), backend: StateBackend | None = None) -> list[SandboxStack]:
+           settings: ProviderSettings = ProviderSettings(), backend: StateBackend | None = None,
+           dataflows: Sequence[Dataflow] = ()) -> list[SandboxStack]:
     """One :class:`SandboxStack` per sandbox, after validating the whole declaration."""
-    plan = deployments(sandboxes, connections)
+    plan = deployments(sandboxes, connections, dataflows)
     return [SandboxStack(app, s, plan[s.name], settings, backend) for s in sandboxes]

@@ -4,11 +4,11 @@
 
 Each stack is planned with plain ``terraform plan -detailed-exitcode`` in its synthesized folder
 (so this works the same after CDKTF's end of life), then read back with ``terraform show -json``.
-Per stack it lists the connections to create, update in place, replace and delete, with the
-attributes that change, before and after. Write-only credentials never appear: their version
-attribute is shown instead, as ``(write-only: version 1 -> 2)``; any value Terraform marks
-sensitive is shown as ``(sensitive)``. Changes made outside Terraform (drift) get their own
-section, so a scheduled run is also the drift report.
+Per stack it lists the objects (base, source and target connections, dataflows) to create, update
+in place, replace and delete, with the attributes that change, before and after. Write-only
+credentials never appear: their version attribute is shown instead, as ``(write-only: version 1 ->
+2)``; any value Terraform marks sensitive is shown as ``(sensitive)``. Changes made outside
+Terraform (drift) get their own section, so a scheduled run is also the drift report.
 
 Terraform runs with ``-json``, so its diagnostics are read as data: each distinct one is shown once
 per stack with the resource it belongs to (Terraform repeats a provider's error for every call
@@ -34,13 +34,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from flowservice_spec.identity import CREDENTIALS_MISSING, S3_BASE_CONNECTION
+from flowservice_spec import identity
+from flowservice_spec.identity import CREDENTIALS_MISSING
 from toolchain import localdemo
 from toolchain.cdk import wrapper_path
 from toolchain.lock import selected_stacks, stack_dir
 
 #: Attributes the server sets: their "known after apply" is noise in a review.
-SERVER_SET = frozenset({"id", "etag", "state", "created_at", "updated_at", "sandbox_name", "connection_spec_id"})
+SERVER_SET = frozenset({"id", "etag", "state", "created_at", "updated_at", "sandbox_name", "connection_spec_id",
+                        "flow_spec_id"})
+#: What a reviewer calls each kind of object.
+KIND_NAMES = {identity.S3_BASE_CONNECTION: "base connection", identity.SOURCE_CONNECTION: "source connection",
+              identity.TARGET_CONNECTION: "target connection", identity.DATAFLOW: "dataflow"}
 WRITE_ONLY_SUFFIX = "_wo_version"
 #: The actions a review lists, in its order.
 KINDS = ("create", "update", "replace", "delete")
@@ -62,6 +67,12 @@ class Change:
     name: str | None
     action: str  # create | update | replace | delete
     attributes: dict[str, tuple[str, str]] = field(default_factory=dict)  # attribute -> (before, after)
+    kind: str = identity.S3_BASE_CONNECTION
+
+    @property
+    def label(self) -> str:
+        """``dataflow `orders_daily` (Orders daily)``: what and which, as a reviewer reads it."""
+        return f"{KIND_NAMES.get(self.kind, self.kind)} `{self.key}` ({self.name or 'unnamed'})"
 
 
 @dataclass(frozen=True)
@@ -152,7 +163,7 @@ def changes_of(plan: Mapping[str, Any]) -> tuple[list[Change], list[Change]]:
     def collect(entries: Any, drift: bool) -> list[Change]:
         found: list[Change] = []
         for entry in entries or []:
-            if entry.get("type") != S3_BASE_CONNECTION:
+            if entry.get("type") not in KIND_NAMES or entry.get("mode", "managed") != "managed":
                 continue
             change = entry.get("change") or {}
             actions = tuple(change.get("actions") or ())
@@ -164,7 +175,7 @@ def changes_of(plan: Mapping[str, Any]) -> tuple[list[Change], list[Change]]:
             if action == "drift" and not attributes:  # only server-set values moved (a refresh filled them in)
                 continue
             found.append(Change(entry.get("address", ""), entry.get("name", ""), values.get("name"), action,
-                                attributes))
+                                attributes, entry["type"]))
         return found
 
     return collect(plan.get("resource_changes"), False), collect(plan.get("resource_drift"), True)
@@ -262,7 +273,7 @@ def _problem_lines(problem: Problem) -> list[str]:
 def render_markdown(plans: Sequence[StackPlan]) -> str:
     counts = {a: sum(1 for p in plans for c in p.changes if c.action == a) for a in KINDS}
     errors = [p.stack for p in plans if p.status == "error"]
-    lines = ["# Plan: AEP S3 base connections", ""]
+    lines = ["# Plan: AEP S3 ingestion", ""]
     summary = ", ".join(f"{n} to {a}" for a, n in counts.items())
     lines.append(f"**{summary}** over {len(plans)} stack{'s' if len(plans) != 1 else ''}"
                  + (f"; **errors in {', '.join(errors)}**" if errors else "") + ".")
@@ -286,7 +297,7 @@ def render_markdown(plans: Sequence[StackPlan]) -> str:
                 continue
             lines += [f"### {action.capitalize()} ({len(chosen)})", ""]
             for change in chosen:
-                lines.append(f"- `{change.key}` ({change.name or 'unnamed'})")
+                lines.append(f"- {change.label}")
                 for attribute, (before, after) in change.attributes.items():
                     if after.startswith("(write-only"):
                         lines.append(f"  - `{attribute}`: {after}")
@@ -299,7 +310,7 @@ def render_markdown(plans: Sequence[StackPlan]) -> str:
             lines += [f"### Changed outside Terraform ({len(plan.drift)})", ""]
             for change in plan.drift:
                 deleted = ": deleted in Flow Service" if change.action == "deleted" else ""
-                lines.append(f"- `{change.key}` ({change.name or 'unnamed'}){deleted}")
+                lines.append(f"- {change.label}{deleted}")
                 for attribute, (before, after) in change.attributes.items():
                     lines.append(f"  - `{attribute}`: {before} -> {after}")
     text = "\n".join(lines)
@@ -310,7 +321,8 @@ def render_markdown(plans: Sequence[StackPlan]) -> str:
 
 def render_json(plans: Sequence[StackPlan], exit_code: int) -> dict[str, Any]:
     def change(c: Change) -> dict[str, Any]:
-        return {"address": c.address, "key": c.key, "name": c.name, "action": c.action,
+        return {"address": c.address, "kind": KIND_NAMES.get(c.kind, c.kind), "key": c.key, "name": c.name,
+                "action": c.action,
                 "attributes": {k: {"before": b, "after": a} for k, (b, a) in c.attributes.items()}}
 
     return {"exit_code": exit_code,

@@ -79,7 +79,7 @@ def test_a_deleted_connection_shows_as_drift_without_attribute_noise() -> None:
     changes, drift = plan.changes_of(shown)
     assert changes == [] and [(d.key, d.action, d.attributes) for d in drift] == [("a", "deleted", {})]
     text = plan.render_markdown([StackPlan("s3-dev", drift=drift)])
-    assert "- `a` (A): deleted in Flow Service" in text
+    assert "- base connection `a` (A): deleted in Flow Service" in text
 
 
 @pytest.mark.parametrize(("plans", "code", "returned"), [
