@@ -98,10 +98,12 @@ def run_command(args: list[str], cwd: Path, env: Mapping[str, str], timeout: flo
     return Run(args, proc.returncode, proc.stdout, proc.stderr, time.monotonic() - start)
 
 
-def connections_of_state(state: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """The connections' attributes recorded in one Terraform state document."""
+def connections_of_state(state: Mapping[str, Any], resource_type: str = RESOURCE_TYPE) -> list[dict[str, Any]]:
+    """The attributes of the managed objects of one type (default: base connections) recorded in one
+    Terraform state document."""
     return [instance["attributes"] for resource in state.get("resources", [])
-            if resource.get("type") == RESOURCE_TYPE for instance in resource["instances"]]
+            if resource.get("type") == resource_type and resource.get("mode", "managed") == "managed"
+            for instance in resource["instances"]]
 
 
 @dataclass
@@ -205,10 +207,12 @@ class CdktfProject:
         path = self.state_file(stack)
         return dict(json.loads(path.read_text())) if path.exists() and path.stat().st_size else {}
 
-    def connections_in_state(self, stack: str | None = None) -> list[dict[str, Any]]:
-        """Connections recorded in the state of ``stack`` (default: every stack of the app)."""
+    def connections_in_state(self, stack: str | None = None,
+                             resource_type: str = RESOURCE_TYPE) -> list[dict[str, Any]]:
+        """Objects of one type (default: base connections) recorded in the state of ``stack``
+        (default: every stack of the app)."""
         return [connection for name in ([stack] if stack else self.stacks)
-                for connection in connections_of_state(self.state(name))]
+                for connection in connections_of_state(self.state(name), resource_type)]
 
 
 def interrupt(process: subprocess.Popen[str], sig: int = signal.SIGINT) -> None:

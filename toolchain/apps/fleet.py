@@ -2,15 +2,34 @@
 
 ``FLEET_CONNECTIONS`` (default 10) connections named ``fleet-001``..., in the stack ``s3-fleet``
 for sandbox ``FLEET_SANDBOX`` (default ``prod``); ``FLEET_SESSION_TOKEN_VERSION`` rotates every
-session token at once. Credentials: ``TF_VAR_s3_access_key``, ``..._secret_key``, ``..._session_token``.
+session token at once. ``FLEET_DATAFLOWS`` (default 0) gives that many of them a dataflow (a
+source connection of their folder, a target connection, a flow every 15 minutes) into the
+local Flow Service's seeded orders dataset. Credentials: ``TF_VAR_s3_access_key``,
+``..._secret_key``, ``..._session_token``.
 """
 
 from __future__ import annotations
 
 import os
 
-from constructs_lib import ProviderSettings, S3Connection, Sandbox, StateBackend, define, synth
+from constructs_lib import (
+    Dataflow,
+    Delimited,
+    MappingSet,
+    ProviderSettings,
+    S3Connection,
+    Sandbox,
+    Schedule,
+    StateBackend,
+    define,
+    synth,
+)
 from toolchain.apps import FLEET_STACK
+
+#: The local Flow Service's seeded ids (prod's orders dataset, its schema and mapping set).
+DATASET = "64d0a1b2c3d4e5f6a7b8c9d2"
+SCHEMA = "https://ns.adobe.com/acme/schemas/5b7ff8b4e4a0c7d9b1f8a3c2d6e9f0a1"
+MAPPING = MappingSet("0f3a5c7e9b1d4f6a8c0e2a4c6e8a0c2e")
 
 
 def connections(count: int, version: str) -> list[S3Connection]:
@@ -20,12 +39,20 @@ def connections(count: int, version: str) -> list[S3Connection]:
             for i in range(1, count + 1)]
 
 
+def dataflows(count: int) -> list[Dataflow]:
+    return [Dataflow(key=f"flow_{i:03d}", name=f"fleet-flow-{i:03d}", connection=f"fleet_{i:03d}",
+                     format=Delimited(), dataset_id=DATASET, schema_id=SCHEMA, mapping=MAPPING,
+                     schedule=Schedule.every(15, "minute"))
+            for i in range(1, count + 1)]
+
+
 def main() -> None:
     env = os.environ.get
     sandbox = Sandbox(env("FLEET_SANDBOX", "prod"), stack=FLEET_STACK)
     declared = connections(int(env("FLEET_CONNECTIONS", "10")), env("FLEET_SESSION_TOKEN_VERSION", "1"))
+    flows = dataflows(int(env("FLEET_DATAFLOWS", "0")))
     settings = ProviderSettings(flow_service_url=env("AEP_FLOW_SERVICE_URL"), ims_url=env("AEP_IMS_URL"))
-    synth.run(lambda app: define(app, [sandbox], declared, settings, StateBackend.from_env()))
+    synth.run(lambda app: define(app, [sandbox], declared, settings, StateBackend.from_env(), flows))
 
 
 if __name__ == "__main__":
