@@ -16,10 +16,14 @@ from toolchain.processes import process_alive
 
 from . import specs
 from .app import DEFAULT_SANDBOX, App, Server, Settings, server_address
+from .catalog import Catalog
 from .connectivity import Connectivity, S3Settings
 from .ims import DEFAULT_LIFETIME, DEFAULT_SCOPES, TokenService
+from .ingest import Ingestor
 from .instrumentation import FAULT_KINDS, FaultConfig, Faults, RequestLog
+from .local_s3 import SAMPLE_DATA, LocalS3
 from .model import FlowModel
+from .scheduler import ScheduleClock, Scheduler
 from .store import Store
 
 
@@ -83,6 +87,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--iam-role-credentials", type=_key_pair, default=None,
                    help="ACCESS_KEY:SECRET_KEY standing in for Adobe's role, for IAMRole Based "
                         "connections' /test and /explore")
+    p.add_argument("--local-s3", nargs="?", const=str(SAMPLE_DATA), default=None, metavar="FOLDER",
+                   help="start moto's S3 API in this process on 127.0.0.1, seed it from FOLDER (laid out "
+                        "<bucket>/<key>; default: the sample data shipped in the package) and use it as "
+                        "--s3-endpoint")
+    p.add_argument("--local-s3-port", type=int, default=0, help="port of --local-s3 (default: a free one)")
+    p.add_argument("--catalog", default=None, metavar="FILE",
+                   help="datasets, schemas and mapping sets per sandbox (JSON) instead of the default seed")
+    p.add_argument("--scheduler-interval", type=float, default=1.0,
+                   help="seconds between the scheduler's checks for due runs (default 1)")
+    p.add_argument("--no-scheduler", action="store_true",
+                   help="no background scheduler: runs happen only on POST /__local/scheduler/tick|advance")
     p.add_argument("--parent-pid", type=int, default=None, help="exit when this process is gone")
     p.add_argument("--max-lifetime", type=float, default=None, help="exit after this many seconds")
     p.add_argument("--ready-file", default=None, help="write the server URL here once listening")
@@ -103,19 +118,40 @@ def main(argv: list[str] | None = None) -> int:
         scopes = None
     else:
         scopes = frozenset(args.allowed_scopes)
+    try:
+        catalog = Catalog.load(args.catalog) if args.catalog else Catalog.default()
+    except ValueError as exc:
+        print(f"--catalog: {exc}", file=sys.stderr)
+        return 2
+    if args.local_s3 and args.s3_endpoint:
+        print("--local-s3 and --s3-endpoint exclude each other", file=sys.stderr)
+        return 2
+    local_s3 = LocalS3(Path(args.local_s3), args.local_s3_port) if args.local_s3 else None
+    s3_endpoint = args.s3_endpoint
+    if local_s3 is not None:
+        try:
+            s3_endpoint = local_s3.start()
+        except (ValueError, RuntimeError, OSError) as exc:
+            print(f"--local-s3: {exc}", file=sys.stderr)
+            return 2
+        print(f"local S3 on {s3_endpoint}, seeded from {args.local_s3}", file=sys.stderr, flush=True)
     store = Store(args.data)
     tokens = TokenService(store, clients=args.clients, lifetime=args.token_lifetime,
                           allowed_scopes=scopes)
     if args.allow_local_service_url:
         specs.allow_local_service_urls()
     connectivity = Connectivity(S3Settings(
-        endpoint=args.s3_endpoint, allow_remote=args.allow_remote_s3,
+        endpoint=s3_endpoint, allow_remote=args.allow_remote_s3,
         connect_timeout=args.s3_timeout, read_timeout=args.s3_timeout * 3,
         iam_role_credentials=args.iam_role_credentials))
+    clock = ScheduleClock()
+    model = FlowModel(store, page_size=args.page_size, catalog=catalog, schedule_clock=clock)
+    scheduler = Scheduler(model.runs, Ingestor(connectivity), clock,
+                          interval=None if args.no_scheduler else args.scheduler_interval)
     settings = Settings(sandboxes=frozenset({DEFAULT_SANDBOX, *args.sandboxes}),
                         require_sandbox_header=args.require_sandbox_header, verbose=args.verbose,
-                        connectivity=connectivity)
-    app = App(FlowModel(store, page_size=args.page_size), tokens, RequestLog(), faults, settings)
+                        connectivity=connectivity, scheduler=scheduler)
+    app = App(model, tokens, RequestLog(), faults, settings)
     server = Server((args.host, args.port), app)
     url = f"http://{server_address(server.server_address)}"
 
@@ -144,10 +180,14 @@ def main(argv: list[str] | None = None) -> int:
         tmp.write_text(url + "\n")
         tmp.replace(args.ready_file)  # atomic: readers never see a half-written URL
     print(f"listening on {url}", flush=True)
+    scheduler.start()
     try:
         server.serve_forever(poll_interval=0.2)
     finally:
+        scheduler.stop()
         server.server_close()
+        if local_s3 is not None:
+            local_s3.stop()
         store.close()
     return 0
 

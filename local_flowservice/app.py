@@ -25,6 +25,8 @@ from .connectivity import Connectivity
 from .ims import TokenService
 from .instrumentation import FaultConfig, Faults, RequestLog, now_iso
 from .model import Caller, FlowModel
+from .records import Collection
+from .scheduler import Scheduler
 
 FLOW_BASE = "/data/foundation/flowservice"
 LOCAL_PREFIX = "/__local/"
@@ -67,20 +69,29 @@ class Settings:
     require_sandbox_header: bool = False
     verbose: bool = False
     connectivity: Connectivity = field(default_factory=Connectivity)
+    scheduler: Scheduler | None = None
 
 
-# (template, regex) in match order; the template is what counters and logs report.
+# Collections served with the same verbs: POST and GET on the list, GET, PATCH, DELETE on an item.
+COLLECTIONS = ("/connections", "/sourceConnections", "/targetConnections", "/flows")
+TEMPLATES = (
+    *(t for c in COLLECTIONS for t in (c, f"{c}/{{id}}")),
+    "/connections/{id}/test", "/connections/{id}/explore", "/flows/{id}/action",
+    "/connectionSpecs", "/connectionSpecs/{id}", "/connectionSpecs/{id}/configs",
+    "/flowSpecs", "/flowSpecs/{id}", "/runs", "/runs/{id}",
+)
+
+
+def _pattern(template: str) -> re.Pattern[str]:
+    return re.compile(f"^{FLOW_BASE}{template.replace('{id}', '(?P<id>[^/]+)')}/?$")
+
+
+# (template, regex); the template is what counters and logs report.
 ROUTES: list[tuple[str, re.Pattern[str]]] = [
-    ("/connections", re.compile(rf"^{FLOW_BASE}/connections/?$")),
-    ("/connections/{id}", re.compile(rf"^{FLOW_BASE}/connections/(?P<id>[^/]+)/?$")),
-    ("/connections/{id}/test", re.compile(rf"^{FLOW_BASE}/connections/(?P<id>[^/]+)/test/?$")),
-    ("/connections/{id}/explore", re.compile(rf"^{FLOW_BASE}/connections/(?P<id>[^/]+)/explore/?$")),
-    ("/connectionSpecs", re.compile(rf"^{FLOW_BASE}/connectionSpecs/?$")),
-    ("/connectionSpecs/{id}", re.compile(rf"^{FLOW_BASE}/connectionSpecs/(?P<id>[^/]+)/?$")),
-    ("/connectionSpecs/{id}/configs",
-     re.compile(rf"^{FLOW_BASE}/connectionSpecs/(?P<id>[^/]+)/configs/?$")),
+    *((t, _pattern(t)) for t in TEMPLATES),
     ("/ims/token/v3", re.compile(r"^/ims/token/v3/?$")),
 ]
+Action = Callable[["Request", Caller, dict[str, str]], "Response"]
 
 
 class App:
@@ -94,18 +105,29 @@ class App:
         self.faults = faults
         self.settings = settings
         self.started = time.time()
-        self._methods: dict[tuple[str, str], Callable[[Request, Caller, dict[str, str]], Response]] = {
-            ("POST", "/connections"): self._create,
-            ("GET", "/connections"): self._list,
-            ("GET", "/connections/{id}"): self._get,
-            ("PATCH", "/connections/{id}"): self._patch,
-            ("DELETE", "/connections/{id}"): self._delete,
+        self._methods: dict[tuple[str, str], Action] = {
             ("GET", "/connections/{id}/test"): self._test,
             ("GET", "/connections/{id}/explore"): self._explore,
-            ("GET", "/connectionSpecs"): self._list_specs,
-            ("GET", "/connectionSpecs/{id}"): self._get_spec,
-            ("GET", "/connectionSpecs/{id}/configs"): self._spec_configs,
+            ("POST", "/flows/{id}/action"): self._flow_action,
+            ("GET", "/connectionSpecs"): lambda r, c, p: Response(200, model.list_specs(r.query)),
+            ("GET", "/connectionSpecs/{id}"): lambda r, c, p: Response(200, model.get_spec(p["id"])),
+            ("GET", "/connectionSpecs/{id}/configs"):
+                lambda r, c, p: Response(200, model.spec_configs(p["id"], r.query)),
+            ("GET", "/flowSpecs"): lambda r, c, p: Response(200, model.list_flow_specs(r.query)),
+            ("GET", "/flowSpecs/{id}"): lambda r, c, p: Response(200, model.get_flow_spec(p["id"])),
+            ("POST", "/runs"): self._start_run,
+            ("GET", "/runs"): self._lister(model.runs),
+            ("GET", "/runs/{id}"): self._getter(model.runs),
         }
+        for route in COLLECTIONS:
+            collection = model.collection(route)
+            self._methods |= {
+                ("POST", route): self._creator(collection),
+                ("GET", route): self._lister(collection),
+                ("GET", f"{route}/{{id}}"): self._getter(collection),
+                ("PATCH", f"{route}/{{id}}"): self._patcher(collection),
+                ("DELETE", f"{route}/{{id}}"): self._deleter(collection),
+            }
 
     # --- entry point ---------------------------------------------------------------------
 
@@ -201,46 +223,56 @@ class App:
 
     # --- Flow actions ----------------------------------------------------------------------
 
-    def _create(self, req: Request, caller: Caller, params: dict[str, str]) -> Response:
-        created = self.model.create(caller, req.body)
-        location = f"http://{req.host}{FLOW_BASE}/connections/{created['id']}"
-        return Response(201, created, {"Location": location, "ETag": created["etag"]})
+    def _creator(self, collection: Collection) -> Action:
+        def create(req: Request, caller: Caller, params: dict[str, str]) -> Response:
+            created = collection.create(caller, req.body)
+            location = f"http://{req.host}{FLOW_BASE}{collection.path}/{created['id']}"
+            return Response(201, created, {"Location": location, "ETag": created["etag"]})
+        return create
 
-    def _list(self, req: Request, caller: Caller, params: dict[str, str]) -> Response:
-        return Response(200, self.model.list_connections(caller, req.query))
+    @staticmethod
+    def _lister(collection: Collection) -> Action:
+        return lambda req, caller, params: Response(200, collection.list_items(caller, req.query))
 
-    def _get(self, req: Request, caller: Caller, params: dict[str, str]) -> Response:
-        body = self.model.get(caller, params["id"])
-        return Response(200, body, {"ETag": body["items"][0]["etag"]})
+    @staticmethod
+    def _getter(collection: Collection) -> Action:
+        def get(req: Request, caller: Caller, params: dict[str, str]) -> Response:
+            body = collection.get(caller, params["id"])
+            return Response(200, body, {"ETag": body["items"][0]["etag"]})
+        return get
 
-    def _patch(self, req: Request, caller: Caller, params: dict[str, str]) -> Response:
-        if_match = req.header("if-match")
-        if not if_match:
-            if_match = _query_if_match(req.query)
-        updated = self.model.patch(caller, params["id"], req.body, if_match)
+    @staticmethod
+    def _patcher(collection: Collection) -> Action:
+        def patch(req: Request, caller: Caller, params: dict[str, str]) -> Response:
+            updated = collection.patch(caller, params["id"], req.body, _if_match(req))
+            return Response(200, updated, {"ETag": updated["etag"]})
+        return patch
+
+    @staticmethod
+    def _deleter(collection: Collection) -> Action:
+        def delete(req: Request, caller: Caller, params: dict[str, str]) -> Response:
+            collection.delete(caller, params["id"])
+            return Response(204)
+        return delete
+
+    def _flow_action(self, req: Request, caller: Caller, params: dict[str, str]) -> Response:
+        updated = self.model.flows.action(caller, params["id"], req.query, _if_match(req))
         return Response(200, updated, {"ETag": updated["etag"]})
 
-    def _delete(self, req: Request, caller: Caller, params: dict[str, str]) -> Response:
-        self.model.delete(caller, params["id"])
-        return Response(204)
+    def _start_run(self, req: Request, caller: Caller, params: dict[str, str]) -> Response:
+        created = self.model.runs.create(caller, req.body)
+        item = created["items"][0]
+        location = f"http://{req.host}{FLOW_BASE}/runs/{item['id']}"
+        return Response(201, created, {"Location": location, "ETag": item["etag"]})
 
     def _test(self, req: Request, caller: Caller, params: dict[str, str]) -> Response:
         # The record is read first (404 for unknown ids), then S3 is called outside any lock.
-        record = self.model.record(caller, params["id"])
+        record = self.model.connections.stored(caller, params["id"])
         return Response(200, {"result": self.settings.connectivity.test(record)})
 
     def _explore(self, req: Request, caller: Caller, params: dict[str, str]) -> Response:
-        record = self.model.record(caller, params["id"])
+        record = self.model.connections.stored(caller, params["id"])
         return Response(200, self.settings.connectivity.explore(record, req.query))
-
-    def _list_specs(self, req: Request, caller: Caller, params: dict[str, str]) -> Response:
-        return Response(200, self.model.list_specs(req.query))
-
-    def _get_spec(self, req: Request, caller: Caller, params: dict[str, str]) -> Response:
-        return Response(200, self.model.get_spec(params["id"]))
-
-    def _spec_configs(self, req: Request, caller: Caller, params: dict[str, str]) -> Response:
-        return Response(200, self.model.spec_configs(params["id"], req.query))
 
     def _token(self, req: Request) -> Response:
         if req.method != "POST":
@@ -263,6 +295,8 @@ class App:
             return Response(204)
         if name == "counters" and req.method == "GET":
             return Response(200, self.log.counters())
+        if name.startswith("scheduler") or name == "catalog":
+            return self._local_ingestion(req, name)
         if name == "faults":
             try:
                 if req.method == "GET":
@@ -281,12 +315,45 @@ class App:
         return Response(404, {"error": f"no local tool {req.method} {req.path}"})
 
 
+    def _local_ingestion(self, req: Request, name: str) -> Response:
+        """`/__local/scheduler`, `/__local/scheduler/tick|advance` and `/__local/catalog`."""
+        scheduler = self.settings.scheduler
+        try:
+            changes = json.loads(req.body or b"{}") if req.method == "POST" else {}
+            if not isinstance(changes, dict):
+                raise ValueError("expected a JSON object")
+            if name == "catalog" and req.method == "GET":
+                return Response(200, self.model.catalog.snapshot())
+            if name == "catalog" and req.method == "POST":
+                self.model.catalog.add(changes)
+                return Response(200, self.model.catalog.snapshot())
+            if scheduler is None:
+                return Response(404, {"error": "this server has no scheduler"})
+            if name == "scheduler" and req.method == "GET":
+                return Response(200, scheduler.status())
+            if name == "scheduler/tick" and req.method == "POST":
+                return Response(200, scheduler.tick())
+            if name == "scheduler/advance" and req.method == "POST":
+                seconds = changes.get("seconds")
+                if isinstance(seconds, bool) or not isinstance(seconds, int | float):
+                    raise ValueError('expected {"seconds": N}')
+                return Response(200, scheduler.advance(float(seconds)))
+        except (ValueError, TypeError) as exc:
+            return Response(400, {"error": str(exc)})
+        return Response(404, {"error": f"no local tool {req.method} {req.path}"})
+
+
 def _route(path: str) -> tuple[str | None, dict[str, str]]:
     for template, pattern in ROUTES:
         match = pattern.match(path)
         if match:
             return template, match.groupdict()
     return None, {}
+
+
+def _if_match(req: Request) -> str | None:
+    """`If-Match` from the header, or (as Adobe's Postman samples send it) the query."""
+    return req.header("if-match") or _query_if_match(req.query)
 
 
 def _query_if_match(query: Mapping[str, list[str]]) -> str | None:

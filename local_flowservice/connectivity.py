@@ -1,4 +1,4 @@
-"""`/test` and `/explore`: real S3 calls with the stored credentials, signed by botocore.
+"""`/test`, `/explore` and the runs' reads: real S3 calls with the stored credentials, signed by botocore.
 
 Creation only checks structure (as Adobe does); these two operations are where a wrong key,
 a missing permission or an unreachable endpoint shows up. The emulator talks only to loopback
@@ -88,6 +88,14 @@ def _botocore_session() -> Any:
         return _SESSION
 
 
+def local_client(endpoint: str) -> Any:
+    """A client with throwaway credentials for a local S3 server (seeding `--local-s3`)."""
+    session = _botocore_session()
+    with _SESSION_LOCK:
+        return session.create_client("s3", region_name=DEFAULT_REGION, endpoint_url=endpoint,
+                                     aws_access_key_id="local", aws_secret_access_key="local")  # noqa: S106
+
+
 class Connectivity:
     """Runs the S3 calls behind `/test` and `/explore` for one stored connection record."""
 
@@ -100,13 +108,13 @@ class Connectivity:
         """True when the credentials can list the connection's scope (or the buckets)."""
         params = record["auth"]["params"]
         try:
-            client = self._client(record)
+            client = self.client(record)
             bucket = params.get("bucketName")
             if bucket:
-                self._call(client, "list_objects_v2", Bucket=bucket, Prefix=_scope_prefix(params),
+                self.call(client, "list_objects_v2", Bucket=bucket, Prefix=_scope_prefix(params),
                            MaxKeys=1)
             else:
-                self._call(client, "list_buckets")
+                self.call(client, "list_buckets")
         except (Unreachable, Denied):
             return False
         return True
@@ -129,7 +137,7 @@ class Connectivity:
                                    f"{object_type}. Please provide valid object and try again.",
                                    title="Bad Request")
         try:
-            client = self._client(record)
+            client = self.client(record)
             if kind == "root" or obj is None or (kind == "folder" and obj.strip("/") in ("", "root")):
                 return self._root(client, params)
             bucket, key = _split_object(obj)
@@ -142,12 +150,13 @@ class Connectivity:
                                    f"endpoint could not be reached: {exc}", title="Bad Request") from None
         except Denied as exc:
             raise errors.FlowError("1100", 400, "The request could not be processed. S3 answered "
-                                   f"{exc.code}: {_redact(exc.message, params)}",
+                                   f"{exc.code}: {redact(exc.message, params)}",
                                    title="Bad Request") from None
 
     # --- S3 calls ----------------------------------------------------------------------------
 
-    def _client(self, record: Mapping[str, Any]) -> Any:
+    def client(self, record: Mapping[str, Any]) -> Any:
+        """A botocore S3 client for a base connection record (its stored credentials)."""
         params = record["auth"]["params"]
         service_url = params.get("serviceUrl")
         url = self.settings.endpoint or service_url or DEFAULT_ENDPOINT
@@ -178,7 +187,8 @@ class Connectivity:
                                          aws_session_token=token, config=config)
 
     @staticmethod
-    def _call(client: Any, operation: str, **kwargs: Any) -> dict[str, Any]:
+    def call(client: Any, operation: str, **kwargs: Any) -> dict[str, Any]:
+        """One S3 operation; `Denied` when S3 answers an error, `Unreachable` when it does not answer."""
         from botocore import exceptions as bce
 
         try:
@@ -193,10 +203,10 @@ class Connectivity:
     def _root(self, client: Any, params: Mapping[str, Any]) -> list[dict[str, Any]]:
         bucket = params.get("bucketName")
         if not bucket:
-            buckets = self._call(client, "list_buckets").get("Buckets", [])
+            buckets = self.call(client, "list_buckets").get("Buckets", [])
             return [_folder_entry(f"/{b['Name']}/") for b in sorted(buckets, key=lambda b: b["Name"])]
         prefix = _scope_prefix(params)
-        self._call(client, "list_objects_v2", Bucket=bucket, Prefix=prefix, MaxKeys=1)
+        self.call(client, "list_objects_v2", Bucket=bucket, Prefix=prefix, MaxKeys=1)
         return [_folder_entry(f"/{bucket}/{prefix}")]
 
     def _folder(self, client: Any, bucket: str, key: str) -> list[dict[str, Any]]:
@@ -208,7 +218,7 @@ class Connectivity:
             kwargs: dict[str, Any] = {"Bucket": bucket, "Prefix": prefix, "Delimiter": "/"}
             if token:
                 kwargs["ContinuationToken"] = token
-            page = self._call(client, "list_objects_v2", **kwargs)
+            page = self.call(client, "list_objects_v2", **kwargs)
             folders += [_folder_entry(f"/{bucket}/{p['Prefix']}") for p in page.get("CommonPrefixes", [])]
             files += [_file_entry(f"/{bucket}/{o['Key']}") for o in page.get("Contents", [])
                       if o["Key"] != prefix]
@@ -220,7 +230,7 @@ class Connectivity:
     def _file(self, client: Any, bucket: str, key: str,
               query: Mapping[str, Sequence[str]]) -> list[dict[str, Any]]:
         file_type = (_first(query, "fileType") or _extension(key) or "").lower()
-        body = self._call(client, "get_object", Bucket=bucket, Key=key,
+        body = self.call(client, "get_object", Bucket=bucket, Key=key,
                           Range=f"bytes=0-{PREVIEW_BYTES - 1}")["Body"].read()
         text = body.decode("utf-8", errors="replace")
         if file_type in ("delimited", "csv", "tsv", "txt", "psv", "dsv"):
@@ -311,7 +321,7 @@ def _json_type(value: Any) -> str:
     return "String"
 
 
-def _redact(message: str, params: Mapping[str, Any]) -> str:
+def redact(message: str, params: Mapping[str, Any]) -> str:
     for name in ("s3SecretKey", "s3SessionToken", "s3AccessKey"):
         value = params.get(name)
         if isinstance(value, str) and len(value) >= 4:

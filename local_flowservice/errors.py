@@ -165,6 +165,34 @@ def invalid_param(prop: str, detail: str) -> FlowError:
                      title="Bad Request")
 
 
+def base_connection_in_use(conn_id: str, flows: list[str]) -> FlowError:
+    return FlowError("1418", 400, f"The connection '{conn_id}' cannot be deleted: it is used by the "
+                     f"flows {', '.join(flows)}. Delete those flows first and try again.")
+
+
+def connection_in_use(conn_id: str, flows: list[str]) -> FlowError:
+    return FlowError("1447", 400, f"Found active flows containing id {conn_id}: {', '.join(flows)}. "
+                     "Delete those flows first and try again.")
+
+
+def mapping_invalid(detail: str) -> FlowError:
+    return FlowError("1419", 400, f"The mapping is invalid: {detail}")
+
+
+def mapping_version_invalid(mapping_id: str, version: Any) -> FlowError:
+    return FlowError("1412", 400, f"The mapping version '{version}' of mapping '{mapping_id}' does not "
+                     "exist. Please provide a valid mapping version and try again.")
+
+
+def mapping_schema_mismatch(mapping_schema: str, target_schema: str) -> FlowError:
+    return FlowError("1425", 400, f"The mapping's target schema '{mapping_schema}' does not match the "
+                     f"schema '{target_schema}' of the target dataset.")
+
+
+def not_allowed_in_state(detail: str) -> FlowError:
+    return FlowError("1422", 400, f"The action is not allowed in the current state: {detail}")
+
+
 def limit_with_count() -> FlowError:
     return FlowError("1401", 400, "The limit and count parameters cannot be given together in the "
                      "same request. Please provide either only the limit or the count parameter and "

@@ -1,4 +1,4 @@
-"""List semantics shared by `/connections` and `/connectionSpecs`: filters, order, count, pages.
+"""List semantics shared by every collection and the spec lists: filters, order, count, pages.
 
 Paging is keyset-based and the continuation token carries the whole query, so following
 `_links.next.href` (or sending only `continuationToken`) stays correct while items change.
@@ -36,7 +36,9 @@ class Condition:
         actual = _field(record, self.field)
         if actual is None:
             return False
-        return any(_compare(actual, self.op, v) for v in self.values)
+        # An array field (a flow's sourceConnectionIds) matches when one of its members does.
+        members = actual if isinstance(actual, list) else [actual]
+        return any(_compare(m, self.op, v) for m in members for v in self.values)
 
 
 def _field(record: dict[str, Any], dotted: str) -> Any:
@@ -94,10 +96,10 @@ def parse_conditions(properties: Sequence[str], fields: Sequence[str]) -> list[C
     return conditions
 
 
-def parse_order(orderby: str | None) -> tuple[str, bool]:
-    """(field, descending); default oldest first, which keeps pages stable."""
+def parse_order(orderby: str | None, default: str = "createdAt") -> tuple[str, bool]:
+    """(field, descending); by default `default` (oldest first for records, which keeps pages stable)."""
     if not orderby:
-        return "createdAt", False
+        orderby = default
     descending = orderby.startswith("-")
     field = orderby[1:] if orderby[:1] in "+-" else orderby
     # A literal "+" in a query string arrives as a space.
@@ -143,8 +145,9 @@ def _first(query: Mapping[str, Sequence[str]], name: str) -> str | None:
 
 def list_records(records: list[dict[str, Any]], query: Mapping[str, Sequence[str]],
                  page_size: int, path: str,
-                 view: Callable[[dict[str, Any]], dict[str, Any]]) -> dict[str, Any]:
-    """Filter, count or page `records` per Adobe's list parameters."""
+                 view: Callable[[dict[str, Any]], dict[str, Any]],
+                 fields: Sequence[str] = CONNECTION_FIELDS, default_order: str = "createdAt") -> dict[str, Any]:
+    """Filter, count or page `records` per Adobe's list parameters (`fields` may be filtered on)."""
     unknown = sorted(set(query) - KNOWN_PARAMS)
     if unknown:
         raise errors.FlowError("1451", 400, f"Invalid params {', '.join(unknown)} provided in "
@@ -186,11 +189,11 @@ def list_records(records: list[dict[str, Any]], query: Mapping[str, Sequence[str
             raise errors.FlowError("1453", 400, f"Invalid query value limit={limit_raw} provided "
                                    "in query param.")
 
-    conditions = parse_conditions(properties, CONNECTION_FIELDS)
+    conditions = parse_conditions(properties, fields)
     selected = [r for r in records if all(c.matches(r) for c in conditions)]
     if count_raw == "true":
         return {"count": len(selected)}
-    field, descending = parse_order(orderby)
+    field, descending = parse_order(orderby, default_order)
     selected.sort(key=lambda r: _sort_key(r, field), reverse=descending)
     if after is not None:
         after_key = tuple(after)
@@ -214,6 +217,19 @@ def list_records(records: list[dict[str, Any]], query: Mapping[str, Sequence[str
 
 
 def list_specs(all_specs: list[dict[str, Any]], query: Mapping[str, Sequence[str]]) -> dict[str, Any]:
-    """Connection specs: few enough that filtering is all that is needed."""
-    conditions = parse_conditions(list(query.get("property", [])), ("id", "name", "providerId"))
+    """Connection and flow specs: few enough that filtering is all that is needed.
+
+    Adobe's own examples quote string values (`name=="CloudStorageToAEP"`); quotes are dropped.
+    """
+    properties = [_unquote(p) for p in query.get("property", [])]
+    conditions = parse_conditions(properties, ("id", "name", "providerId"))
     return {"items": [s for s in all_specs if all(c.matches(s) for c in conditions)]}
+
+
+def _unquote(prop: str) -> str:
+    match = _PROPERTY_RE.match(prop)
+    if not match:
+        return prop
+    field, op, raw = match.groups()
+    values = [v[1:-1] if len(v) >= 2 and v[0] == v[-1] and v[0] in "\"'" else v for v in raw.split(",")]
+    return f"{field}{op}{','.join(values)}"

@@ -1,16 +1,20 @@
-"""The connection specs the emulator knows: only Amazon S3, with Adobe's two auth specs.
+"""The spec documents the emulator serves: the Amazon S3 source and Data Lake target connection
+specs, and the `CloudStorageToAEP` flow spec.
 
-The auth specs are JSON Schema draft-07 documents, as Adobe publishes them, taken from
-`flowservice_spec.s3`: creation and patching validate against the same document a client can
-fetch from `/connectionSpecs/{id}`, and the construct and provider check the same rules.
+The JSON Schemas in them (S3 auth specs, the source `params`, the schedule) come from
+`flowservice_spec`: creation and patching validate against the same document a client can fetch
+from `/connectionSpecs/{id}` or `/flowSpecs/{id}`, and the construct and provider check the same rules.
 """
 
 from __future__ import annotations
 
 import copy
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from flowservice_spec import s3
+from flowservice_spec import ingestion, s3
+
+from . import listing
 
 S3_CONNECTION_SPEC_ID = s3.CONNECTION_SPEC_ID
 ACCESS_KEY = s3.ACCESS_KEY
@@ -43,13 +47,8 @@ S3_SPEC: dict[str, Any] = {
         "type": "CloudStorage",
         "spec": {
             "$schema": DRAFT_07,
-            "type": "object",
             "description": "Defines params required when this connection is used as a source in flow.",
-            "properties": {
-                "path": {"type": "string", "description": "The input path for copying files."},
-                "recursive": {"type": "boolean", "default": False},
-            },
-            "required": ["path"],
+            **copy.deepcopy(ingestion.SOURCE_PARAMS_SCHEMA),
         },
         "attributes": {"uiAttributes": {"isSource": True, "category": "cloudStorage",
                                         "icon": "amazonS3", "label": "Amazon S3"}},
@@ -62,7 +61,53 @@ S3_SPEC: dict[str, Any] = {
     },
 }
 
-SPECS: dict[str, dict[str, Any]] = {S3_CONNECTION_SPEC_ID: S3_SPEC}
+DATA_LAKE_SPEC: dict[str, Any] = {
+    "id": ingestion.DATA_LAKE_CONNECTION_SPEC_ID,
+    "name": "Data Lake",
+    "providerId": S3_SPEC["providerId"],
+    "version": ingestion.DATA_LAKE_CONNECTION_SPEC_VERSION,
+    "authSpec": [],
+    "attributes": {"category": "Data Lake", "connectorName": "Data Lake", "isSource": False},
+    "permissionsInfo": S3_SPEC["permissionsInfo"],
+}
+
+SPECS: dict[str, dict[str, Any]] = {S3_CONNECTION_SPEC_ID: S3_SPEC,
+                                    ingestion.DATA_LAKE_CONNECTION_SPEC_ID: DATA_LAKE_SPEC}
+# Which specs each collection's records may name.
+BASE_CONNECTION_SPECS = {S3_CONNECTION_SPEC_ID: S3_SPEC}
+SOURCE_CONNECTION_SPECS = {S3_CONNECTION_SPEC_ID: S3_SPEC}
+TARGET_CONNECTION_SPECS = {ingestion.DATA_LAKE_CONNECTION_SPEC_ID: DATA_LAKE_SPEC}
+
+CLOUD_STORAGE_FLOW_SPEC: dict[str, Any] = {
+    "id": ingestion.CLOUD_STORAGE_FLOW_SPEC_ID,
+    "name": ingestion.CLOUD_STORAGE_FLOW_SPEC_NAME,
+    "providerId": S3_SPEC["providerId"],
+    "version": ingestion.CLOUD_STORAGE_FLOW_SPEC_VERSION,
+    "sourceConnectionSpecIds": [S3_CONNECTION_SPEC_ID],
+    "targetConnectionSpecIds": [ingestion.DATA_LAKE_CONNECTION_SPEC_ID],
+    "transformationSpecs": [{
+        "name": "Mapping",
+        "spec": {"$schema": DRAFT_07, "type": "object",
+                 "description": "The Data Prep mapping set that turns source columns into XDM fields.",
+                 "properties": {"mappingId": {"type": "string", "pattern": f"^{ingestion.MAPPING_ID_PATTERN}$"},
+                                "mappingVersion": {"type": ["string", "integer"]}},
+                 "required": ["mappingId"]},
+    }],
+    "scheduleSpec": {"name": "PeriodicSchedule", "type": "Periodic",
+                     "spec": {"$schema": DRAFT_07, **copy.deepcopy(ingestion.SCHEDULE_SCHEMA)}},
+    "runSpec": {"name": "ProviderParams", "spec": {
+        "$schema": DRAFT_07, "type": "object",
+        "description": "On-demand runs of flows whose frequency is once: the window of files to take.",
+        "properties": {"startTime": {"type": "integer", "description": "epoch seconds"},
+                       "windowStartTime": {"type": "integer", "description": "epoch seconds"},
+                       "windowEndTime": {"type": "integer", "description": "epoch seconds"}},
+        "required": ["startTime", "windowStartTime", "windowEndTime"]}},
+    "attributes": {"isSourceFlow": True, "isDraftModeSupported": False,
+                   "notification": {"category": "sources", "flowRun": {"enabled": True}}},
+    "permissionsInfo": S3_SPEC["permissionsInfo"],
+}
+
+FLOW_SPECS: dict[str, dict[str, Any]] = {ingestion.CLOUD_STORAGE_FLOW_SPEC_ID: CLOUD_STORAGE_FLOW_SPEC}
 
 # `configs?authType=` values and what they return, per spec.
 CONFIGS: dict[str, dict[str, dict[str, str]]] = {
@@ -83,11 +128,21 @@ def get_spec(spec_id: str) -> dict[str, Any] | None:
     return copy.deepcopy(spec) if spec is not None else None
 
 
+def get_flow_spec(spec_id: str) -> dict[str, Any] | None:
+    spec = FLOW_SPECS.get(spec_id)
+    return copy.deepcopy(spec) if spec is not None else None
+
+
+def list_documents(documents: Mapping[str, dict[str, Any]], query: Mapping[str, Sequence[str]]) -> dict[str, Any]:
+    """A spec list (`/connectionSpecs`, `/flowSpecs`) filtered by `property=`: deep copies."""
+    return listing.list_specs([copy.deepcopy(d) for d in documents.values()], query)
+
+
 def auth_schema(spec_id: str, auth_name: str) -> dict[str, Any] | None:
     spec = SPECS.get(spec_id)
     if spec is None:
         return None
-    for auth in spec["authSpec"]:
+    for auth in spec.get("authSpec", []):
         if auth["name"] == auth_name:
             schema: dict[str, Any] = auth["spec"]
             return schema
