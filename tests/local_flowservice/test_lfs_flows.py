@@ -140,7 +140,7 @@ def test_flow_patch(api: Api, ing: Ingestion) -> None:
                ("/state", "1455"), ("/inheritedAttributes", "1455")]
     for where, code in refused:
         assert_flow_error(patch([{"op": "replace", "path": where, "value": "x"}]), code, 400)
-    invalid = [[{"op": "replace", "path": "/scheduleParams/interval", "value": 0}],
+    invalid: list[list[dict[str, Any]]] = [[{"op": "replace", "path": "/scheduleParams/interval", "value": 0}],
                [{"op": "replace", "path": "/scheduleParams/frequency", "value": "once"}],   # interval stays
                [{"op": "remove", "path": "/scheduleParams/frequency"}],
                [{"op": "replace", "path": "/transformations/0/params/mappingVersion", "value": 9}],
