@@ -182,7 +182,8 @@ class _Compact:
         elif kind == 7:             # double
             self.pos += 8
         elif kind == 8:             # binary
-            self.pos += self.varint()
+            length = self.varint()  # read first: `pos += varint()` would add to the old position
+            self.pos += length
         elif kind in (9, 10):       # list, set
             head = self.byte()
             size = head >> 4 if head >> 4 != 15 else self.varint()

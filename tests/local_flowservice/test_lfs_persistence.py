@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import sqlite3
+import time
 from pathlib import Path
 
 import requests
 
 from local_flowservice.store import DB_NAME
 from local_flowservice.testing import LocalFlowService
-from tests.local_flowservice.lfs_helpers import s3_body
+from tests.local_flowservice.lfs_helpers import Api, Ingestion, flow_body, s3_body
 
 
 def test_kill_9_and_restart_keeps_everything() -> None:
@@ -65,3 +66,34 @@ def test_database_from_before_the_index_columns_is_migrated(tmp_path: Path) -> N
         resp = requests.get(svc.flow_url + "/connections", params={"orderby": "name", "property": "name>=old"},
                             headers=headers, timeout=10)
         assert [i["name"] for i in resp.json()["items"]] == ["old-a", "old-b"]
+
+
+def test_ingestion_objects_survive_kill_9_and_a_database_from_before_them_is_migrated(tmp_path: Path) -> None:
+    """A data directory of the connections-only layout (no objects table, user_version 0) opens,
+    keeps its connections, and then stores and keeps every new kind across kill -9."""
+    data = tmp_path / "data"
+    with LocalFlowService(data_dir=data) as svc:
+        headers = svc.auth_headers()
+        base = requests.post(svc.flow_url + "/connections", json=s3_body("kept"), headers=headers,
+                             timeout=10).json()["id"]
+    db = sqlite3.connect(data / DB_NAME)
+    with db:
+        db.executescript("DROP TABLE objects; DROP TABLE links; PRAGMA user_version = 0;")
+    db.close()
+    with LocalFlowService(data_dir=data, args=["--no-scheduler"]) as svc, requests.Session() as session:
+        api = Api(svc, svc.auth_headers(), session)
+        ing = Ingestion(api)
+        assert ing.item(f"/connections/{base}")["name"] == "kept"
+        source, target = ing.source(base), ing.target()
+        flow = ing.post("/flows", flow_body(source, target, startTime=int(time.time()) - 1, frequency="day",
+                                           interval=1))
+        [run] = requests.post(svc.url + "/__local/scheduler/tick", timeout=60).json()["runs"]
+        svc.restart(hard=True)
+        api.headers = svc.auth_headers()
+        assert ing.item(f"/sourceConnections/{source}")["baseConnectionId"] == base
+        assert ing.item(f"/targetConnections/{target}")["id"] == target
+        kept = ing.item(f"/flows/{flow['id']}")
+        assert kept["etag"] == flow["etag"] and kept["lastRunDetails"]["id"] == run
+        assert ing.item(f"/runs/{run}")["flowId"] == flow["id"]
+        assert api.call("DELETE", f"/connections/{base}").status_code == 400   # still used: 1418
+        assert requests.post(svc.url + "/__local/scheduler/tick", timeout=60).json()["runs"] == []
