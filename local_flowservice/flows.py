@@ -194,9 +194,9 @@ class Flows(Collection):
         last = tx.newest_referrer(RUN, record["id"], "flowId")
         if last is not None:
             duration = last["metrics"]["durationSummary"]
-            view["lastRunDetails"] = {"id": last["id"], "state": last["metrics"]["statusSummary"]["status"],
-                                      "startedAtUTC": duration["startedAtUTC"],
-                                      "completedAtUTC": duration.get("completedAtUTC")}
+            details = {"id": last["id"], "state": last["metrics"]["statusSummary"]["status"],
+                       "startedAtUTC": duration["startedAtUTC"], "completedAtUTC": duration.get("completedAtUTC")}
+            view["lastRunDetails"] = {k: v for k, v in details.items() if v is not None}
         return view
 
     def links(self, record: dict[str, Any]) -> dict[str, list[str]]:

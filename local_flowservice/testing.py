@@ -172,6 +172,23 @@ class LocalFlowService:
     def health(self) -> dict[str, Any]:
         return self._object(self._local("GET", "health"))
 
+    def tick(self) -> list[str]:
+        """Start due slots and execute waiting runs now; the ids of the runs executed."""
+        runs: list[str] = self._object(self._local("POST", "scheduler/tick"))["runs"]
+        return runs
+
+    def advance(self, seconds: float) -> list[str]:
+        """Move the scheduler's clock forward, executing every run due on the way (see the docs)."""
+        runs: list[str] = self._object(self._local("POST", "scheduler/advance", {"seconds": seconds}))["runs"]
+        return runs
+
+    def catalog(self) -> dict[str, Any]:
+        return self._object(self._local("GET", "catalog"))
+
+    def add_to_catalog(self, document: dict[str, Any]) -> dict[str, Any]:
+        """Merge `{"sandboxes": {name: {"schemas": [...], "datasets": [...], "mappingSets": [...]}}}`."""
+        return self._object(self._local("POST", "catalog", document))
+
     def wait_idle(self, timeout: float = 30.0, poll: float = 0.05) -> None:
         """Until no API request is being served: a killed client's requests still run to their end
         here (latency included), and are logged only then."""
@@ -209,6 +226,6 @@ class LocalFlowService:
         return headers
 
     def _local(self, method: str, name: str, body: Any = None) -> Any:
-        resp = requests.request(method, f"{self.url}/__local/{name}", json=body, timeout=10)
+        resp = requests.request(method, f"{self.url}/__local/{name}", json=body, timeout=120)
         resp.raise_for_status()
         return resp.json() if resp.content else None

@@ -38,7 +38,8 @@ def test_local_s3_serves_the_sample_data_to_explore_and_runs() -> None:
                           ing.target(ORDERS_DATASET["stage"], ORDERS_SCHEMA), **start)
         profiles = ing.flow(ing.source(base, "/acme-crm-snapshots/profiles", data_format="json"),
                             ing.target(CRM_DATASET["stage"], CRM_SCHEMA), mapping=None, **start)
-        assert len(requests.post(svc.url + "/__local/scheduler/tick", timeout=60).json()["runs"]) == 2
+        assert len(svc.tick()) == 2
+        assert svc.advance(86400) == []     # once flows run once
         for flow, expected in ((orders, (3, 72, 2, "partialSuccess")), (profiles, (1, 12, 0, "success"))):
             [run] = api.call("GET", "/runs", params={"property": f"flowId=={flow}"}).json()["items"]
             m = run["metrics"]
@@ -86,9 +87,8 @@ def test_catalog_file_and_local_catalog_tool(tmp_path: Path) -> None:
                             json={"sandboxes": {"prod": {"datasets": [{"id": "b" * 24, "schemaRef": {"id": "x"}}]}}})
         assert bad.status_code == 400 and "schema" in bad.json()["error"]
         added = {"sandboxes": {"prod": {"datasets": [{"id": "b" * 24, "schemaRef": {"id": schema}}]}}}
-        good = requests.post(svc.url + "/__local/catalog", json=added, timeout=10)
-        assert good.status_code == 200
-        assert len(requests.get(svc.url + "/__local/catalog", timeout=10).json()["sandboxes"]["prod"]["datasets"]) == 2
+        assert len(svc.add_to_catalog(added)["sandboxes"]["prod"]["datasets"]) == 2
+        assert svc.catalog()["sandboxes"]["prod"]["datasets"][1]["id"] == "b" * 24
         assert ing.target("b" * 24, schema)
     path.write_text('{"sandboxes": {"prod": {"datasets": [{"id": "short"}]}}}')
     proc = subprocess.run([sys.executable, "-m", "local_flowservice", "--port", "0", "--data", str(tmp_path / "d"),
