@@ -118,7 +118,8 @@ plan: lock
 FLOWSERVICE_ARGS ?=
 flowservice: .stamps/venv
 	$(VENV_PY) -m local_flowservice --host 127.0.0.1 --port $(PORT) --data $(DATA) \
-		--sandboxes $$($(VENV_PY) -m toolchain.sandboxes) $(FLOWSERVICE_ARGS)
+		--sandboxes $$($(VENV_PY) -m toolchain.sandboxes) \
+		$(if $(findstring --s3-endpoint,$(FLOWSERVICE_ARGS)),,--local-s3) $(FLOWSERVICE_ARGS)
 
 flowservice-start: .stamps/venv
 	@$(VENV_PY) scripts/flowservice-daemon start --port $(PORT) --data $(DATA) --run-dir $(RUN) \
@@ -136,6 +137,7 @@ demo: lock flowservice-start
 	@$(VENV_PY) -m toolchain.localdemo record --project $(ROOT) --port $(PORT)
 	@$(VENV_PY) -m toolchain.preflight --project $(ROOT)
 	$(CDK_RUN) deploy '*' --auto-approve
+	@$(VENV_PY) -m toolchain.demo_report --project $(ROOT)
 	@echo "The local Flow Service keeps running on http://127.0.0.1:$(PORT) (data in $(DATA)); it stops by itself after 8 hours."
 	@echo "make plan, make deploy and make destroy now use it (unless AEP_FLOW_SERVICE_URL names another)."
 	@echo "Stop it with: make flowservice-stop"

@@ -148,6 +148,9 @@ class Dataflow(FlowObject):
                 ops.append({"op": "replace", "path": "/transformations/0", "value": _mapping(planned)})
         return ops
 
+    def sent(self, state: dict[str, Value], body: dict[str, Any]) -> dict[str, Value]:
+        return dict(state, start_time=body["scheduleParams"]["startTime"])
+
     def after_write(self, state: dict[str, Value], prior: dict[str, Value] | None,
                     planned: dict[str, Value]) -> dict[str, Value]:
         """Enable or disable through the action endpoint when the flow is not as planned (a new flow

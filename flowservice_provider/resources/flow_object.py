@@ -182,6 +182,11 @@ class FlowObject(ResourceHandler):
             return f"its {', '.join(differing)} differ from this configuration and cannot be changed in place"
         return None
 
+    def sent(self, state: dict[str, Value], body: dict[str, Any]) -> dict[str, Value]:
+        """State after a create, completed with values the provider chose itself and sent (a start
+        time), so the next refresh does not report them as changed outside Terraform."""
+        return state
+
     def after_write(self, state: dict[str, Value], prior: dict[str, Value] | None,
                     planned: dict[str, Value]) -> dict[str, Value]:
         """Calls that follow a create or update for this kind (a dataflow's enable/disable)."""
@@ -222,6 +227,8 @@ class FlowObject(ResourceHandler):
             for name in SET_BY_SERVER:
                 planned[name] = UNKNOWN
             self.unknown_on_create(planned, config)
+            if isinstance(prior.get("id"), str):  # the create half of this replacement is planned next
+                self.inventory.leaving(str(prior["id"]))
             return PlanResult(planned, requires_replace=replace)
         if any(planned.get(name) != prior.get(name) for name in self.patched):
             planned["etag"] = UNKNOWN
@@ -287,9 +294,10 @@ class FlowObject(ResourceHandler):
             if adoptable is None:
                 raise self._foreign(name, found, why)
             return ApplyResult(self._adopt(adoptable, planned, config))
+        body = self.create_body(planned, config)
         with self._api_errors("create"):
-            ref = self._api().create(self.kind, self.create_body(planned, config))
-        state = self._written(planned, ref)
+            ref = self._api().create(self.kind, body)
+        state = self.sent(self._written(planned, ref), body)
         with self._api_errors("create", ref.etag, state):
             return ApplyResult(self.after_write(state, None, planned))
 
@@ -311,11 +319,13 @@ class FlowObject(ResourceHandler):
         ops = self.patch_ops(current, planned, config, adopting=record)
         log().warning("adopting %s %s (%r): created by this client, missing from state", self.noun, object_id,
                       planned.get("name"))
-        state = dict(planned)
+        # What the plan left unknown is what the object already holds (its start time, its state...).
+        state = {name: current.get(name) if value is UNKNOWN else value for name, value in planned.items()}
         state.update(id=object_id, etag=etag)
         if ops:
             with self._api_errors("create", etag):
                 state["etag"] = self._api().update(self.kind, object_id, etag, ops).etag
+            state["updated_at"] = None
         from flowservice_client import ObjectRef
 
         state = self._written(state, ObjectRef(object_id, str(state["etag"])))
@@ -380,6 +390,7 @@ class FlowObject(ResourceHandler):
         object_id = known_str(state, "id")
         with self._api_errors("delete"):
             self._api().delete(self.kind, object_id)
+        self.inventory.leaving(object_id)
 
     def import_(self, import_id: str) -> dict[str, Value]:
         if not import_id.strip():

@@ -26,6 +26,7 @@ class Inventory:
         self._by_name: dict[str, list[dict[str, Any]]] | None = None
         self._failure: Exception | None = None
         self._created: set[str] = set()
+        self._leaving: set[str] = set()
         self.list_calls = 0
 
     def _load(self) -> dict[str, list[dict[str, Any]]]:
@@ -46,16 +47,27 @@ class Inventory:
                 self._by_name = by_name
             return self._by_name
 
+    def leaving(self, object_id: str) -> None:
+        """``object_id`` is being deleted or replaced by this process: a create of its name comes
+        after its delete (Terraform's order), so it is not in the way. Costs no listing."""
+        with self._lock:
+            self._leaving.add(object_id)
+
+    def _present(self, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [item for item in items if item.get("id") not in self._leaving]
+
     def named(self, name: str) -> list[dict[str, Any]]:
         """Objects called ``name`` when the sandbox was listed (a copy of the list)."""
-        return list(self._load().get(name, ()))
+        found = self._load().get(name, [])
+        with self._lock:
+            return self._present(found)
 
     def claim(self, name: str) -> list[dict[str, Any]]:
         """Take the objects called ``name`` out of the inventory, so no second create sees them;
         an empty list (nothing there) marks the name as about to be created by this process."""
         by_name = self._load()
         with self._lock:
-            found = by_name.pop(name, [])
+            found = self._present(by_name.pop(name, []))
             if not found:
                 if name in self._created:
                     raise DuplicateNameError(name)

@@ -60,7 +60,7 @@ class SourceConnection(FlowObject):
     def check(self, config: dict[str, Value]) -> list[Diagnostic]:
         """The shared rules (flowservice_spec.ingestion) on the configured values; when one is not
         known yet (it comes from another resource) the API checks it at apply instead."""
-        if any(value is UNKNOWN for value in config.values()):
+        if any(config.get(name) is UNKNOWN for name in ("path", "path_type", "recursive", "format", *PROPERTIES)):
             return []
         return rule_diagnostics(ingestion.check_source(
             config.get("path"), config.get("path_type") or "folder", config.get("recursive"), config.get("format"),

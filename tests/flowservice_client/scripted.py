@@ -19,8 +19,8 @@ from urllib3.exceptions import (
     ReadTimeoutError,
 )
 
-from flowservice_client.config import FlowServiceConfig
 from flowservice_client.client import FlowServiceClient
+from flowservice_client.config import FlowServiceConfig
 from flowservice_client.session import FlowServiceSession
 
 FLOW = "https://flow.test/data/foundation/flowservice"

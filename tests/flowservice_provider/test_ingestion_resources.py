@@ -109,6 +109,8 @@ def test_source_connection_rules_are_checked_at_plan() -> None:
     fields = {d.path[0] for d in diagnostics if d.path}
     assert fields == {"path", "format", "recursive", "column_delimiter"}
     assert SourceConnection().check({"path": UNKNOWN, "format": "xml"}) == []  # the API checks it at apply
+    known = SourceConnection().check({"path": "/acme-orders/x", "format": "xml", "base_connection_id": UNKNOWN})
+    assert [d.path for d in known] == [("format",)]  # a base connection made in the same apply is no excuse
 
 
 def target_config(handler: TargetConnection, **values: Value) -> dict[str, Value]:
@@ -150,7 +152,8 @@ def test_dataflow_create_sends_schedule_and_mapping_and_starts_now(api: FakeConn
     assert body["scheduleParams"]["frequency"] == "minute" and body["scheduleParams"]["interval"] == 15
     assert isinstance(body["scheduleParams"]["startTime"], int) and "backfill" not in body["scheduleParams"]
     assert api.operations() == ["list", "create"]  # enabled on create: no action call
-    assert state["start_time"] is None and state["backfill"] is None  # read by the next refresh
+    assert state["start_time"] == body["scheduleParams"]["startTime"]  # the time it chose, not a drift later
+    assert state["backfill"] is None  # Flow Service's default: read by the next refresh
 
 
 def test_a_disabled_dataflow_is_created_then_disabled_by_the_action(api: FakeConnectionsApi) -> None:
