@@ -25,22 +25,28 @@ import requests
 from constructs_lib import (
     AccessKeyAuth,
     ConstructError,
+    Dataflow,
+    Delimited,
     FlowserviceProvider,
     IamRoleAuth,
+    Json,
+    MappingSet,
     S3BaseConnection,
     S3Connection,
     Sandbox,
     SandboxOverride,
+    Schedule,
     StateBackend,
     deployments,
 )
 from local_flowservice.testing import LocalFlowService
-from tests.conftest import CLIENT_ID, CLIENT_SECRET, FlowApi, provider_env, single_project
+from tests.conftest import CLIENT_ID, CLIENT_SECRET, FlowApi, provider_env
 from tests.constructs_lib import support
 from tests.e2e.requestlog import writes
 from toolchain import preflight
 from toolchain.project import CdktfProject
 
+INGESTION_APP = Path(__file__).parent / "apps" / "ingestion.py"
 KEYS = {"TF_VAR_s3_access_key": "AKIABADINPUT0001", "TF_VAR_s3_secret_key": "bad-input-secret-0001",
         "TF_VAR_s3_session_token": "bad-input-token-0001"}
 
@@ -59,8 +65,22 @@ def _provider(**props: Any) -> None:
     FlowserviceProvider(support.TerraformStack(support.Testing.app(), "bad"), "flowservice", **props)
 
 
-def _fleet(*connections: S3Connection, sandboxes: tuple[Sandbox, ...] = (Sandbox("dev"),)) -> None:
-    deployments(list(sandboxes), list(connections))
+def _fleet(*connections: S3Connection, sandboxes: tuple[Sandbox, ...] = (Sandbox("dev"),),
+           dataflows: tuple[Dataflow, ...] = ()) -> None:
+    deployments(list(sandboxes), list(connections), list(dataflows))
+
+
+ORDERS = S3Connection("orders", "Orders", bucket_name="acme-orders", folder_path="exports")
+SCHEMA = "https://ns.adobe.com/acme/schemas/5b7ff8b4e4a0c7d9b1f8a3c2d6e9f0a1"
+
+
+def _flow(**props: Any) -> None:
+    """A dataflow over the ``orders`` connection with one prop changed, validated as main.py's would be."""
+    values: dict[str, Any] = {"key": "flow", "name": "Flow", "connection": "orders", "format": Delimited(),
+                              "dataset_id": "64d0a1b2c3d4e5f6a7b8c9d0", "schema_id": SCHEMA,
+                              "mapping": MappingSet("0f3a5c7e9b1d4f6a8c0e2a4c6e8a0c2e"),
+                              "schedule": Schedule.every(15, "minute")} | props
+    _fleet(ORDERS, dataflows=(Dataflow(**values),))
 
 
 SYNTH: list[tuple[str, Callable[[], None], str]] = [
@@ -100,6 +120,26 @@ SYNTH: list[tuple[str, Callable[[], None], str]] = [
      lambda: _fleet(S3Connection("a", "x", overrides={"dev": SandboxOverride(credentials="dev keys")})),
      "invalid credentials in s3-dev/a\n  credentials: must be a variable prefix"),
     ("state-bucket", lambda: StateBackend.from_env({"TF_STATE_BACKEND": "s3"}), "TF_STATE_BUCKET: must name"),
+    ("flow-outside-folder", lambda: _flow(path="/acme-orders/other"),
+     "path: must lie inside the base connection's bucket and folder (/acme-orders/exports)"),
+    ("flow-path-wildcard", lambda: _flow(path="x*/y.csv"), "path: may hold wildcards (* or ?) only in its last"),
+    ("flow-delimiter", lambda: _flow(format=Delimited(delimiter="||")), "format.delimiter: must be exactly one"),
+    ("flow-encoding", lambda: _flow(format=Delimited(encoding="UTF-16")), "format.encoding: must be one of UTF-8"),
+    ("flow-compression", lambda: _flow(format=Json(compression="rar")), "format.compression: must be one of bzip2"),
+    ("flow-no-mapping", lambda: _flow(mapping=None), "mapping.id: is required for delimited data"),
+    ("flow-mapping-id", lambda: _flow(mapping=MappingSet("not-hex")), "mapping.id: must be a mapping set id"),
+    ("flow-dataset", lambda: _flow(dataset_id="orders"), "dataset_id: must be a Catalog dataset id"),
+    ("flow-schema", lambda: _flow(schema_id="orders"), "schema_id: must be an XDM schema $id"),
+    ("flow-interval", lambda: _flow(schedule=Schedule.every(5, "minute")),
+     "schedule.interval: must be a whole number of at least 15 when frequency is minute"),
+    ("flow-once", lambda: _flow(schedule=Schedule("once", 15)), "schedule.interval: must not be set when frequency"),
+    ("flow-start-ms", lambda: _flow(schedule=Schedule.every(1, "hour", start_time=1_700_000_000_000)),
+     "schedule.start_time: must be in epoch seconds, not milliseconds"),
+    ("flow-connection", lambda: _flow(connection="nope"), "connection: names no S3Connection (keys: orders)"),
+    ("flow-duplicate-name", lambda: _fleet(ORDERS, dataflows=(
+        Dataflow("a", "Same", "orders", Json(), "64d0a1b2c3d4e5f6a7b8c9d0", SCHEMA, Schedule.every(1, "day")),
+        Dataflow("b", "Same", "orders", Json(), "64d0a1b2c3d4e5f6a7b8c9d0", SCHEMA, Schedule.every(1, "day")))),
+     "each dataflow name in sandbox 'dev' must be unique"),
 ]
 
 
@@ -150,6 +190,12 @@ class Case:
     env: dict[str, str | None] = field(default_factory=dict)
     server: Callable[[LocalFlowService, FlowApi], None] | None = None
     command: str = "plan"
+    target: tuple[str, str] = ("flowservice_s3_base_connection", "amazon_s3")
+
+
+SOURCE = ("flowservice_source_connection", "orders")
+TARGET = ("flowservice_target_connection", "orders")
+FLOW = ("flowservice_dataflow", "orders")
 
 
 def foreign_connection(server: LocalFlowService, api: FlowApi) -> None:
@@ -183,13 +229,13 @@ PROVIDER_CASES = [
     Case("provider-timeout", "validate", ["Invalid max_retries", "must be 0 or more"], provider={"max_retries": -1}),
     Case("org-id", "configure", ["org_id: must be an IMS organization id", "AEP_ORG_ID"],
          env={"AEP_ORG_ID": "1234567890"}),
-    Case("sandbox-name", "configure", ["sandbox_name: must be a sandbox name"], env={"AEP_SANDBOX_NAME": "Prod_1"}),
+    Case("sandbox-name", "validate", ["sandbox_name: must be a sandbox name"], provider={"sandbox_name": "Prod_1"}),
     Case("client-id-missing", "configure", ["client_id (AEP_CLIENT_ID)"], env={"AEP_CLIENT_ID": None}),
     Case("version-without-secret", "plan", ["Credentials missing to create connection", "Not set: session_token_wo",
                                             "Flow Service never returns them"],
          env={"TF_VAR_s3_session_token": None}),
     Case("unknown-sandbox", "plan", ["Sandbox not found", "'qa'", "status 404", "code 2100"],
-         env={"AEP_SANDBOX_NAME": "qa"}),
+         provider={"sandbox_name": "qa"}),
     Case("name-taken", "plan", ["already exists in sandbox 'prod'", "import_from", "created by someone-else"],
          server=foreign_connection),
     Case("ims-refuses", "plan", ["Adobe IMS", "Client credentials rejected", "AEP_CLIENT_SECRET"],
@@ -198,21 +244,60 @@ PROVIDER_CASES = [
          command="apply"),
     Case("throttled", "apply", ["Too Many Requests", "status 429", "lower -parallelism"], server=throttle,
          env={"AEP_MAX_RETRIES": "2"}, command="apply"),
+    Case("source-path", "validate", ["Invalid path", "must start with / and the bucket name"],
+         {"path": "acme-orders/exports"}, target=SOURCE),
+    Case("source-format", "validate", ["Invalid format", "must be one of delimited, json, parquet"],
+         {"format": "xml"}, target=SOURCE),
+    Case("source-delimiter", "validate", ["Invalid column_delimiter", "exactly one character"],
+         {"column_delimiter": ";;"}, target=SOURCE),
+    Case("source-encoding", "validate", ["Invalid encoding", "must be one of UTF-8, ISO-8859-1"],
+         {"encoding": "UTF-16"}, target=SOURCE),
+    Case("source-recursive-file", "validate", ["Invalid recursive", "applies to folders only"],
+         {"path": "/acme-orders/exports/orders/a.csv", "path_type": "file", "recursive": True}, target=SOURCE),
+    Case("target-dataset", "validate", ["Invalid dataset_id", "24 lowercase hexadecimal"], {"dataset_id": "orders"},
+         target=TARGET),
+    Case("target-schema", "validate", ["Invalid schema_id", "https://ns.adobe.com/"], {"schema_id": "orders"},
+         target=TARGET),
+    Case("flow-interval", "validate", ["Invalid interval", "at least 15 when frequency is minute"], {"interval": 5},
+         target=FLOW),
+    Case("flow-frequency", "validate", ["Invalid frequency", "once, minute, hour, day, week"],
+         {"frequency": "fortnight"}, target=FLOW),
+    Case("flow-once", "validate", ["Invalid interval", "must not be set when frequency is once"],
+         {"frequency": "once"}, target=FLOW),
+    Case("flow-start-ms", "validate", ["Invalid start_time", "epoch seconds, not milliseconds"],
+         {"start_time": 1_700_000_000_000}, target=FLOW),
+    Case("flow-mapping", "validate", ["Invalid mapping_id", "32 lowercase hexadecimal"], {"mapping_id": "x"},
+         target=FLOW),
+    Case("dataset-unknown", "apply", ["Flow Service create failed", "status 400", "aaaaaaaaaaaaaaaaaaaaaaaa"],
+         {"dataset_id": "aaaaaaaaaaaaaaaaaaaaaaaa"}, target=TARGET, command="apply"),
+    Case("mapping-unknown", "apply", ["Flow Service create failed", "status 400", "1419"],
+         {"mapping_id": "ffffffffffffffffffffffffffffffff"}, target=FLOW, command="apply"),
 ]
 
 
 @pytest.fixture(scope="module")
 def bad_input_project(tmp_path_factory: pytest.TempPathFactory, cli_config: Path) -> Iterator[tuple[CdktfProject, LocalFlowService, FlowApi, dict[str, Any]]]:  # noqa: E501
+    """The whole ingestion path in one stack (tests/e2e/apps/ingestion.py), every case a change of it."""
     tmp = tmp_path_factory.mktemp("bad-input")
     (tmp / "data").mkdir()
     clients = f"{CLIENT_ID}:{CLIENT_SECRET},someone-else:their-secret"
-    with LocalFlowService(data_dir=tmp / "data", args=["--sandboxes", "dev", "--clients", clients]) as server:
-        env = provider_env(server, tmp / "token-cache") | KEYS
-        project = single_project(tmp / "app", cli_config, env)
+    args = ["--sandboxes", "dev", "--clients", clients, "--local-s3", "--no-scheduler"]
+    with LocalFlowService(data_dir=tmp / "data", args=args) as server:
+        env = provider_env(server, tmp / "token-cache") | KEYS | {"FLOW_REPORTS": "false"}
+        project = CdktfProject(tmp / "app", cli_config, env, app_file=INGESTION_APP, stacks=("s3-ingestion",))
         project.lock()
         project.terraform("init", "-input=false", "-no-color")
         doc = json.loads((project.stack_dir() / "cdk.tf.json").read_text())
         yield project, server, FlowApi(server), doc
+
+
+def everything(server: LocalFlowService, api: FlowApi) -> list[tuple[str, str]]:
+    """(collection, id) of every object the sandbox holds, dependents first."""
+    found = []
+    for path in ("/flows", "/sourceConnections", "/targetConnections", "/connections"):
+        items = requests.get(f"{server.flow_url}{path}", headers=api.headers(), timeout=10).json()["items"]
+        found += [(path, item["id"]) for item in items]
+    return found
 
 
 @pytest.mark.e2e
@@ -221,30 +306,41 @@ def test_provider_stage(case: Case, bad_input_project: tuple[CdktfProject, Local
                                                             dict[str, Any]]) -> None:
     project, server, api, original = bad_input_project
     doc = json.loads(json.dumps(original))
-    doc["resource"]["flowservice_s3_base_connection"]["amazon_s3"].update(case.resource)
+    kind, key = case.target
+    doc["resource"][kind][key].update(case.resource)
     doc["provider"]["flowservice"][0].update(case.provider)
     (project.stack_dir() / "cdk.tf.json").write_text(json.dumps(doc))
     server.clear_faults()
     server.reset_requests()
-    before = {c["id"] for c in api.list()}
-    if case.server:
-        case.server(server, api)
-    args = ["apply", "-auto-approve"] if case.command == "apply" else ["plan"]
-    run = project.terraform(*args, "-input=false", "-no-color", extra_env=case.env, check=False)
-    server.clear_faults()
-    message = " ".join(run.output.split())
-    assert run.returncode != 0, run.output
-    for words in case.message:
-        assert words in message, (words, run.output)
-    assert "Traceback" not in run.output
-    committed = [w for w in writes(server) if 200 <= (w.get("status") or 0) < 300]
-    assert committed == [] or (case.server is foreign_connection and len(committed) == 1)
-    created = {c["id"] for c in api.list()} - before
-    assert created == set() or case.server is foreign_connection
-    for connection in api.list():  # leave the sandbox as found
-        requests.delete(f"{server.flow_url}/connections/{connection['id']}", headers=api.headers(), timeout=10)
-    if case.stage in ("validate", "configure", "plan"):
-        assert not re.search(r"Apply complete|Creating\.\.\.", run.output)
+    before = set(everything(server, api))
+    try:
+        if case.server:
+            case.server(server, api)
+        args = ["apply", "-auto-approve"] if case.command == "apply" else ["plan"]
+        run = project.terraform(*args, "-input=false", "-no-color", extra_env=case.env, check=False)
+        server.clear_faults()
+        message = " ".join(run.output.split())
+        assert run.returncode != 0, run.output
+        for words in case.message:
+            assert words in message, (words, run.output)
+        assert "Traceback" not in run.output
+        created = {object_id for _, object_id in set(everything(server, api)) - before}
+        if case.server is foreign_connection:
+            created -= {object_id for path, object_id in everything(server, api) if path == "/connections"}
+        if case.stage in ("validate", "configure", "plan"):
+            assert not re.search(r"Apply complete|Creating\.\.\.", run.output)
+            assert (created == set() and [w for w in writes(server) if 200 <= (w.get("status") or 0) < 300] == []) \
+                or case.server is foreign_connection
+        else:  # what the server refuses at apply comes after what did not depend on it: that exists, in state
+            recorded = {o["id"] for kind_name in ("flowservice_s3_base_connection", "flowservice_source_connection",
+                                                  "flowservice_target_connection", "flowservice_dataflow")
+                        for o in project.connections_in_state(resource_type=kind_name)}
+            assert created <= recorded  # no orphan
+    finally:
+        server.clear_faults()
+        for path, object_id in everything(server, api):  # leave the sandbox and the state as found
+            requests.delete(f"{server.flow_url}{path}/{object_id}", headers=api.headers(), timeout=10)
+        project.state_file().unlink(missing_ok=True)
 
 
 # --- stage "preflight": make deploy names what is missing before anything runs ------------------

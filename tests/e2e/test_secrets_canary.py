@@ -1,4 +1,5 @@
-"""Secrets never leak: a whole lifecycle with unique canary values, then a search of every artifact.
+"""Secrets never leak: a whole lifecycle of the ingestion path (base connection, explore, source and
+target connections, dataflow, its runs) with unique canary values, then a search of every artifact.
 
 Searched: cdk.tf.json and everything else under the project copy (state, backups, plan files,
 .terraform), plan output as text and JSON, TF_LOG=trace logs (which carry the provider's
@@ -16,8 +17,10 @@ from pathlib import Path
 import pytest
 
 from local_flowservice.testing import LocalFlowService
-from tests.conftest import provider_env, single_project
-from toolchain.project import Run
+from tests.conftest import provider_env
+from toolchain.project import CdktfProject, Run
+
+INGESTION_APP = Path(__file__).parent / "apps" / "ingestion.py"
 
 pytestmark = [pytest.mark.e2e, pytest.mark.framework]
 
@@ -31,7 +34,13 @@ def hits(needles: dict[str, str], haystacks: dict[str, str]) -> list[str]:
             for where, text in haystacks.items() if value in text]
 
 
-def test_no_secret_in_any_artifact(tmp_path: Path, flowservice: LocalFlowService, cli_config: Path) -> None:
+def test_no_secret_in_any_artifact(tmp_path: Path, cli_config: Path) -> None:
+    (tmp_path / "flowservice-data").mkdir()
+    with LocalFlowService(data_dir=tmp_path / "flowservice-data", args=["--local-s3"]) as flowservice:
+        run_lifecycle(tmp_path, flowservice, cli_config)
+
+
+def run_lifecycle(tmp_path: Path, flowservice: LocalFlowService, cli_config: Path) -> None:
     cache = tmp_path / "token-cache"
     values = {
         "access key": canary("AK"),
@@ -47,16 +56,19 @@ def test_no_secret_in_any_artifact(tmp_path: Path, flowservice: LocalFlowService
         "TF_LOG_PATH": str(tmp_path / "terraform-trace.log"),
     }
     values["client secret"] = env["AEP_CLIENT_SECRET"] = canary("CS")
-    project = single_project(tmp_path / "app", cli_config, env)
+    project = CdktfProject(tmp_path / "app", cli_config, env, app_file=INGESTION_APP, stacks=("s3-ingestion",))
     project.lock()
     runs: list[Run] = [project.deploy()]
+    flowservice.tick()  # the dataflow's first run reads the files with the connection's credentials
+    runs.append(project.terraform("apply", "-refresh-only", "-auto-approve", "-no-color", "-input=false"))
+    assert '"records_read"' in project.terraform("output", "-json", "dataflow_runs").stdout
 
     # The IMS access token the provider obtained is a secret too: read it from its cache.
     [token_file] = [p for p in cache.rglob("*") if p.is_file() and p.suffix == ".json"]
     assert token_file.stat().st_mode & 0o077 == 0
     values["access token"] = json.loads(token_file.read_text())["access_token"]
 
-    runs.append(project.cdktf("diff", "s3-base-connection"))
+    runs.append(project.cdktf("diff", "s3-ingestion"))
     rotate = {"TF_VAR_s3_session_token": values["rotated session token"], "S3_SESSION_TOKEN_VERSION": "2"}
     project.synth(rotate)
     runs.append(project.terraform("plan", "-out=rotate.tfplan", "-input=false", "-no-color", extra_env=rotate))

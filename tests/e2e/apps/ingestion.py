@@ -5,7 +5,8 @@ reports as outputs. Knobs, so each step of a test changes one thing:
 ``FLOW_NAME``, ``FLOW_PATH`` (relative to the connection's folder), ``FLOW_FREQUENCY``,
 ``FLOW_INTERVAL``, ``FLOW_ENABLED`` (``true``/``false``), ``FLOW_MAPPING_VERSION``,
 ``FLOW_DATASET``, ``FLOW_REPORTS`` (``false`` leaves the data sources out); the base connection
-reads ``S3_BUCKET_NAME`` (default ``acme-orders``) and ``S3_FOLDER_PATH`` (``exports/orders``).
+reads ``S3_BUCKET_NAME`` (default ``acme-orders``), ``S3_FOLDER_PATH`` (``exports/orders``) and
+``S3_SESSION_TOKEN_VERSION``.
 The ids are the local Flow Service's seeded ones in sandbox ``prod``.
 """
 
@@ -36,7 +37,8 @@ def main() -> None:
     sandbox = Sandbox(env("AEP_SANDBOX_NAME", "prod"), stack=STACK_NAME, reports=env("FLOW_REPORTS", "true") == "true")
     connection = S3Connection(key="amazon_s3", name="Amazon S3 base connection",
                               bucket_name=env("S3_BUCKET_NAME", "acme-orders"),
-                              folder_path=env("S3_FOLDER_PATH", "exports/orders"), region="us-east-1")
+                              folder_path=env("S3_FOLDER_PATH", "exports/orders"), region="us-east-1",
+                              session_token_version=env("S3_SESSION_TOKEN_VERSION", "1"))
     interval = env("FLOW_INTERVAL", "15")
     flow = Dataflow(key="orders", name=env("FLOW_NAME", "Orders"), connection="amazon_s3",
                     path=env("FLOW_PATH", ""), format=Delimited(), dataset_id=env("FLOW_DATASET", DATASET),
