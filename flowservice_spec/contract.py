@@ -75,8 +75,34 @@ class Contract:
         validator = self._validators.get(name)
         if validator is None:
             validator = self._validators[name] = _validator(self.schema(name))
-        return [f"{'/'.join(map(str, e.absolute_path)) or '<body>'}: {e.message}"
-                for e in validator.iter_errors(instance)]
+        return [_describe(e) for e in validator.iter_errors(instance)]
+
+    def check(self, method: str, path: str, status: int, body: Any,
+              query: Mapping[str, list[str]] | None = None) -> list[str]:
+        """Every way ``body`` (parsed JSON; None for no body) breaks what the contract says
+        ``method path`` answers with ``status``, each message naming the operation and the member.
+
+        Raises ``LookupError`` when the contract has no such operation.
+        """
+        operation = self.operation(method, path, query)
+        if operation is None:
+            raise LookupError(f"contract: no operation {method.upper()} {path}")
+        label = f"{operation.method} {operation.path} {status}"
+        if str(status) not in operation.responses:
+            return [f"{label}: the contract has no such answer"]
+        shape = operation.responses[str(status)]
+        if shape is None:
+            return [] if body is None else [f"{label}: the contract says this answer has no body"]
+        return [f"{label} ({shape}) {problem}" for problem in self.problems(shape, body)]
+
+
+def _describe(error: Any) -> str:
+    """``member/path: what is wrong``; a body that fits none of a shape's documented forms (``anyOf``,
+    ``oneOf``) says what each form found wrong, instead of repeating the whole body."""
+    where = "/".join(map(str, error.absolute_path)) or "<body>"
+    if error.context:
+        return f"{where}: fits none of its documented forms ({'; '.join(_describe(e) for e in error.context)})"
+    return f"{where}: {error.message}"
 
 
 def _validator(schema: dict[str, Any]) -> Any:
