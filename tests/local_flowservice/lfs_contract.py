@@ -59,14 +59,14 @@ class ContractChecker:
         if shape is None:
             self._count("(empty)")
             self._expect(resp.content == b"", resp, "the contract says this answer has no body")
-        else:
-            self._validate(resp, shape)
+        else:  # the messages name the operation and the member
+            self._validate(resp, shape, CONTRACT.check(method, path, status, _json(resp), query))
 
-    def _validate(self, resp: requests.Response, shape: str) -> None:
+    def _validate(self, resp: requests.Response, shape: str, problems: list[str] | None = None) -> None:
         self._count(shape)
         self._expect(resp.headers.get("Content-Type", "").startswith("application/json"), resp,
                      "not application/json")
-        problems = CONTRACT.problems(shape, _json(resp))
+        problems = CONTRACT.problems(shape, _json(resp)) if problems is None else problems
         self._expect(not problems, resp, "; ".join(problems))
 
     def _count(self, source: str) -> None:
