@@ -6,6 +6,9 @@ SHELL := /bin/bash
 
 ROOT := $(CURDIR)
 PYTHON ?= python3
+# The interpreter the venv is made from, found on the caller's PATH now: the PATH exported below puts
+# the venv first, where a later `python3` would be the venv's own (without pipenv).
+HOST_PYTHON := $(shell command -v $(PYTHON) 2>/dev/null || echo $(PYTHON))
 VENV_PY := $(ROOT)/.venv/bin/python
 # Which stacks deploy/destroy/plan act on: '*' (every sandbox) or names, e.g. STACKS="s3-dev s3-stage".
 STACKS ?= *
@@ -20,7 +23,7 @@ RUN := $(ROOT)/.run
 PIPENV_VERSION := 2026.10.3
 
 # The index pip itself is configured with, or pip's own default: no registry host is written here.
-PIPENV_INDEX_URL ?= $(shell $(PYTHON) -m pip config get global.index-url 2>/dev/null || $(PYTHON) -c 'from pip._internal.models.index import PyPI; print(PyPI.simple_url)')
+PIPENV_INDEX_URL ?= $(shell $(HOST_PYTHON) -m pip config get global.index-url 2>/dev/null || $(HOST_PYTHON) -c 'from pip._internal.models.index import PyPI; print(PyPI.simple_url)')
 export PIPENV_INDEX_URL
 export PIPENV_VENV_IN_PROJECT := 1
 export PIPENV_NOSPIN := 1
@@ -69,12 +72,12 @@ setup: .stamps/prereqs .stamps/venv .stamps/node .stamps/provider $(if $(filter 
 	@mkdir -p .stamps && touch $@
 
 .stamps/pipenv: .stamps/prereqs
-	@$(PYTHON) -m pipenv --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet "pipenv==$(PIPENV_VERSION)"
+	@$(HOST_PYTHON) -m pipenv --version >/dev/null 2>&1 || $(HOST_PYTHON) -m pip install --quiet "pipenv==$(PIPENV_VERSION)"
 	@touch $@
 
 # Installs the project itself (editable) with every pinned dependency of Pipfile.lock.
 .stamps/venv: Pipfile.lock pyproject.toml .stamps/pipenv
-	$(PYTHON) -m pipenv sync --dev
+	$(HOST_PYTHON) -m pipenv sync --dev
 	@touch $@
 
 .stamps/node: package-lock.json .stamps/prereqs
@@ -126,7 +129,7 @@ flowservice-start: .stamps/venv
 		--sandboxes $$($(VENV_PY) -m toolchain.sandboxes)
 
 flowservice-stop:
-	@$(PYTHON) scripts/flowservice-daemon stop --run-dir $(RUN)
+	@$(HOST_PYTHON) scripts/flowservice-daemon stop --run-dir $(RUN)
 
 # Always the local Flow Service on PORT, whatever AEP_FLOW_SERVICE_URL says. Its URL is recorded
 # (.run/demo.json), so later plan/deploy/destroy reach it with the demo's fake credentials, unless

@@ -292,7 +292,8 @@ def render_markdown(plans: Sequence[StackPlan]) -> str:
         if not plan.changes:
             lines.append("No changes.")
         for action in KINDS:
-            chosen = [c for c in plan.changes if c.action == action]
+            chosen = sorted((c for c in plan.changes if c.action == action),
+                            key=lambda c: (list(KIND_NAMES).index(c.kind) if c.kind in KIND_NAMES else 9, c.key))
             if not chosen:
                 continue
             lines += [f"### {action.capitalize()} ({len(chosen)})", ""]

@@ -23,7 +23,14 @@ from local_flowservice.testing import LocalFlowService
 from tests.conftest import FlowApi
 from tests.e2e.processes import wait_for
 from tests.e2e.repo_copy import copy_checkout, make, make_environment, plan_script
-from tests.e2e.test_team_workflow import EXPECTED, SANDBOXES, free_port, names_by_sandbox, section
+from tests.e2e.test_team_workflow import (
+    EXPECTED,
+    SANDBOXES,
+    SERVER_ARGS,
+    free_port,
+    names_by_sandbox,
+    section,
+)
 from toolchain import localdemo
 from toolchain.project import connections_of_state
 
@@ -82,12 +89,12 @@ def test_after_make_demo_plan_deploy_destroy_work_and_exit_truthfully(demo: tupl
     assert make(repo, "plan").returncode == 0
 
     # A connection deleted behind Terraform's back: changes, named in plan.md.
-    deleted = delete_connection(dev, "Orders landing zone")
+    deleted = delete_connection(dev, "Amazon S3 base connection")
     run = plan_script(repo)
     assert run.returncode == 2, run.output[-3000:]
     dev_section = section(plan_md(repo), "s3-dev")
-    assert "### Create (1)" in dev_section and "`orders_landing` (Orders landing zone)" in dev_section
-    assert "`orders_landing` (Orders landing zone): deleted in Flow Service" in dev_section
+    assert "### Create (1)" in dev_section and "`tutorial` (Amazon S3 base connection)" in dev_section
+    assert "`tutorial` (Amazon S3 base connection): deleted in Flow Service" in dev_section
     assert make(repo, "plan").returncode == 0  # planned; make's status cannot say "changes"
 
     # make deploy re-creates it with the demo's credentials; make destroy works too.
@@ -115,7 +122,7 @@ def test_after_make_demo_plan_deploy_destroy_work_and_exit_truthfully(demo: tupl
 def test_pointed_elsewhere_nothing_is_filled_in_and_errors_name_what_is_missing(
         demo: tuple[Path, int], tmp_path: Path) -> None:
     repo, _ = demo
-    with LocalFlowService(data_dir=tmp_path / "other", args=["--sandboxes", ",".join(SANDBOXES)]) as other:
+    with LocalFlowService(data_dir=tmp_path / "other", args=SERVER_ARGS) as other:
         elsewhere = {"AEP_FLOW_SERVICE_URL": other.flow_url, "AEP_IMS_URL": other.ims_url,
                      "FLOWSERVICE_TOKEN_CACHE_DIR": str(tmp_path / "token-cache")}
 
@@ -162,7 +169,7 @@ def test_ctrl_c_of_make_deploy_ends_by_sigint_and_the_next_deploy_converges(tmp_
     """A terminal's Ctrl-C reaches make and everything under it: the deploy finishes what is in flight,
     saves state, and make ends by that SIGINT (130 in a shell). The next `make deploy` converges."""
     repo = copy_checkout(tmp_path / "repo")
-    with LocalFlowService(data_dir=tmp_path / "server", args=["--sandboxes", ",".join(SANDBOXES)]) as server:
+    with LocalFlowService(data_dir=tmp_path / "server", args=SERVER_ARGS) as server:
         settings = {"AEP_FLOW_SERVICE_URL": server.flow_url, "AEP_IMS_URL": server.ims_url,
                     "FLOWSERVICE_TOKEN_CACHE_DIR": str(tmp_path / "token-cache")} | OTHER_CLIENT | SECRETS
         assert make(repo, "lock", env=settings).returncode == 0

@@ -33,6 +33,8 @@ from toolchain.project import MAIN_STACKS, ROOT, CdktfProject, connections_of_st
 pytestmark = pytest.mark.e2e
 
 SANDBOXES = ("dev", "stage", "prod")
+#: A local Flow Service for main.py: its sandboxes, and an S3 API with the files its dataflows read.
+SERVER_ARGS = ["--sandboxes", ",".join(SANDBOXES), "--local-s3"]
 CI_ORG = "CI000000000000000000000@AdobeOrg"
 SECRETS = {  # canaries: none may appear in plan.md, plan.json, cdk.tf.json or state
     "TF_VAR_s3_access_key": "AKIATEAMDEV0000CANARY", "TF_VAR_s3_secret_key": "team-dev-secret-CANARY-1",
@@ -50,7 +52,7 @@ EXPECTED = {  # main.py: which connections each sandbox gets
 @pytest.fixture
 def team_server(tmp_path: Path) -> Iterator[LocalFlowService]:
     (tmp_path / "data").mkdir()
-    with LocalFlowService(data_dir=tmp_path / "data", args=["--sandboxes", ",".join(SANDBOXES)]) as server:
+    with LocalFlowService(data_dir=tmp_path / "data", args=SERVER_ARGS) as server:
         yield server
 
 
@@ -133,9 +135,10 @@ def test_main_deploys_every_sandbox_and_plan_md_reviews_a_change(tmp_path: Path,
     assert plan(project, {"TF_VAR_s3_prod_session_token": "team-prod-token-CANARY-2"})[0] == 0
 
     # An error is exit status 1, and plan.md says what failed: here a sandbox the service does not know.
-    text = (project.folder / "main.py").read_text().replace('    Sandbox("prod", credentials="s3_prod"),\n',
-                                                            '    Sandbox("prod", credentials="s3_prod"),\n'
-                                                            '    Sandbox("qa", credentials="s3"),\n')
+    prod = '    Sandbox("prod", credentials="s3_prod", reports=True),\n'
+    text = (project.folder / "main.py").read_text()
+    assert prod in text
+    text = text.replace(prod, prod + '    Sandbox("qa", credentials="s3"),\n')
     (project.folder / "main.py").write_text(text)
     project.lock()
     code, text, doc = plan(project, {"TF_VAR_s3_prod_session_token": "team-prod-token-CANARY-2"})
@@ -153,9 +156,10 @@ def test_plain_terraform_runs_the_synthesized_stacks(team_server: LocalFlowServi
         assert project.state_file(stack).exists()  # the project root, where cdktf keeps it too
     assert names_by_sandbox(team_server) == EXPECTED
     team_server.reset_requests()
-    for stack in MAIN_STACKS:  # cdktf sees the same state and plans nothing
+    for stack in MAIN_STACKS:  # cdktf sees the same state and plans nothing (the runs report may move)
         diff = project.cdk("diff", stack)
-        assert "No changes" in diff.output, diff.output
+        assert "No changes" in diff.output or ("Changes to Outputs" in diff.output and "Plan:" not in diff.output), \
+            diff.output
     for stack in MAIN_STACKS:
         project.terraform("destroy", "-auto-approve", "-input=false", "-no-color", stack=stack)
     assert names_by_sandbox(team_server) == {s: set() for s in SANDBOXES}
@@ -264,7 +268,8 @@ def test_the_ci_workflow_plans_then_deploys(tmp_path: Path, team_server: LocalFl
     assert [s.returncode for s in steps] == [0, 0], [s.output[-2000:] for s in steps]
     assert steps[0].outputs == {"exit_code": "2"}  # changes: everything is new
     comment = posted.read_text()
-    assert "**8 to create, 0 to update, 0 to replace, 0 to delete** over 3 stacks" in comment
+    # main.py: 8 base connections, 5 dataflows of 3 objects each
+    assert "**23 to create, 0 to update, 0 to replace, 0 to delete** over 3 stacks" in comment
     assert all(secret not in comment for secret in SECRETS.values())
     assert names_by_sandbox(team_server, CI_ORG) == {s: set() for s in SANDBOXES}  # a plan writes nothing
 
@@ -298,8 +303,14 @@ def test_make_demo_on_another_port_and_a_port_in_use(tmp_path: Path) -> None:
         assert f"http://127.0.0.1:{port}" in demo.output
         server = LocalFlowService.attach(port)
         assert names_by_sandbox(server, "DEMO0000000000000000000@AdobeOrg") == EXPECTED  # the demo's org
+        server.reset_requests()
         again = make(repo, "demo", f"PORT={port}")
-        assert again.returncode == 0 and again.output.count("No changes") >= 3, again.output[-2000:]
+        # No object changes and no write; only the reports' outputs move as runs happen.
+        assert again.returncode == 0 and again.output.count("Resources: 0 added, 0 changed, 0 destroyed") == 3, \
+            again.output[-2000:]
+        assert [r for r in server.requests() if r["method"] in ("POST", "PATCH", "PUT", "DELETE")
+                and not r["path"].startswith("/ims")] == []
+        assert "What the dataflows read:" in again.output and "72 records read, 70 written, 2 failed" in again.output
     finally:
         make(repo, "flowservice-stop")
     with socket.socket() as taken:
