@@ -20,6 +20,7 @@ the local Flow Service that ``make demo`` starts; state goes where ``TF_STATE_BA
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 from constructs_lib import (
     Dataflow,
@@ -27,6 +28,7 @@ from constructs_lib import (
     Delimited,
     Json,
     MappingSet,
+    Placement,
     ProviderSettings,
     S3Connection,
     Sandbox,
@@ -111,6 +113,11 @@ DATAFLOWS = [
     ),
 ]
 
+# Which stack (Terraform state) holds each connection: placement.json, written at synth when
+# connections are added or removed; commit it with this file. A sandbox's connections spread over
+# as many stacks as this bound needs (`make rebalance` applies a new bound without touching AEP).
+PLACEMENT = Placement.file(Path(__file__).with_name("placement.json"), bound=200)
+
 # The embedded default: the local Flow Service `make demo` starts (it exports these for its PORT).
 LOCAL_FLOW_SERVICE_URL = "http://127.0.0.1:8750/data/foundation/flowservice"
 LOCAL_IMS_URL = "http://127.0.0.1:8750"
@@ -125,4 +132,5 @@ def settings() -> ProviderSettings:
 
 
 if __name__ == "__main__":
-    synth.run(lambda app: define(app, SANDBOXES, CONNECTIONS, settings(), StateBackend.from_env(), DATAFLOWS))
+    synth.run(lambda app: define(app, SANDBOXES, CONNECTIONS, settings(), StateBackend.from_env(), DATAFLOWS,
+                                 PLACEMENT))

@@ -39,6 +39,7 @@ from constructs_lib.fleet import (
     define,
     deployments,
 )
+from constructs_lib.placement import Placement
 from constructs_lib.s3_base_connection import (
     AccessKeyAuth,
     IamRoleAuth,
@@ -68,6 +69,7 @@ __all__ = [
     "LiteralSecretError",
     "MappingSet",
     "Parquet",
+    "Placement",
     "PropViolation",
     "ProviderSettings",
     "S3Auth",

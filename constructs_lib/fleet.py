@@ -21,6 +21,7 @@ from constructs_lib.bindings import RESOURCE_TYPE, DataflowRunsDataSource, Explo
 from constructs_lib.dataflow import FileFormat, MappingSet, S3Dataflow, Schedule, check_dataflow
 from constructs_lib.errors import ConstructError, PropViolation
 from constructs_lib.framework import cdk
+from constructs_lib.placement import Placement
 from constructs_lib.s3_base_connection import AccessKeyAuth, IamRoleAuth, S3Auth, S3BaseConnection, check_props
 from flowservice_spec import identity, platform, s3
 from flowservice_spec.rules import RuleViolation
@@ -362,8 +363,8 @@ class SandboxStack(cdk.TerraformStack):
     (``sandbox_name``), state and outputs."""
 
     def __init__(self, scope: Construct, sandbox: Sandbox, deployment: Deployment | Sequence[ResolvedConnection],
-                 settings: ProviderSettings, backend: StateBackend | None = None) -> None:
-        super().__init__(scope, sandbox.stack_id)
+                 settings: ProviderSettings, backend: StateBackend | None = None, stack_id: str | None = None) -> None:
+        super().__init__(scope, stack_id or sandbox.stack_id)
         if not isinstance(deployment, Deployment):
             deployment = Deployment(list(deployment))
         self.sandbox = sandbox
@@ -417,7 +418,27 @@ class SandboxStack(cdk.TerraformStack):
 
 def define(app: Construct, sandboxes: Sequence[Sandbox], connections: Sequence[S3Connection],
            settings: ProviderSettings = ProviderSettings(), backend: StateBackend | None = None,
-           dataflows: Sequence[Dataflow] = ()) -> list[SandboxStack]:
-    """One :class:`SandboxStack` per sandbox, after validating the whole declaration."""
+           dataflows: Sequence[Dataflow] = (), placement: Placement | None = None) -> list[SandboxStack]:
+    """The stacks of every sandbox, after validating the whole declaration.
+
+    Without ``placement``, one :class:`SandboxStack` per sandbox. With it, a sandbox's connections
+    are spread over as many stacks as its bound needs (``constructs_lib.placement``), each with
+    the dataflows of its connections; the placement file is updated when connections were added
+    or removed.
+    """
     plan = deployments(sandboxes, connections, dataflows)
-    return [SandboxStack(app, s, plan[s.name], settings, backend) for s in sandboxes]
+    stacks: list[SandboxStack] = []
+    for sandbox in sandboxes:
+        deployment = plan[sandbox.name]
+        if placement is None:
+            stacks.append(SandboxStack(app, sandbox, deployment, settings, backend))
+            continue
+        assigned = placement.assign(sandbox.name, sandbox.stack_id, [c.key for c in deployment.connections])
+        for stack_id, keys in assigned.items():
+            held = set(keys)
+            part = Deployment([c for c in deployment.connections if c.key in held],
+                              [d for d in deployment.dataflows if d.connection.key in held])
+            stacks.append(SandboxStack(app, sandbox, part, settings, backend, stack_id=stack_id))
+    if placement is not None:
+        placement.save()
+    return stacks

@@ -5,17 +5,20 @@ for sandbox ``FLEET_SANDBOX`` (default ``prod``); ``FLEET_SESSION_TOKEN_VERSION`
 session token at once. ``FLEET_DATAFLOWS`` (default 0) gives that many of them a dataflow (a
 source connection of their folder, a target connection, a flow every 15 minutes) into the
 local Flow Service's seeded orders dataset. Credentials: ``TF_VAR_s3_access_key``,
-``..._secret_key``, ``..._session_token``.
+``..._secret_key``, ``..._session_token``. ``FLEET_BOUND`` spreads the connections over stacks of at
+most that many (``s3-fleet``, ``s3-fleet-2``...), placed by ``placement.json`` beside the app.
 """
 
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 from constructs_lib import (
     Dataflow,
     Delimited,
     MappingSet,
+    Placement,
     ProviderSettings,
     S3Connection,
     Sandbox,
@@ -52,7 +55,9 @@ def main() -> None:
     declared = connections(int(env("FLEET_CONNECTIONS", "10")), env("FLEET_SESSION_TOKEN_VERSION", "1"))
     flows = dataflows(int(env("FLEET_DATAFLOWS", "0")))
     settings = ProviderSettings(flow_service_url=env("AEP_FLOW_SERVICE_URL"), ims_url=env("AEP_IMS_URL"))
-    synth.run(lambda app: define(app, [sandbox], declared, settings, StateBackend.from_env(), flows))
+    bound = env("FLEET_BOUND")
+    placement = Placement.file(Path.cwd() / "placement.json", int(bound)) if bound else None
+    synth.run(lambda app: define(app, [sandbox], declared, settings, StateBackend.from_env(), flows, placement))
 
 
 if __name__ == "__main__":
