@@ -10,7 +10,8 @@ PYTHON ?= python3
 # the venv first, where a later `python3` would be the venv's own (without pipenv).
 HOST_PYTHON := $(shell command -v $(PYTHON) 2>/dev/null || echo $(PYTHON))
 VENV_PY := $(ROOT)/.venv/bin/python
-# Which stacks deploy/destroy/plan act on: '*' (every sandbox) or names, e.g. STACKS="s3-dev s3-stage".
+# Which stacks deploy/destroy/plan act on: '*' (every sandbox) or names and patterns, e.g.
+# STACKS="s3-dev* s3-stage*" (every stack of sandboxes dev and stage, however many hold them).
 STACKS ?= *
 STACK_ARGS = $(foreach stack,$(STACKS),'$(stack)')
 # The CDK framework: cdktf (CDKTF 0.21, the default) or cdktn (CDK Terrain, its maintained continuation).
@@ -46,9 +47,11 @@ else
 export PATH := $(ROOT)/node_modules/.bin:$(ROOT)/.venv/bin:$(PATH)
 endif
 
-CDK_RUN = $(VENV_PY) -m toolchain.cdk
+# Terraform in every chosen stack at once, within one bound of Flow Service calls in flight
+# (FLOWSERVICE_MAX_IN_FLIGHT, default 10), after synthesizing main.py with the chosen framework.
+STACKS_RUN = $(VENV_PY) -m toolchain.stacks
 
-.PHONY: help setup lock deploy destroy plan demo test test-unit test-e2e test-cdktn lint docs flowservice \
+.PHONY: help setup lock deploy destroy rebalance plan demo test test-unit test-e2e test-cdktn lint docs flowservice \
 	flowservice-start flowservice-stop bench clean
 
 help:
@@ -61,6 +64,7 @@ help:
 	@echo "make plan         the same plan; exit 0 when it was made (changes or not), 2 when it failed"
 	@echo "make deploy       deploy STACKS (default '*') with your own AEP_* and TF_VAR_* settings (e.g. real AEP)"
 	@echo "make destroy      destroy STACKS"
+	@echo "make rebalance    even out every sandbox's stacks (BOUND=n for a new bound), moving state, not objects"
 	@echo "make flowservice  run the local Flow Service in the foreground (PORT=$(PORT) DATA=$(DATA))"
 	@echo "make flowservice-stop  stop the one 'make demo' started"
 	@echo "make bench        write benchmark figures to BENCHMARKS.md and benchmarks/results/"
@@ -104,10 +108,16 @@ lock: setup
 # setting first; Ctrl-C lets Terraform finish what is in flight and save state.
 deploy: lock
 	@$(VENV_PY) -m toolchain.preflight --project $(ROOT) $(STACK_ARGS)
-	$(CDK_RUN) deploy $(STACK_ARGS) --auto-approve
+	$(STACKS_RUN) apply --project $(ROOT) $(STACK_ARGS)
 
 destroy: lock
-	$(CDK_RUN) destroy $(STACK_ARGS) --auto-approve
+	$(STACKS_RUN) destroy --project $(ROOT) $(STACK_ARGS)
+
+# Even out every sandbox's stacks under BOUND (default: main.py's), moving state only: no call to
+# AEP. Commit placement.json afterwards (and set the new bound in main.py).
+BOUND ?=
+rebalance: lock
+	$(VENV_PY) -m toolchain.rebalance --project $(ROOT) $(if $(BOUND),--bound $(BOUND))
 
 # make turns every failing recipe into exit 2, so through make "changes" and "error" would look the
 # same: here a plan that was made exits 0 (changes or not) and only a failure fails. scripts/plan
@@ -139,7 +149,7 @@ demo: export AEP_IMS_URL = http://127.0.0.1:$(PORT)
 demo: lock flowservice-start
 	@$(VENV_PY) -m toolchain.localdemo record --project $(ROOT) --port $(PORT)
 	@$(VENV_PY) -m toolchain.preflight --project $(ROOT)
-	$(CDK_RUN) deploy '*' --auto-approve
+	$(STACKS_RUN) apply --project $(ROOT)
 	@$(VENV_PY) -m toolchain.demo_report --project $(ROOT)
 	@echo "The local Flow Service keeps running on http://127.0.0.1:$(PORT) (data in $(DATA)); it stops by itself after 8 hours."
 	@echo "make plan, make deploy and make destroy now use it (unless AEP_FLOW_SERVICE_URL names another)."

@@ -28,6 +28,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -116,6 +117,7 @@ class Placement:
         doc = {"about": ABOUT, "sandboxes": self.sandboxes}
         self.path.write_text(json.dumps(doc, indent=2, sort_keys=False) + "\n")
         self.changed = False
+        print(f"{self.path.name} updated (connections added or removed): commit it with the app", file=sys.stderr)
         return True
 
 

@@ -14,6 +14,10 @@ from typing import Final
 
 from flowservice_spec.rules import RuleViolation, has_control_characters
 
+#: The largest page a Flow Service list returns (``limit``). Adobe documents none; the local Flow
+#: Service refuses more, and the provider asks for this much so a sandbox's listing is one call.
+LIST_PAGE_MAX: Final = 1000
+
 ORG_ID_PATTERN: Final = r"[A-Za-z0-9]+@AdobeOrg"
 SANDBOX_NAME_PATTERN: Final = r"[a-z0-9](?:[a-z0-9-]{0,254}[a-z0-9])?"
 SANDBOX_NAME_MAX: Final = 256

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
+from flowservice_spec import platform
+
 from . import errors
 
 OPERATORS = ("==", ">=", "<=", ">", "<")
@@ -23,7 +25,7 @@ CONNECTION_FIELDS = ("id", "name", "description", "connectionSpec.id", "state", 
 NUMERIC_FIELDS = frozenset({"createdAt", "updatedAt"})
 ORDER_FIELDS = ("name", "createdAt", "updatedAt", "id")
 KNOWN_PARAMS = frozenset({"property", "orderby", "limit", "continuationToken", "count"})
-MAX_LIMIT = 1000
+MAX_LIMIT = platform.LIST_PAGE_MAX
 
 
 @dataclass(frozen=True)

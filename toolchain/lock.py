@@ -9,6 +9,7 @@ done once per machine (and per stack dir).
 from __future__ import annotations
 
 import argparse
+import fnmatch
 import json
 import os
 import subprocess
@@ -61,8 +62,14 @@ def synthesized_stacks(project: Path) -> list[str]:
 
 
 def selected_stacks(project: Path, names: Sequence[str]) -> list[str]:
-    """The stacks a command names; ``*`` or none means every synthesized stack."""
-    return [name for name in names if name != "*"] or synthesized_stacks(project)
+    """The stacks a command names, as names or patterns (``s3-prod*``: every stack of sandbox prod,
+    however many hold it); ``*`` or none means every synthesized stack."""
+    patterns = [name for name in names if name != "*"]
+    if not patterns:
+        return synthesized_stacks(project)
+    known = synthesized_stacks(project)
+    chosen = [s for s in known if any(fnmatch.fnmatchcase(s, p) for p in patterns)]
+    return chosen + [p for p in patterns if not any(ch in p for ch in "*?[") and p not in known]
 
 
 def main(argv: list[str] | None = None) -> int:

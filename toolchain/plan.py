@@ -27,7 +27,6 @@ import argparse
 import json
 import os
 import re
-import subprocess
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -37,8 +36,9 @@ from typing import Any
 from flowservice_spec import identity
 from flowservice_spec.identity import CREDENTIALS_MISSING
 from toolchain import localdemo
-from toolchain.cdk import wrapper_path
+from toolchain.cdk import INTERRUPTED, wrapper_path
 from toolchain.lock import selected_stacks, stack_dir
+from toolchain.stacks import Runner, StackRun, Step, bound_from, init_step, interrupts_to
 
 #: Attributes the server sets: their "known after apply" is noise in a review.
 SERVER_SET = frozenset({"id", "etag", "state", "created_at", "updated_at", "sandbox_name", "connection_spec_id",
@@ -98,6 +98,7 @@ class Problem:
 class StackPlan:
     stack: str
     status: str = "ok"  # ok | error
+    sandbox: str = ""
     problems: list[Problem] = field(default_factory=list)
     changes: list[Change] = field(default_factory=list)
     drift: list[Change] = field(default_factory=list)
@@ -226,35 +227,59 @@ def explain_credentials(problems: Sequence[Problem], stack_doc: Mapping[str, Any
 _VARIABLE = re.compile(r"^\$\{var\.([A-Za-z_][A-Za-z0-9_-]*)\}$")
 
 
-def plan_stack(project: Path, stack: str, environ: Mapping[str, str]) -> StackPlan:
-    folder = stack_dir(project, stack)
-    result = StackPlan(stack)
-    if not (folder / "cdk.tf.json").exists():
-        return result.fail([Problem("error", f"no synthesized stack {stack!r}")])
-    env = dict(environ, TF_INPUT="0", CHECKPOINT_DISABLE="1")
-    plan_file = folder / "review.tfplan"
-    # The plan runs through the wrapper: it runs the plan again if Terraform loses the lock race
-    # (see toolchain.terraform_wrapper), which a deploy on main and a plan of a pull request can meet.
-    steps = (["terraform", "init", "-input=false", "-no-color", "-json"],
-             [str(wrapper_path()), "plan", "-input=false", "-no-color", "-json", "-detailed-exitcode",
-              f"-out={plan_file.name}"])
-    for step in steps:
-        done = subprocess.run(step, cwd=folder, env=env, capture_output=True, text=True)
-        problems = diagnostics_of(done.stdout)
-        if step[1] == "plan":
-            problems = explain_credentials(problems, json.loads((folder / "cdk.tf.json").read_text()), environ)
-        result.problems.extend(p for p in problems if p not in result.problems)
-        if done.returncode not in (0, 2) or (step[1] == "init" and done.returncode != 0):
-            fallback = [] if result.errors else [Problem("error", f"terraform {step[1]} failed",
-                                                         _error_text(done.stderr or done.stdout))]
-            return result.fail(fallback)
-    shown = subprocess.run(["terraform", "show", "-json", plan_file.name], cwd=folder, env=env,
-                           capture_output=True, text=True)
-    plan_file.unlink(missing_ok=True)
-    if shown.returncode != 0:
-        return result.fail([Problem("error", "terraform show failed", _error_text(shown.stderr))])
-    result.changes, result.drift = changes_of(json.loads(shown.stdout))
+PLAN_FILE = "review.tfplan"
+
+
+def sandbox_of(project: Path, stack: str) -> str:
+    """The sandbox a synthesized stack deploys to (its provider block's ``sandbox_name``)."""
+    try:
+        doc = json.loads((stack_dir(project, stack) / "cdk.tf.json").read_text())
+        return str(doc["provider"][identity.TYPE][0].get("sandbox_name") or stack)
+    except (OSError, ValueError, KeyError, IndexError, TypeError):
+        return stack
+
+
+def plan_steps(folder: Path, environ: Mapping[str, str], parallelism: int) -> list[Step]:
+    """init (when needed), the plan as JSON (through the wrapper: it runs the plan again if Terraform
+    loses the lock race, which a deploy on main and a plan of a pull request can meet), its changes."""
+    return [*init_step(folder, environ),
+            Step((str(wrapper_path()), "plan", "-input=false", "-no-color", "-json", "-detailed-exitcode",
+                  f"-parallelism={parallelism}", f"-out={PLAN_FILE}"), ok=(0, 2)),
+            Step(("terraform", "show", "-json", PLAN_FILE))]
+
+
+def stack_plan(project: Path, run: StackRun, environ: Mapping[str, str]) -> StackPlan:
+    """What one stack's plan steps found: its changes, drift and diagnostics."""
+    folder = stack_dir(project, run.stack)
+    result = StackPlan(run.stack, sandbox=sandbox_of(project, run.stack))
+    (folder / PLAN_FILE).unlink(missing_ok=True)
+    planned = run.of("plan")
+    if planned is not None:
+        doc = json.loads((folder / "cdk.tf.json").read_text())
+        result.problems.extend(explain_credentials(diagnostics_of("".join(planned)), doc, environ))
+    if not run.ok:
+        fallback = [] if result.errors else [Problem("error", "terraform failed", _error_text("".join(run.output)))]
+        return result.fail(fallback)
+    result.changes, result.drift = changes_of(json.loads("".join(run.of("show") or ["{}"])))
     return result
+
+
+def plan_stacks(project: Path, stacks: Sequence[str], environ: Mapping[str, str], bound: int,
+                runner: Runner | None = None) -> list[StackPlan]:
+    """Every stack planned side by side, within the in-flight bound (``toolchain.stacks``)."""
+    missing = [s for s in stacks if not (stack_dir(project, s) / "cdk.tf.json").exists()]
+    present = [s for s in stacks if s not in missing]
+    runner = runner or Runner(project, environ, bound)
+    runs = {run.stack: run for run in runner.run_all(
+        present, lambda stack, share: plan_steps(stack_dir(project, stack), runner.environ, share))}
+    plans = []
+    for stack in stacks:
+        if stack in runs:
+            plans.append(stack_plan(project, runs[stack], environ))
+        else:
+            why = f"no synthesized stack {stack!r}" if stack in missing else "not planned: interrupted"
+            plans.append(StackPlan(stack, sandbox=sandbox_of(project, stack)).fail([Problem("error", why)]))
+    return plans
 
 
 def _error_text(text: str) -> str:
@@ -262,56 +287,71 @@ def _error_text(text: str) -> str:
     return "\n".join(line.lstrip("│ ").rstrip() for line in lines)[-4000:]
 
 
-def _problem_lines(problem: Problem) -> list[str]:
+def _problem_lines(problem: Problem, stack: str | None = None) -> list[str]:
     label = "Error" if problem.severity == "error" else "Warning"
-    where = f" (`{problem.where}`)" if problem.where else ""
+    where = ", ".join(f"`{w}`" for w in (problem.where, stack) if w)
+    where = f" ({where})" if where else ""
     lines = [f"- **{label}**{where}: {problem.summary}"]
     lines += [f"  {line}" if line.strip() else "" for line in problem.detail.splitlines()]
     return lines
 
 
+def by_sandbox(plans: Sequence[StackPlan]) -> dict[str, list[StackPlan]]:
+    """Stack plans grouped by the sandbox they deploy to, in the order they came."""
+    groups: dict[str, list[StackPlan]] = {}
+    for plan in plans:
+        groups.setdefault(plan.sandbox or plan.stack, []).append(plan)
+    return groups
+
+
+def _kind_order(change: Change) -> tuple[int, str]:
+    return (list(KIND_NAMES).index(change.kind) if change.kind in KIND_NAMES else 9, change.key)
+
+
 def render_markdown(plans: Sequence[StackPlan]) -> str:
+    """plan.md: per sandbox (however many stacks hold it), what would change, each change naming its stack."""
     counts = {a: sum(1 for p in plans for c in p.changes if c.action == a) for a in KINDS}
+    groups = by_sandbox(plans)
     errors = [p.stack for p in plans if p.status == "error"]
     lines = ["# Plan: AEP S3 ingestion", ""]
     summary = ", ".join(f"{n} to {a}" for a, n in counts.items())
-    lines.append(f"**{summary}** over {len(plans)} stack{'s' if len(plans) != 1 else ''}"
+    lines.append(f"**{summary}** in {len(groups)} sandbox{'es' if len(groups) != 1 else ''} "
+                 f"({len(plans)} stack{'s' if len(plans) != 1 else ''})"
                  + (f"; **errors in {', '.join(errors)}**" if errors else "") + ".")
-    for plan in plans:
-        lines += ["", f"## {plan.stack}", ""]
-        if plan.status == "error":
-            lines += ["Planning failed:", ""]
-            for problem in plan.errors:
-                lines += [*_problem_lines(problem), ""]
-        if plan.warnings:
-            lines += [f"### Notes ({len(plan.warnings)})", ""]
-            for problem in plan.warnings:
-                lines += [*_problem_lines(problem), ""]
-        if plan.status == "error":
-            continue
-        if not plan.changes:
+    for sandbox, members in groups.items():
+        lines += ["", f"## {sandbox}", "", f"Stacks: {', '.join(f'`{p.stack}`' for p in members)}.", ""]
+        for plan in members:
+            if plan.status == "error":
+                lines += [f"Planning failed in `{plan.stack}`:", ""]
+                for problem in plan.errors:
+                    lines += [*_problem_lines(problem), ""]
+        warnings = [(p.stack, w) for p in members for w in p.warnings]
+        if warnings:
+            lines += [f"### Notes ({len(warnings)})", ""]
+            for stack, problem in warnings:
+                lines += [*_problem_lines(problem, stack), ""]
+        changes = [(p.stack, c) for p in members for c in p.changes]
+        if not changes and not any(p.status == "error" for p in members):
             lines.append("No changes.")
         for action in KINDS:
-            chosen = sorted((c for c in plan.changes if c.action == action),
-                            key=lambda c: (list(KIND_NAMES).index(c.kind) if c.kind in KIND_NAMES else 9, c.key))
+            chosen = sorted(((s, c) for s, c in changes if c.action == action), key=lambda sc: _kind_order(sc[1]))
             if not chosen:
                 continue
             lines += [f"### {action.capitalize()} ({len(chosen)})", ""]
-            for change in chosen:
-                lines.append(f"- {change.label}")
+            for stack, change in chosen:
+                lines.append(f"- {change.label} in `{stack}`")
                 for attribute, (before, after) in change.attributes.items():
-                    if after.startswith("(write-only"):
-                        lines.append(f"  - `{attribute}`: {after}")
-                    elif action == "create":
+                    if after.startswith("(write-only") or action == "create":
                         lines.append(f"  - `{attribute}`: {after}")
                     elif action != "delete":
                         lines.append(f"  - `{attribute}`: {before} -> {after}")
             lines.append("")
-        if plan.drift:
-            lines += [f"### Changed outside Terraform ({len(plan.drift)})", ""]
-            for change in plan.drift:
+        drift = [(p.stack, c) for p in members for c in p.drift]
+        if drift:
+            lines += [f"### Changed outside Terraform ({len(drift)})", ""]
+            for stack, change in drift:
                 deleted = ": deleted in Flow Service" if change.action == "deleted" else ""
-                lines.append(f"- {change.label}{deleted}")
+                lines.append(f"- {change.label} in `{stack}`{deleted}")
                 for attribute, (before, after) in change.attributes.items():
                     lines.append(f"  - `{attribute}`: {before} -> {after}")
     text = "\n".join(lines)
@@ -321,16 +361,26 @@ def render_markdown(plans: Sequence[StackPlan]) -> str:
 
 
 def render_json(plans: Sequence[StackPlan], exit_code: int) -> dict[str, Any]:
-    def change(c: Change) -> dict[str, Any]:
-        return {"address": c.address, "kind": KIND_NAMES.get(c.kind, c.kind), "key": c.key, "name": c.name,
-                "action": c.action,
-                "attributes": {k: {"before": b, "after": a} for k, (b, a) in c.attributes.items()}}
+    """plan.json: the same per sandbox (each change with its stack), and per stack as it was planned."""
+    def change(c: Change, stack: str | None = None) -> dict[str, Any]:
+        out = {"address": c.address, "kind": KIND_NAMES.get(c.kind, c.kind), "key": c.key, "name": c.name,
+               "action": c.action,
+               "attributes": {k: {"before": b, "after": a} for k, (b, a) in c.attributes.items()}}
+        return out | ({"stack": stack} if stack else {})
+
+    def diagnostic(d: Problem, stack: str | None = None) -> dict[str, Any]:
+        out = {"severity": d.severity, "summary": d.summary, "detail": d.detail, "address": d.address}
+        return out | ({"stack": stack} if stack else {})
 
     return {"exit_code": exit_code,
-            "stacks": [{"stack": p.stack, "status": p.status,
+            "sandboxes": {sandbox: {"stacks": [p.stack for p in members],
+                                    "changes": [change(c, p.stack) for p in members for c in p.changes],
+                                    "drift": [change(c, p.stack) for p in members for c in p.drift],
+                                    "diagnostics": [diagnostic(d, p.stack) for p in members for d in p.problems]}
+                          for sandbox, members in by_sandbox(plans).items()},
+            "stacks": [{"stack": p.stack, "sandbox": p.sandbox, "status": p.status,
                         "error": "\n".join(e.text() for e in p.errors) or None,
-                        "diagnostics": [{"severity": d.severity, "summary": d.summary, "detail": d.detail,
-                                         "address": d.address} for d in p.problems],
+                        "diagnostics": [diagnostic(d) for d in p.problems],
                         "changes": [change(c) for c in p.changes], "drift": [change(c) for c in p.drift]}
                        for p in plans]}
 
@@ -353,8 +403,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     project = args.project.resolve()
     localdemo.apply(project, announce=True)
     stacks = selected_stacks(project, args.stacks)
-    plans = [plan_stack(project, stack, os.environ) for stack in stacks]
-    code = exit_code(plans)
+    with interrupts_to(Runner(project, os.environ, bound_from(os.environ))) as runner:
+        plans = plan_stacks(project, stacks, os.environ, runner.bound, runner)
+    code = INTERRUPTED if runner.interrupted else exit_code(plans)
     args.out.write_text(render_markdown(plans))
     args.json.write_text(json.dumps(render_json(plans, code), indent=2) + "\n")
     for plan in plans:
@@ -362,11 +413,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         if plan.status == "error":
             state = "error: " + "; ".join(f"{e.where + ': ' if e.where else ''}{e.summary}" for e in plan.errors)
         print(f"{plan.stack}: {state}" + (f", {len(plan.drift)} changed outside Terraform" if plan.drift else ""))
-    meaning = {0: "no changes", 1: "error", 2: "changes"}[code]
+    meaning = {0: "no changes", 1: "error", 2: "changes", INTERRUPTED: "interrupted"}[code]
     print(f"wrote {args.out} and {args.json} ({meaning}: exit status {code})")
     if args.status_file is not None:
         args.status_file.write_text(f"{code}\n")
-        return 1 if code == 1 else 0
+        return code if code in (1, INTERRUPTED) else 0
     return code
 
 

@@ -24,7 +24,7 @@ from flowservice_client.ims import CACHE_DIR_ENV
 from flowservice_spec.identity import S3_BASE_CONNECTION
 from toolchain.apps import FLEET_APP, FLEET_STACK
 from toolchain.cdk import CLI_BIN, framework, framework_path
-from toolchain.lock import lock, stack_dir
+from toolchain.lock import lock, stack_dir, synthesized_stacks
 from toolchain.mirror import install, terraform_platform
 
 #: The project's own checkout: where main.py, cdktf.json and node_modules live.
@@ -161,11 +161,18 @@ class CdktfProject:
                                 start_new_session=True)
 
     def lock(self, extra_env: Mapping[str, str | None] | None = None) -> None:
-        """What `make` does once per machine: synth, then lock the provider from the mirror."""
+        """What `make` does once per machine: synth, then lock the provider from the mirror, for every
+        stack the app synthesized (a sandbox may be spread over several)."""
         self.synth(extra_env)
+        self.stacks = tuple(synthesized_stacks(self.folder))
         platform = terraform_platform()
         for stack in self.stacks:
-            lock(self.stack_dir(stack), self.mirror, self.environment(extra_env), platform)
+            if not (self.stack_dir(stack) / ".terraform.lock.hcl").exists():
+                lock(self.stack_dir(stack), self.mirror, self.environment(extra_env), platform)
+
+    def stacks_command(self, verb: str, *stacks: str) -> list[str]:
+        """``toolchain.stacks`` (what `make deploy`/`make destroy` run) on every stack, or those named."""
+        return [sys.executable, "-m", "toolchain.stacks", verb, "--project", ".", *stacks]
 
     def synth(self, extra_env: Mapping[str, str | None] | None = None, check: bool = True) -> Run:
         """Run the app directly (what `cdktf synth` does, minus 1 s of CLI start-up)."""

@@ -123,7 +123,8 @@ class FlowObject(ResourceHandler):
 
     def configure(self, context: ResourceContext) -> None:
         """ConfigureProvider's outcome: the API and sandbox every later call works with."""
-        self._configured = (context, Inventory(lambda: context.api().list_objects(self.kind, self.listing)))
+        self._configured = (context, Inventory(lambda: context.api().list_objects(
+            self.kind, self.listing, limit=platform.LIST_PAGE_MAX)))
 
     def _configuration(self) -> tuple[ResourceContext, Inventory]:
         if self._configured is None:

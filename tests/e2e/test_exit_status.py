@@ -50,9 +50,9 @@ def plan_md(repo: Path) -> str:
 
 def each_once(text: str) -> None:
     """plan.md shows every distinct diagnostic once per stack."""
-    for stack in ("s3-dev", "s3-stage", "s3-prod"):
-        bullets = [line for line in section(text, stack).splitlines() if line.startswith("- **")]
-        assert len(bullets) == len(set(bullets)), section(text, stack)
+    for sandbox in ("dev", "stage", "prod"):
+        bullets = [line for line in section(text, sandbox).splitlines() if line.startswith("- **")]
+        assert len(bullets) == len(set(bullets)), section(text, sandbox)
 
 
 def delete_connection(api: FlowApi, name: str) -> str:
@@ -92,9 +92,9 @@ def test_after_make_demo_plan_deploy_destroy_work_and_exit_truthfully(demo: tupl
     deleted = delete_connection(dev, "Amazon S3 base connection")
     run = plan_script(repo)
     assert run.returncode == 2, run.output[-3000:]
-    dev_section = section(plan_md(repo), "s3-dev")
+    dev_section = section(plan_md(repo), "dev")
     assert "### Create (1)" in dev_section and "`tutorial` (Amazon S3 base connection)" in dev_section
-    assert "`tutorial` (Amazon S3 base connection): deleted in Flow Service" in dev_section
+    assert "`tutorial` (Amazon S3 base connection) in `s3-dev`: deleted in Flow Service" in dev_section
     assert make(repo, "plan").returncode == 0  # planned; make's status cannot say "changes"
 
     # make deploy re-creates it with the demo's credentials; make destroy works too.
@@ -114,7 +114,7 @@ def test_after_make_demo_plan_deploy_destroy_work_and_exit_truthfully(demo: tupl
     assert run.returncode == 1, run.output[-3000:]
     text = plan_md(repo)
     assert "**errors in s3-dev, s3-prod, s3-stage**" in text and "Connection refused" in text
-    assert "(`flowservice_s3_base_connection.tutorial`)" in section(text, "s3-dev")
+    assert "(`flowservice_s3_base_connection.tutorial`)" in section(text, "dev")
     each_once(text)
     assert make(repo, "plan", env=quick).returncode == 2
 
@@ -147,13 +147,13 @@ def test_pointed_elsewhere_nothing_is_filled_in_and_errors_name_what_is_missing(
         delete_connection(FlowApi(other, "prod", OTHER_CLIENT["AEP_ORG_ID"]), "Amazon S3 base connection")
         run = plan_script(repo, env=settings)
         assert run.returncode == 1, run.output[-3000:]
-        prod = section(plan_md(repo), "s3-prod")
+        prod = section(plan_md(repo), "prod")
         assert "Credentials missing to re-create connection 'Amazon S3 base connection'" in prod
         assert "was deleted in Flow Service outside Terraform" in prod and "Flow Service never returns them" in prod
         for variable in ("TF_VAR_s3_prod_access_key", "TF_VAR_s3_prod_secret_key", "TF_VAR_s3_prod_session_token"):
             assert variable in prod
         assert "`tutorial`" in prod
-        assert section(plan_md(repo), "s3-dev").strip() == "No changes."
+        assert section(plan_md(repo), "dev").strip() == "No changes."
         assert plan_script(repo, env=settings | SECRETS).returncode == 2
         assert all(secret not in plan_md(repo) for secret in SECRETS.values())
 

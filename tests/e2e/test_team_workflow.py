@@ -85,9 +85,10 @@ def sample_change(app: Path) -> None:
     app.write_text(text)
 
 
-def section(text: str, stack: str) -> str:
-    """The part of plan.md about one stack."""
-    return text.split(f"\n## {stack}\n", 1)[1].split("\n## ", 1)[0]
+def section(text: str, sandbox: str) -> str:
+    """The part of plan.md about one sandbox (all its stacks), without the line naming them."""
+    part = text.split(f"\n## {sandbox}\n", 1)[1].split("\n## ", 1)[0]
+    return "\n".join(line for line in part.splitlines() if not line.startswith("Stacks: "))
 
 
 def plan(project: CdktfProject, extra: dict[str, str | None] | None = None) -> tuple[int, str, dict]:
@@ -102,7 +103,7 @@ def plan(project: CdktfProject, extra: dict[str, str | None] | None = None) -> t
 def test_main_deploys_every_sandbox_and_plan_md_reviews_a_change(tmp_path: Path, team_server: LocalFlowService,
                                                                  main_project: CdktfProject) -> None:
     project = main_project
-    project.deploy()  # cdktf deploy s3-dev s3-stage s3-prod, one state each
+    project.deploy()  # cdktf deploy s3-dev s3-stage s3-prod, one state each (main.py's placement.json)
     assert names_by_sandbox(team_server) == EXPECTED
     for stack, sandbox in zip(MAIN_STACKS, SANDBOXES, strict=True):
         in_state = project.connections_in_state(stack)
@@ -119,10 +120,10 @@ def test_main_deploys_every_sandbox_and_plan_md_reviews_a_change(tmp_path: Path,
     code, text, doc = plan(project)
     assert code == 2, text
     (tmp_path / "sample-plan.md").write_text(text)  # kept for the reviewer's eyes in the test's folder
-    prod, stage = section(text, "s3-prod"), section(text, "s3-stage")
+    prod, stage = section(text, "prod"), section(text, "stage")
     assert "### Update (1)" in prod and "`session_token_wo`: (write-only: version 1 -> 2)" in prod
     assert "### Create (1)" in stage and "`web_logs` (Web logs)" in stage and "`bucket_name`: acme-web-logs" in stage
-    assert section(text, "s3-dev").strip() == "No changes."
+    assert section(text, "dev").strip() == "No changes."
     assert "**1 to create, 1 to update, 0 to replace, 0 to delete**" in text
     actions = {(s["stack"], c["key"], c["action"]) for s in doc["stacks"] for c in s["changes"]}
     assert actions == {("s3-prod", "tutorial", "update"), ("s3-stage", "web_logs", "create")}
@@ -142,7 +143,7 @@ def test_main_deploys_every_sandbox_and_plan_md_reviews_a_change(tmp_path: Path,
     (project.folder / "main.py").write_text(text)
     project.lock()
     code, text, doc = plan(project, {"TF_VAR_s3_prod_session_token": "team-prod-token-CANARY-2"})
-    assert code == 1 and "Sandbox not found" in text and "## s3-qa" in text
+    assert code == 1 and "Sandbox not found" in text and "## qa" in text and "Planning failed in `s3-qa`" in text
     assert [s["status"] for s in doc["stacks"] if s["stack"] == "s3-qa"] == ["error"]
 
 
@@ -269,7 +270,7 @@ def test_the_ci_workflow_plans_then_deploys(tmp_path: Path, team_server: LocalFl
     assert steps[0].outputs == {"exit_code": "2"}  # changes: everything is new
     comment = posted.read_text()
     # main.py: 8 base connections, 5 dataflows of 3 objects each
-    assert "**23 to create, 0 to update, 0 to replace, 0 to delete** over 3 stacks" in comment
+    assert "**23 to create, 0 to update, 0 to replace, 0 to delete** in 3 sandboxes (3 stacks)" in comment
     assert all(secret not in comment for secret in SECRETS.values())
     assert names_by_sandbox(team_server, CI_ORG) == {s: set() for s in SANDBOXES}  # a plan writes nothing
 

@@ -64,8 +64,9 @@ def test_markdown_lists_errors_with_addresses_and_warnings_as_notes() -> None:
     noted = StackPlan("s3-prod", problems=[Problem("warning", "will be adopted", "one PATCH", "x.b")])
     text = plan.render_markdown([failed, noted])
     assert "**errors in s3-dev**" in text
+    assert "Planning failed in `s3-dev`:" in text
     assert "- **Error** (`flowservice_s3_base_connection.a`): Boom\n  line one\n  line two" in text
-    assert "### Notes (1)" in text and "- **Warning** (`x.b`): will be adopted" in text
+    assert "### Notes (1)" in text and "- **Warning** (`x.b`, `s3-prod`): will be adopted" in text
     doc = plan.render_json([failed, noted], plan.exit_code([failed, noted]))
     assert doc["exit_code"] == 1
     assert doc["stacks"][0]["diagnostics"][0]["address"] == "flowservice_s3_base_connection.a"
@@ -79,7 +80,7 @@ def test_a_deleted_connection_shows_as_drift_without_attribute_noise() -> None:
     changes, drift = plan.changes_of(shown)
     assert changes == [] and [(d.key, d.action, d.attributes) for d in drift] == [("a", "deleted", {})]
     text = plan.render_markdown([StackPlan("s3-dev", drift=drift)])
-    assert "- base connection `a` (A): deleted in Flow Service" in text
+    assert "- base connection `a` (A) in `s3-dev`: deleted in Flow Service" in text
 
 
 @pytest.mark.parametrize(("plans", "code", "returned"), [
@@ -91,8 +92,7 @@ def test_the_status_file_carries_the_detailed_status(tmp_path: Path, monkeypatch
                                                      plans: list[StackPlan], code: int, returned: int) -> None:
     (tmp_path / "cdktf.out").mkdir()
     (tmp_path / "cdktf.out" / "manifest.json").write_text(json.dumps({"stacks": {p.stack: {} for p in plans}}))
-    by_stack = {p.stack: p for p in plans}
-    monkeypatch.setattr(plan, "plan_stack", lambda project, stack, environ: by_stack[stack])
+    monkeypatch.setattr(plan, "plan_stacks", lambda project, stacks, environ, bound, runner: list(plans))
     status = tmp_path / "status"
     args = ["--project", str(tmp_path), "--out", str(tmp_path / "plan.md"), "--json", str(tmp_path / "plan.json")]
     assert plan.main([*args, "--status-file", str(status)]) == returned

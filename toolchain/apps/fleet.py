@@ -49,15 +49,18 @@ def dataflows(count: int) -> list[Dataflow]:
             for i in range(1, count + 1)]
 
 
+_BOUND = os.environ.get("FLEET_BOUND")
+#: Where the connections go when FLEET_BOUND is set (the app's placement, as main.py's PLACEMENT).
+PLACEMENT = Placement.file(Path(__file__).with_name("placement.json"), int(_BOUND)) if _BOUND else None
+
+
 def main() -> None:
     env = os.environ.get
     sandbox = Sandbox(env("FLEET_SANDBOX", "prod"), stack=FLEET_STACK)
     declared = connections(int(env("FLEET_CONNECTIONS", "10")), env("FLEET_SESSION_TOKEN_VERSION", "1"))
     flows = dataflows(int(env("FLEET_DATAFLOWS", "0")))
     settings = ProviderSettings(flow_service_url=env("AEP_FLOW_SERVICE_URL"), ims_url=env("AEP_IMS_URL"))
-    bound = env("FLEET_BOUND")
-    placement = Placement.file(Path.cwd() / "placement.json", int(bound)) if bound else None
-    synth.run(lambda app: define(app, [sandbox], declared, settings, StateBackend.from_env(), flows, placement))
+    synth.run(lambda app: define(app, [sandbox], declared, settings, StateBackend.from_env(), flows, PLACEMENT))
 
 
 if __name__ == "__main__":

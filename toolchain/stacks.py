@@ -1,0 +1,268 @@
+"""Run one Terraform command in many stacks at once, with one bound on Flow Service calls in flight.
+
+``python -m toolchain.stacks apply|destroy [--project DIR] [STACK...]`` (``*`` or nothing: every
+synthesized stack). What ``make deploy`` and ``make destroy`` run after synthesizing ``main.py``.
+
+* **One bound.** Terraform's ``-parallelism`` (10 by default) bounds one state's operations, and
+  each operation makes one Flow Service call at a time. Run side by side, k stacks would send 10k
+  calls at once; here the bound (``$FLOWSERVICE_MAX_IN_FLIGHT``, default 10, Terraform's own
+  default, so the API sees no more than a single stack sends) is shared: at most ``bound`` stacks
+  run at once, each with its share of it as ``-parallelism``, and a stack that ends hands its share
+  to the next one waiting.
+* **Init once.** ``terraform init`` runs only when a stack's backend, providers or lock file
+  changed since its last init (a marker in ``.terraform``), not on every command as the CDK CLI does.
+* **Interrupts.** Ctrl-C, SIGTERM or SIGHUP reach every running Terraform once, as Terraform's
+  graceful stop (operations in flight finish and reach state); no stack starts after it, and the
+  command waits for every Terraform to save state and release its lock before it returns 130.
+* **Exit status.** 0 when every stack succeeded, 1 when one failed (its output says why), 130
+  when interrupted. Each line of output is prefixed with its stack.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import FrameType
+
+from toolchain import localdemo
+from toolchain.cdk import INTERRUPTED, wrapper_path
+from toolchain.lock import selected_stacks, stack_dir
+
+BOUND_ENV = "FLOWSERVICE_MAX_IN_FLIGHT"
+DEFAULT_BOUND = 10
+INIT_MARKER = "flowservice-init.sha256"
+
+
+def bound_from(environ: Mapping[str, str]) -> int:
+    """The in-flight bound: ``$FLOWSERVICE_MAX_IN_FLIGHT`` (a whole number >= 1), default 10."""
+    text = environ.get(BOUND_ENV, "").strip()
+    if not text:
+        return DEFAULT_BOUND
+    if not text.isdigit() or int(text) < 1:
+        raise SystemExit(f"{BOUND_ENV}={text!r}: must be a whole number of at least 1")
+    return int(text)
+
+
+def shares(bound: int, stacks: int) -> list[int]:
+    """``-parallelism`` of each of the ``min(bound, stacks)`` stacks that run at once: the bound split."""
+    slots = max(1, min(bound, stacks))
+    return [bound // slots + (1 if i < bound % slots else 0) for i in range(slots)]
+
+
+@dataclass(frozen=True)
+class Step:
+    """One command run in a stack's folder, and the exit statuses that let the next one run."""
+
+    args: tuple[str, ...]
+    ok: tuple[int, ...] = (0,)
+
+
+@dataclass
+class StackRun:
+    """One stack's commands, once they ended: the last status, and each command's output lines."""
+
+    stack: str
+    code: int
+    outputs: list[tuple[Step, list[str]]] = field(default_factory=list)
+    seconds: float = 0.0
+    ok: bool = True
+
+    @property
+    def output(self) -> list[str]:
+        return [line for _, lines in self.outputs for line in lines]
+
+    def of(self, verb: str) -> list[str] | None:
+        """The output of the step running ``verb`` (``plan``, ``show``...), if it ran."""
+        return next((lines for step, lines in self.outputs if verb in step.args[1:2]), None)
+
+
+def init_fingerprint(folder: Path, environ: Mapping[str, str]) -> str:
+    """What ``terraform init`` depends on: the backend and providers the stack declares, its lock
+    file, and the CLI configuration that says where providers come from."""
+    doc = json.loads((folder / "cdk.tf.json").read_text())
+    terraform = doc.get("terraform") or {}
+    lock = folder / ".terraform.lock.hcl"
+    material = json.dumps([terraform.get("backend"), terraform.get("required_providers"),
+                           lock.read_text() if lock.exists() else None, environ.get("TF_CLI_CONFIG_FILE")],
+                          sort_keys=True)
+    return hashlib.sha256(material.encode()).hexdigest()
+
+
+def needs_init(folder: Path, environ: Mapping[str, str]) -> bool:
+    marker = folder / ".terraform" / INIT_MARKER
+    return not marker.exists() or marker.read_text().strip() != init_fingerprint(folder, environ)
+
+
+def mark_initialized(folder: Path, environ: Mapping[str, str]) -> None:
+    (folder / ".terraform" / INIT_MARKER).write_text(init_fingerprint(folder, environ) + "\n")
+
+
+class Runner:
+    """Runs commands in stack folders, at most ``bound`` Flow Service calls in flight in all."""
+
+    def __init__(self, project: Path, environ: Mapping[str, str], bound: int,
+                 echo: Callable[[str], None] | None = None) -> None:
+        self.project = project
+        self.environ = dict(environ, TF_INPUT="0", CHECKPOINT_DISABLE="1")
+        self.bound = bound
+        self.echo = echo
+        # Re-entrant: the signal handler runs in the main thread, which may hold it at that moment.
+        self._lock = threading.RLock()
+        self._running: dict[str, subprocess.Popen[str]] = {}
+        self.interrupted = False
+
+    # -- signals -----------------------------------------------------------------------------
+
+    def interrupt(self, signum: int = signal.SIGINT, frame: FrameType | None = None) -> None:
+        """Terraform's graceful stop, once, to every running stack; nothing new starts."""
+        with self._lock:
+            first = not self.interrupted
+            self.interrupted = True
+            running = list(self._running.values())
+        if first:
+            sys.stderr.write("\nInterrupted: every Terraform finishes the operations in flight and saves state; "
+                             "waiting for them (interrupting again does not cut this short)...\n")
+            sys.stderr.flush()
+            for process in running:
+                try:
+                    process.send_signal(signal.SIGINT)  # the wrapper passes exactly one on to Terraform
+                except ProcessLookupError:
+                    pass
+
+    # -- running -----------------------------------------------------------------------------
+
+    def run_all(self, stacks: Sequence[str], command: Callable[[str, int], list[Step]]) -> list[StackRun]:
+        """``command(stack, parallelism)`` lists the steps of one stack (run in its folder, in order,
+        stopping at the first that fails); stacks run side by side within the bound."""
+        free = shares(self.bound, len(stacks))
+        results: dict[str, StackRun] = {}
+        waiting = list(stacks)
+        threads: list[threading.Thread] = []
+        slot_freed = threading.Condition(self._lock)
+
+        def one(stack: str, share: int) -> None:
+            try:
+                results[stack] = self._stack(stack, command(stack, share))
+            finally:
+                with slot_freed:
+                    free.append(share)
+                    slot_freed.notify_all()
+
+        while waiting:
+            with slot_freed:
+                while not free:
+                    slot_freed.wait()
+                if self.interrupted:
+                    break
+                share = free.pop(0)
+            thread = threading.Thread(target=one, args=(waiting.pop(0), share), daemon=True)
+            thread.start()
+            threads.append(thread)
+        for thread in threads:
+            thread.join()
+        return [results[s] for s in stacks if s in results]
+
+    def _stack(self, stack: str, steps: list[Step]) -> StackRun:
+        folder = stack_dir(self.project, stack)
+        run = StackRun(stack, 0)
+        started = time.monotonic()
+        for step in steps:
+            lines: list[str] = []
+            run.outputs.append((step, lines))
+            run.code = self._process(stack, folder, list(step.args), lines)
+            if run.code not in step.ok:
+                run.ok = False
+                break
+            if step.args[:2] == ("terraform", "init"):
+                mark_initialized(folder, self.environ)
+        run.seconds = time.monotonic() - started
+        return run
+
+    def _process(self, stack: str, folder: Path, args: list[str], output: list[str]) -> int:
+        with self._lock:
+            if self.interrupted:
+                return INTERRUPTED
+            # Its own session: the terminal's Ctrl-C reaches this runner only, which passes it on once.
+            process = subprocess.Popen(args, cwd=folder, env=self.environ, stdout=subprocess.PIPE,
+                                       stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, text=True,
+                                       start_new_session=True)
+            self._running[f"{stack}:{process.pid}"] = process
+        assert process.stdout is not None
+        for line in process.stdout:
+            output.append(line)
+            if self.echo is not None:
+                self.echo(f"{stack}  {line}")
+        code = process.wait()
+        with self._lock:
+            self._running.pop(f"{stack}:{process.pid}", None)
+        return code if code >= 0 else 128 - code
+
+
+@contextmanager
+def interrupts_to(runner: Runner) -> Iterator[Runner]:
+    """Ctrl-C, SIGTERM and SIGHUP go to ``runner`` (its graceful stop) while the block runs."""
+    previous = {sig: signal.signal(sig, runner.interrupt) for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
+    try:
+        yield runner
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def init_step(folder: Path, environ: Mapping[str, str]) -> list[Step]:
+    """``terraform init``, when the stack needs it."""
+    return [Step(("terraform", "init", "-input=false", "-no-color"))] if needs_init(folder, environ) else []
+
+
+def terraform_command(verb: str, folder: Path, environ: Mapping[str, str], parallelism: int) -> list[Step]:
+    """init (when needed), then ``terraform <verb>`` through the graceful wrapper."""
+    flags = {"apply": ("-auto-approve",), "destroy": ("-auto-approve",)}[verb]
+    return [*init_step(folder, environ),
+            Step((str(wrapper_path()), verb, *flags, "-input=false", "-no-color", f"-parallelism={parallelism}"))]
+
+
+def echo(line: str) -> None:
+    """Print a stack's line as it comes (lines of stacks side by side interleave, each prefixed)."""
+    sys.stdout.write(line)
+    sys.stdout.flush()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("verb", choices=["apply", "destroy"])
+    parser.add_argument("--project", type=Path, default=Path.cwd())
+    parser.add_argument("stacks", nargs="*")
+    args = parser.parse_intermixed_args(argv)
+    project = args.project.resolve()
+    localdemo.apply(project, announce=True)
+    stacks = selected_stacks(project, args.stacks)
+    if not stacks:
+        print("no stack to run")
+        return 0
+    bound = bound_from(os.environ)
+    with interrupts_to(Runner(project, os.environ, bound, echo=echo)) as runner:
+        runs = runner.run_all(stacks, lambda stack, share: terraform_command(
+            args.verb, stack_dir(project, stack), runner.environ, share))
+    failed = [r for r in runs if not r.ok]
+    print(f"\n{args.verb}: {len(runs) - len(failed)} of {len(stacks)} stack(s) done, at most {bound} "
+          f"Flow Service call(s) in flight" + (f"; failed: {', '.join(r.stack for r in failed)}" if failed else ""))
+    if runner.interrupted:
+        sys.stderr.write("Interrupted; state is saved. Run the command again to finish: it converges to the "
+                         "configuration without duplicates.\n")
+        return INTERRUPTED
+    return 1 if failed or len(runs) < len(stacks) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
