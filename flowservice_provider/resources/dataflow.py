@@ -59,6 +59,9 @@ class Dataflow(FlowObject):
     listing = (f"flowSpec.id=={ingestion.CLOUD_STORAGE_FLOW_SPEC_ID}",)
     patched = ("name", "description", *SCHEDULE, *MAPPING, "enabled")
     replacing = ("source_connection_id", "target_connection_id", "start_time", "backfill")
+    # Unset, enabled means the default, enforced: a flow disabled in AEP is drift the plan corrects.
+    defaulted = {"enabled": True}
+    fixed = {"flow_spec_id": ingestion.CLOUD_STORAGE_FLOW_SPEC_ID}
 
     def check(self, config: dict[str, Value]) -> list[Diagnostic]:
         """The schedule's and the mapping's rules (flowservice_spec.ingestion) on known values."""
@@ -71,14 +74,12 @@ class Dataflow(FlowObject):
                                                   data_format=None)
         return rule_diagnostics(violations)
 
-    def defaults(self, planned: dict[str, Value]) -> None:
-        if planned.get("mapping_id") is not None and planned.get("mapping_version") is None:
-            planned["mapping_version"] = 0
-        planned["flow_spec_id"] = ingestion.CLOUD_STORAGE_FLOW_SPEC_ID
+    def defaults(self, planned: dict[str, Value], config: dict[str, Value]) -> None:
+        super().defaults(planned, config)
+        if config.get("mapping_version") is None:  # version 0 of a mapping set, none without one
+            planned["mapping_version"] = None if planned.get("mapping_id") is None else 0
 
     def plan(self, prior: dict[str, Value] | None, proposed: dict[str, Value], config: dict[str, Value]) -> PlanResult:
-        if config.get("enabled") is None:  # unset means the default, enforced: a flow disabled in AEP is drift
-            proposed = dict(proposed, enabled=True)
         result = super().plan(prior, proposed, config)
         planned = result.planned_state
         if prior is not None and not result.requires_replace and planned.get("enabled") != prior.get("enabled"):

@@ -144,8 +144,19 @@ class FlowObject(ResourceHandler):
 
     # ---- what a kind says about itself -------------------------------------------------------
 
-    def defaults(self, planned: dict[str, Value]) -> None:
-        """Fill optional+computed attributes the configuration leaves out (e.g. a spec id)."""
+    #: Optional+computed attributes and the value they take when the configuration leaves them out
+    #: (Terraform proposes them unknown for a create, and the prior value for an update).
+    defaulted: ClassVar[dict[str, Value]] = {}
+    #: Computed attributes with one value for the kind (its spec id).
+    fixed: ClassVar[dict[str, Value]] = {}
+
+    def defaults(self, planned: dict[str, Value], config: dict[str, Value]) -> None:
+        """Fill what the configuration leaves out: :attr:`defaulted`, :attr:`fixed`, and what a kind
+        decides from other values (override, calling this first)."""
+        for name, value in self.defaulted.items():
+            if config.get(name) is None:
+                planned[name] = value
+        planned.update(self.fixed)
 
     def check_plan(self, prior: dict[str, Value] | None, config: dict[str, Value]) -> None:
         """Refuse, with diagnostics, a plan whose apply could not succeed (e.g. missing credentials)."""
@@ -214,7 +225,7 @@ class FlowObject(ResourceHandler):
 
     def plan(self, prior: dict[str, Value] | None, proposed: dict[str, Value], config: dict[str, Value]) -> PlanResult:
         planned = dict(proposed)
-        self.defaults(planned)
+        self.defaults(planned, config)
         self.check_plan(prior, config)
         if prior is None:
             for attribute in SET_BY_SERVER:

@@ -103,16 +103,13 @@ class S3BaseConnection(FlowObject):
     listing = (f"connectionSpec.id=={s3.CONNECTION_SPEC_ID}",)
     patched = PATCHED
     replacing = REPLACING
+    defaulted = {"auth_spec_name": s3.DEFAULT_AUTH_SPEC_NAME}
+    fixed = {"connection_spec_id": S3_CONNECTION_SPEC_ID}
 
     def check(self, config: dict[str, Value]) -> list[Diagnostic]:
         from flowservice_provider.resources.s3_validation import validate_config
 
         return validate_config(config)
-
-    def defaults(self, planned: dict[str, Value]) -> None:
-        if planned.get("auth_spec_name") is None:
-            planned["auth_spec_name"] = s3.DEFAULT_AUTH_SPEC_NAME
-        planned["connection_spec_id"] = S3_CONNECTION_SPEC_ID
 
     def unknown_on_create(self, planned: dict[str, Value], config: dict[str, Value]) -> None:
         planned["sandbox_name"] = self.context.sandbox_name

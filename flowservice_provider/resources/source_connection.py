@@ -56,6 +56,8 @@ class SourceConnection(FlowObject):
     kind = SOURCE_CONNECTIONS
     listing = (f"connectionSpec.id=={s3.CONNECTION_SPEC_ID}",)
     replacing = REPLACING
+    defaulted = {"path_type": "folder"}
+    fixed = {"connection_spec_id": s3.CONNECTION_SPEC_ID}
 
     def check(self, config: dict[str, Value]) -> list[Diagnostic]:
         """The shared rules (flowservice_spec.ingestion) on the configured values; when one is not
@@ -65,11 +67,6 @@ class SourceConnection(FlowObject):
         return rule_diagnostics(ingestion.check_source(
             config.get("path"), config.get("path_type") or "folder", config.get("recursive"), config.get("format"),
             config.get("column_delimiter"), config.get("encoding"), config.get("compression_type")))
-
-    def defaults(self, planned: dict[str, Value]) -> None:
-        if planned.get("path_type") is None:
-            planned["path_type"] = "folder"
-        planned["connection_spec_id"] = s3.CONNECTION_SPEC_ID
 
     def body(self, planned: dict[str, Value], config: dict[str, Value]) -> dict[str, Any]:
         properties = {api: planned[name] for name, api in PROPERTIES.items() if planned.get(name) is not None}

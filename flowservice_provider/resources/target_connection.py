@@ -39,6 +39,8 @@ class TargetConnection(FlowObject):
     kind = TARGET_CONNECTIONS
     listing = (f"connectionSpec.id=={ingestion.DATA_LAKE_CONNECTION_SPEC_ID}",)
     replacing = ("dataset_id", "schema_id", "schema_version", "format")
+    defaulted = {"schema_version": ingestion.DEFAULT_SCHEMA_VERSION}
+    fixed = {"connection_spec_id": ingestion.DATA_LAKE_CONNECTION_SPEC_ID}
 
     def check(self, config: dict[str, Value]) -> list[Diagnostic]:
         """The shared rules on every known value (one from another resource is checked at apply)."""
@@ -51,11 +53,6 @@ class TargetConnection(FlowObject):
             if value is not None and value is not UNKNOWN:
                 violations += check(value, name)
         return rule_diagnostics(violations)
-
-    def defaults(self, planned: dict[str, Value]) -> None:
-        if planned.get("schema_version") is None:
-            planned["schema_version"] = ingestion.DEFAULT_SCHEMA_VERSION
-        planned["connection_spec_id"] = ingestion.DATA_LAKE_CONNECTION_SPEC_ID
 
     def body(self, planned: dict[str, Value], config: dict[str, Value]) -> dict[str, Any]:
         data: dict[str, Any] = {"schema": {"id": planned["schema_id"], "version": planned["schema_version"]}}

@@ -273,3 +273,18 @@ def test_runs_are_flattened_newest_first(api: FakeConnectionsApi) -> None:
                    "errors": ["INGEST-1212-400: bad row"]}
     assert state["last_status"] == "success" and state["id"] == "flow-1"
     assert reader.check({"flow_id": "x", "limit": 0})
+
+
+def test_defaults_fill_what_terraform_proposes_unknown_for_a_create(api: FakeConnectionsApi) -> None:
+    """Plain HCL leaves optional+computed attributes out: Terraform proposes them unknown on a create."""
+    handler = made(SourceConnection(), api)
+    cfg = source_config(handler)
+    proposed = dict(cfg, path_type=UNKNOWN, connection_spec_id=UNKNOWN)
+    planned = handler.plan(None, proposed, cfg).planned_state
+    assert planned["path_type"] == "folder" and planned["connection_spec_id"] == s3.CONNECTION_SPEC_ID
+    flow = made(Dataflow(), api)
+    cfg = flow_config(flow, mapping_version=None)
+    planned = flow.plan(None, dict(cfg, enabled=UNKNOWN, mapping_version=UNKNOWN), cfg).planned_state
+    assert planned["enabled"] is True and planned["mapping_version"] == 0
+    state = flow.create(planned, cfg).state
+    assert api.calls[-1][1]["transformations"][0]["params"]["mappingVersion"] == 0 and state["enabled"] is True
