@@ -10,6 +10,7 @@ from pathlib import Path
 
 from local_flowservice.testing import LocalFlowService
 from toolchain.project import provider_env as project_provider_env
+from toolchain.stacks import BOUND_ENV, DEFAULT_BOUND
 
 CLIENT_ID = "bench-client"
 CLIENT_SECRET = "bench-client-secret"  # noqa: S105 - a fake value for the local emulator
@@ -27,6 +28,19 @@ CREDENTIALS = {"TF_VAR_s3_access_key": ACCESS_KEY, "TF_VAR_s3_secret_key": SECRE
 #: What a rotation changes: a new session token and its version (FLEET_SESSION_TOKEN_VERSION).
 ROTATED = {"TF_VAR_s3_session_token": ROTATED_SESSION_TOKEN, "FLEET_SESSION_TOKEN_VERSION": "2"}
 UNROTATED = {"TF_VAR_s3_session_token": SESSION_TOKEN, "FLEET_SESSION_TOKEN_VERSION": "1"}
+#: The one bound on Flow Service calls in flight across stacks (toolchain.stacks' default, set so
+#: that a caller's own setting cannot leak in): the floor's 10 at a time.
+IN_FLIGHT = {BOUND_ENV: str(DEFAULT_BOUND)}
+
+STATE_BUCKET = "bench-state"
+STATE_KEYS = {"AWS_ACCESS_KEY_ID": "bench-state", "AWS_SECRET_ACCESS_KEY": "bench-state",
+              "AWS_REGION": "us-east-1"}
+
+
+def s3_state_env(endpoint: str, prefix: str) -> dict[str, str]:
+    """The S3 state backend (constructs_lib/backend.py) in ``STATE_BUCKET`` at ``endpoint``, keys under ``prefix``."""
+    return {"TF_STATE_BACKEND": "s3", "TF_STATE_BUCKET": STATE_BUCKET, "TF_STATE_ENDPOINT": endpoint,
+            "TF_STATE_PREFIX": prefix, **STATE_KEYS}
 
 
 def provider_env(server: LocalFlowService, cache_dir: Path) -> dict[str, str]:

@@ -1,4 +1,5 @@
-"""The provider processes' own figures for one step: CPU, peak memory, RPCs and their concurrency.
+"""The provider processes' own figures for one step: CPU (in all, and per RPC kind), peak memory,
+RPCs and their concurrency.
 
 Each provider process writes ``<pid>.json`` at exit when ``TF_PROVIDER_STATS_DIR`` is set
 (flowservice_provider/protocol/stats.py); a step gets a fresh folder, so the files in it are the
@@ -22,13 +23,20 @@ def collect(folder: Path) -> dict[str, Any]:
         except (OSError, ValueError):
             continue  # a process killed while writing: counted as missing below
     rpcs: Counter[str] = Counter()
+    rpc_cpu: dict[str, float] = {}
     for doc in docs:
         rpcs.update(doc.get("rpcs") or {})
+        for kind, seconds in (doc.get("rpc_cpu_seconds") or {}).items():
+            rpc_cpu[kind] = rpc_cpu.get(kind, 0.0) + float(seconds)
     cpu = sum(float(d.get("cpu_user", 0.0)) + float(d.get("cpu_system", 0.0)) for d in docs)
     return {
         "processes": len(docs),
+        "warm_started": sum(1 for d in docs if d.get("warm") is not None),  # forked by a warm provider server
         "cpu_ms": round(cpu * 1000, 1),
         "max_rss_mb": round(max((int(d.get("max_rss_kb", 0)) for d in docs), default=0) / 1024, 1),
         "peak_rpcs_in_flight": max((int(d.get("peak_in_flight", 0)) for d in docs), default=0),
         "rpcs": dict(sorted(rpcs.items())),
+        # CPU of each RPC kind's handler threads, summed over the processes; the rest of cpu_ms is
+        # start-up, imports and gRPC's own threads.
+        "rpc_cpu_ms": {kind: round(rpc_cpu[kind] * 1000, 1) for kind in sorted(rpc_cpu)},
     }

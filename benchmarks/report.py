@@ -6,9 +6,14 @@ import os
 from pathlib import Path
 from typing import Any
 
+from benchmarks.figures import RPC_KINDS
 from benchmarks.serverlog import KINDS
+from constructs_lib.placement import DEFAULT_BOUND
 
 OPERATION_LABELS = {"create": "create", "noop": "no-op", "rotate": "token rotation", "destroy": "destroy"}
+SERIES_LABELS = {"deploy": "make deploy", "deploy_s3": "make deploy, S3 state", "terraform": "plain terraform",
+                 "trivial": "trivial provider", "terraform_data": "terraform_data",
+                 "terraform_data_k": "terraform_data, k states", "floor": "floor"}
 
 
 def _num(value: Any, digits: int = 2) -> str:
@@ -23,28 +28,107 @@ def _ratio(value: Any) -> str:
     return "n/a" if value is None else f"{value:.2f}x"
 
 
-def _table(rows: list[dict[str, Any]]) -> list[str]:
-    head = ["operation", "N", "cdktf s", "terraform s", "floor s", "cdktf / floor", "terraform / floor", *KINDS,
-            "in flight (peak)", "provider RSS MB", "provider CPU ms / conn"]
-    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+def _table(head: list[str], body: list[list[str]]) -> list[str]:
+    return ["| " + " | ".join(head) + " |", "|" + "---|" * len(head), *("| " + " | ".join(row) + " |" for row in body)]
+
+
+def _times(rows: list[dict[str, Any]]) -> list[str]:
+    """Seconds of every series and the network ones' ratio to the floor."""
+    head = ["operation", "N", "make deploy s", "/ floor", "S3 state s", "/ floor", "plain terraform s", "/ floor",
+            "floor s", "synth s", "trivial provider s", "terraform_data s", "terraform_data, k states s"]
+    body = []
     for r in rows:
-        calls = r["terraform_calls"] or {}
-        cells = [OPERATION_LABELS[r["operation"]], str(r["n"]), _num(r["cdktf_s"]), _num(r["terraform_s"]),
-                 _num(r["floor_s"]), _ratio(r["cdktf_ratio"]), _ratio(r["terraform_ratio"])]
-        cells += [str(calls.get(kind, 0)) if r["terraform_calls"] is not None else "n/a" for kind in KINDS]
-        cells += [_num(r["terraform_peak_in_flight"]), _num(r["provider_max_rss_mb"], 1),
-                  _num(r["provider_cpu_ms_per_connection"], 1)]
-        lines.append("| " + " | ".join(cells) + " |")
-    return lines
+        s, ratio = r["seconds"], r["ratio"]
+        synth = (r["details"].get("deploy") or {}).get("synth_s")
+        body.append([OPERATION_LABELS[r["operation"]], str(r["n"]),
+                     _num(s.get("deploy")), _ratio(ratio.get("deploy")),
+                     _num(s.get("deploy_s3")), _ratio(ratio.get("deploy_s3")),
+                     _num(s.get("terraform")), _ratio(ratio.get("terraform")), _num(s.get("floor")), _num(synth),
+                     _num(s.get("trivial")), _num(s.get("terraform_data")), _num(s.get("terraform_data_k"))])
+    return _table(head, body)
 
 
-def _cdktf_calls_note(rows: list[dict[str, Any]]) -> str:
-    differing = [r for r in rows if r["cdktf_calls"] is not None and r["cdktf_calls"] != r["terraform_calls"]]
-    if not differing:
-        return "`cdktf` made exactly the calls of plain terraform in every row."
-    parts = [f"{OPERATION_LABELS[r['operation']]} N={r['n']}: "
-             + ", ".join(f"{k} {v}" for k, v in r["cdktf_calls"].items() if v) for r in differing]
-    return "`cdktf` made other calls than plain terraform in: " + "; ".join(parts) + "."
+def _calls(rows: list[dict[str, Any]]) -> list[str]:
+    """Per step of the network series: calls per kind, concurrency, stacks, provider processes and figures."""
+    head = ["tool", "operation", "N", "stacks", *KINDS, "in flight (peak)", "provider processes",
+            "provider CPU ms / conn", "provider RSS MB"]
+    body = []
+    for series in ("deploy", "deploy_s3", "terraform"):
+        for r in rows:
+            d = r["details"].get(series)
+            if d is None:
+                continue
+            body.append([SERIES_LABELS[series], OPERATION_LABELS[r["operation"]], str(r["n"]), str(d["stacks"]),
+                         *(str(d["calls"].get(kind, 0)) for kind in KINDS), str(d["peak_in_flight"]),
+                         _num(d.get("provider_processes")), _num(d.get("provider_cpu_ms_per_connection"), 1),
+                         _num(d.get("provider_max_rss_mb"), 1)])
+    return _table(head, body)
+
+
+def _rpc_cpu(rows: list[dict[str, Any]]) -> list[str]:
+    """Provider CPU per connection by RPC kind at the largest N and highest latency."""
+    if not rows:
+        return []
+    latency, n = max((r["latency_ms"], r["n"]) for r in rows)
+    head = ["tool", "operation", *RPC_KINDS, "other RPCs", "outside RPCs (start-up, gRPC)", "all"]
+    body = []
+    for series in ("deploy", "deploy_s3", "terraform", "trivial"):
+        for r in rows:
+            d = r["details"].get(series)
+            if (r["latency_ms"], r["n"]) != (latency, n) or d is None or "rpc_cpu_ms_per_connection" not in d:
+                continue
+            rpc = d["rpc_cpu_ms_per_connection"]
+            other = sum(v for k, v in rpc.items() if k not in RPC_KINDS)
+            body.append([SERIES_LABELS[series], OPERATION_LABELS[r["operation"]],
+                         *(_num(rpc.get(k, 0.0), 2) for k in RPC_KINDS), _num(other, 2),
+                         _num(d["outside_rpcs_cpu_ms_per_connection"], 2),
+                         _num(d["provider_cpu_ms_per_connection"], 2)])
+    if not body:
+        return []
+    return [f"## Provider CPU per connection by RPC kind (N={n}, {latency:g} ms; ms)", "",
+            "Summed over every provider process of the step (each RPC handler thread's own CPU clock); "
+            "\"outside RPCs\" is the rest of the processes' CPU: interpreter start-up, imports, gRPC's own "
+            "threads. The trivial provider runs the same protocol layer with no API client behind it "
+            "(measured without latency: it makes no call).", "", *_table(head, body), ""]
+
+
+def _bounds(bounds: list[dict[str, Any]], main_bound: int) -> list[str]:
+    if not bounds:
+        return []
+    first = bounds[0]
+    head = ["FLEET_BOUND", "stacks", "synth s", *(f"{OPERATION_LABELS[op]} s (/ floor)" for op in
+                                                   ("create", "noop", "rotate", "destroy")), "CPU ms / conn, create"]
+    body = []
+    for b in bounds:
+        cells = [f"{b['seconds'][op]:.2f} ({_ratio(b['ratio'].get(op))})" if op in b["seconds"] else "n/a"
+                 for op in ("create", "noop", "rotate", "destroy")]
+        label = str(b["bound"])
+        if b["bound"] == main_bound:
+            label = f"**{label}** (main run{', the default' if main_bound == DEFAULT_BOUND else ''})"
+        body.append([label, str(b["stacks"]), _num(b["synth_s"]), *cells,
+                     _num(b["cpu_ms_per_connection"].get("create"), 1)])
+    return [f"## Bound vs time (N={first['n']}, {first['latency_ms']:g} ms, local state)", "",
+            "The sharded deploy of the same fleet with each `FLEET_BOUND` (connections per stack at most), "
+            "each once on a fresh emulator (the main bound's row is the main run's), all within the same bound of "
+            "Flow Service calls in flight; ratios to the main run's floor.", "",
+            *_table(head, body), ""]
+
+
+def _shares(shares: list[dict[str, Any]]) -> list[str]:
+    if not shares:
+        return []
+    head = ["operation", "N", "terraform_data s (Terraform)", "trivial provider s", "protocol layer s (trivial - "
+            "terraform_data)", "plain terraform s", "API client, resource code, emulator s (terraform - trivial)",
+            "k", "terraform_data, k states s", "make deploy s"]
+    body = [[OPERATION_LABELS[s["operation"]], str(s["n"]), _num(s["terraform_data_s"]), _num(s["trivial_s"]),
+             _num(s["protocol_s"]), _num(s["terraform_s"]), _num(s["api_and_resources_s"]), _num(s["stacks"]),
+             _num(s["terraform_data_k_s"]), _num(s["deploy_s"])] for s in shares]
+    return [f"## Whose time: Terraform, our protocol layer, the rest ({shares[0]['latency_ms']:g} ms per request)",
+            "", "`terraform_data` is Terraform's built-in resource: no plugin, no network, so its time is "
+            "Terraform's own (graph, plan, state). The trivial provider adds our protocol layer (plugin start-up, "
+            "gRPC, msgpack) with nothing behind it. Plain terraform on the fleet adds our API client, our "
+            "resource code and the emulator's answers. The last three columns compare the sharded deploy with "
+            "terraform_data over the same k states, run by the same runner.", "", *_table(head, body), ""]
 
 
 def _startup(startup: dict[str, Any]) -> list[str]:
@@ -69,6 +153,41 @@ def _startup(startup: dict[str, Any]) -> list[str]:
     ]
 
 
+def _bound_note(bound: int) -> str:
+    if bound == DEFAULT_BOUND:
+        return "the placement's default, `--bound` to change it"
+    return f"`--bound`; the placement's default is {DEFAULT_BOUND}"
+
+
+def _how(meta: dict[str, Any]) -> str:
+    return (
+        "How: the fleet app (`toolchain/apps/fleet.py`, N connections in one sandbox) against the local Flow "
+        "Service with the given latency added to every request (IMS included); each tool on a fresh emulator, "
+        "each step with a cold IMS token cache. **make deploy** is the fleet with "
+        f"`FLEET_BOUND={meta['bound']}` ({_bound_note(meta['bound'])}), spread over "
+        "ceil(N / bound) stacks, through the commands `make deploy`, `make plan` and `make destroy` run after "
+        "synthesis: `python -m toolchain.stacks apply` (create), `python -m toolchain.plan` (no-op), "
+        "`toolchain.stacks apply` after re-synthesizing with every session token rotated "
+        "(`FLEET_SESSION_TOKEN_VERSION=2` and a new `TF_VAR_s3_session_token`), `toolchain.stacks destroy`; "
+        f"every stack at once within one bound of {meta['in_flight_bound']} Flow Service calls in flight. "
+        "Its times are the runner commands'; **synthesis** (the app run, which `make deploy` does first) is "
+        "timed on its own and shown beside create and rotation; `terraform init` and the provider lock files "
+        "are set-up (once per stack and machine), for every tool. **S3 state**: the same on the S3 backend "
+        "(`TF_STATE_BACKEND=s3`), a local moto S3 server on 127.0.0.1 started for the run. **plain "
+        "terraform**: the fleet without a bound, one stack, `terraform apply`, `plan -detailed-exitcode`, "
+        "`apply` after rotation, `destroy` in its folder. **terraform_data**: N of Terraform's built-in "
+        "resource holding the same inputs, in one state (plain terraform) and in the k states of the sharded "
+        "run (through `toolchain.stacks`/`toolchain.plan`); **trivial provider**: N resources of a no-API "
+        "provider on our protocol layer (`benchmarks/trivial_provider.py`), one state; these three make no "
+        "call, so they are measured once per N and shown at every latency. The **floor** makes the same API "
+        "calls directly with our `FlowServiceClient`, 10 at a time, one IMS token each: create N POSTs, "
+        "no-op N GETs, rotation N GETs then N PATCHes, destroy N GETs then N DELETEs. Calls per kind (GET is "
+        "one connection, LIST the collection), peak in flight (Flow Service requests the server was serving "
+        "at once) and the provider's CPU (summed over every provider process of the command, from "
+        "`TF_PROVIDER_STATS_DIR`) are per step. At 0 ms a request lasts about a millisecond, so few overlap "
+        "however many are sent at once.")
+
+
 def markdown(results: dict[str, Any], report_path: Path, png: Path, json_path: Path) -> str:
     meta = results["meta"]
     here = report_path.parent
@@ -81,38 +200,29 @@ def markdown(results: dict[str, Any], report_path: Path, png: Path, json_path: P
         "",
         f"Written by `{meta['command']}` on {meta['written']} in {meta['seconds']:.0f} s: {meta['cpus']} CPUs, "
         f"Python {meta['python']}, Terraform {meta['terraform']}; 1-minute load average {load['before']:.2f} "
-        f"before, {load['after']:.2f} after, at most {peak_load:.2f} as a cell started (the machine has "
-        f"{meta['cpus']} CPUs: above that, other work shared them). Raw figures: [{json_link}]({json_link}); "
-        f"plot: [{png_link}]({png_link}).",
+        f"before, {load['after']:.2f} after, at most {peak_load:.2f} as a run started (the machine has "
+        f"{meta['cpus']} CPUs: above that, other work shared them; each run's in bench.json). Raw figures: "
+        f"[{json_link}]({json_link}); plot: [{png_link}]({png_link}).",
         "",
         f"![seconds against N]({png_link})",
         "",
-        "How: the fleet app (`toolchain/apps/fleet.py`, N connections in stack `s3-fleet`) against the local "
-        "Flow Service with the given latency added to every request (IMS included). Each tool runs on a fresh "
-        "emulator and each step starts with a cold IMS token cache. **cdktf** runs `cdktf deploy` (create), "
-        "`cdktf diff` (no-op), `cdktf deploy` with session token version 2 (rotation) and `cdktf destroy`, "
-        "through `toolchain.cdk` as `make deploy` does. **terraform** runs plain terraform in the synthesized "
-        "stack folder: `apply` (create), `plan -detailed-exitcode` (no-op), `apply` after re-synthesizing "
-        "with version 2 (rotation), `destroy`. The **floor** makes the same API calls directly with our "
-        "`FlowServiceClient`, 10 at a time (Terraform's parallelism), one IMS token each: create N POSTs, "
-        "no-op N GETs, rotation N GETs then N PATCHes, destroy N GETs then N DELETEs. Calls per kind, peak "
-        "in flight (Flow Service requests the server was serving at once) and provider RSS / CPU (summed "
-        "over the command's provider processes, from `TF_PROVIDER_STATS_DIR`) are for the terraform run; "
-        "GET is one connection, LIST the collection. At 0 ms a request lasts about a millisecond, so few "
-        "overlap however many are sent at once.",
+        _how(meta),
         "",
     ]
     targets = results.get("targets") or []
     if targets:
-        lines += ["## Targets of the issue (reported, not enforced)", "", "| target | where | figure | limit | met |",
-                  "|---|---|---|---|---|"]
-        lines += [f"| {t['target']} | {t['where']} | {_num(t['value'])} | {t['limit']} | "
-                  f"{'yes' if t['met'] else '**no**'} |" for t in targets]
-        lines.append("")
+        lines += ["## Targets of the issue (reported, not enforced)", "",
+                  *_table(["target", "where", "figure", "limit", "met"],
+                          [[t["target"], t["where"], _num(t["value"]), t["limit"], "yes" if t["met"] else "**no**"]
+                           for t in targets]), ""]
+    lines += _bounds(results.get("bounds") or [], meta["bound"])
     table = results["rows"]
     for latency in dict.fromkeys(r["latency_ms"] for r in table):
         rows = [r for r in table if r["latency_ms"] == latency]
-        lines += [f"## {latency:g} ms per request", "", *_table(rows), "", _cdktf_calls_note(rows), ""]
+        lines += [f"## {latency:g} ms per request", "", *_times(rows), "", "Calls and provider figures per step:", "",
+                  *_calls(rows), ""]
+    lines += _shares(results.get("shares") or [])
+    lines += _rpc_cpu(table)
     if results.get("startup"):
         lines += _startup(results["startup"])
     if results.get("synthesis"):

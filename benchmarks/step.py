@@ -1,22 +1,33 @@
 """One measured step (a command, or the floor's direct calls): wall time and the server's view of it.
 
 Wall time is ``time.perf_counter`` around the whole thing, as a user waits for it; the calls are
-counted by the server, whose request log is reset just before.
+counted by the server, whose request log is reset just before. :class:`Steps` is what every
+tool's runner shares: a scratch folder per step, a fresh provider stats folder and a cold IMS
+token cache for each command.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any, TypeVar
 
-from benchmarks import serverlog
+from benchmarks import providerstats, serverlog
+from flowservice_client.ims import CACHE_DIR_ENV
+from flowservice_provider.protocol.stats import STATS_DIR_ENV
 from local_flowservice.testing import LocalFlowService
 
 T = TypeVar("T")
 
-TOOLS = ("cdktf", "terraform", "floor")
+#: deploy: `make deploy`/`make plan`/`make destroy`'s runners on the sharded fleet app; terraform:
+#: plain terraform in the one stack of the unsharded fleet app; terraform_data (one state) and
+#: terraform_data_k (k states through the same runners): Terraform's built-in resource, no plugin;
+#: trivial: a no-API resource on our protocol layer; floor: the API calls made directly.
+TOOLS = ("deploy", "terraform", "terraform_data", "terraform_data_k", "trivial", "floor")
+#: Tools that make no network call: measured once per N, shown beside every latency.
+OFFLINE = ("terraform_data", "terraform_data_k", "trivial")
 OPERATIONS = ("create", "noop", "rotate", "destroy")
 
 
@@ -34,15 +45,62 @@ class Step:
     failed: int
     peak_in_flight: int
     provider: dict[str, Any] | None = None
+    backend: str = "local"  # where Terraform keeps state: local files or the S3 backend
+    stacks: int = 1  # states the N objects are spread over
+    bound: int | None = None  # FLEET_BOUND: connections per stack at most (sharded runs)
+    synth_seconds: float | None = None  # the app run before the command (create and rotation of `make deploy`)
+    init_seconds: float | None = None  # `terraform init` of every stack before the first command (set-up)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
+def timed(action: Callable[[], T]) -> tuple[T, float]:
+    started = time.perf_counter()
+    result = action()
+    return result, time.perf_counter() - started
+
+
 def measure(server: LocalFlowService, action: Callable[[], T]) -> tuple[T, float, dict[str, Any]]:
     """Run ``action`` with a fresh request log: (its result, seconds, what the server saw)."""
     server.reset_requests()
-    started = time.perf_counter()
-    result = action()
-    seconds = time.perf_counter() - started
+    result, seconds = timed(action)
     return result, seconds, serverlog.summarize(server.requests())
+
+
+NOTHING_SEEN: dict[str, Any] = {"calls": {}, "failed": 0, "peak_in_flight": 0}
+
+
+class Steps:
+    """One tool's throw-away folder at one size and latency; each step gets fresh scratch folders."""
+
+    tool = ""
+    plugin = True  # False: no provider process to collect figures of
+
+    def __init__(self, folder: Path, n: int, latency_ms: float) -> None:
+        self.folder = folder
+        self.n = n
+        self.latency_ms = latency_ms
+        self.server: LocalFlowService | None = None  # None: an offline tool, nothing to count
+        self._made = 0
+
+    def scratch(self, name: str) -> Path:
+        self._made += 1
+        path = self.folder / f"{self._made:02d}-{name}"
+        path.mkdir(parents=True)
+        return path
+
+    def step(self, operation: str, command: str, run: Callable[[dict[str, str]], object],
+             extra: Mapping[str, str] | None = None, **fields: Any) -> Step:
+        """Time ``run(env)``: ``env`` is ``extra`` plus a fresh stats folder and a cold token cache."""
+        stats = self.scratch(f"{self.tool}-{operation}-stats")
+        env = {**(extra or {}), STATS_DIR_ENV: str(stats),
+               CACHE_DIR_ENV: str(self.scratch(f"{self.tool}-{operation}-token-cache"))}
+        if self.server is None:
+            _, seconds = timed(lambda: run(env))
+            seen = NOTHING_SEEN
+        else:
+            _, seconds, seen = measure(self.server, lambda: run(env))
+        provider = providerstats.collect(stats) if self.plugin else None
+        return Step(self.tool, operation, self.n, self.latency_ms, command, round(seconds, 3), dict(seen["calls"]),
+                    seen["failed"], seen["peak_in_flight"], provider, **fields)

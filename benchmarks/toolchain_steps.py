@@ -1,92 +1,135 @@
-"""`cdktf deploy` and plain `terraform` on the fleet app (toolchain/apps/fleet.py), each step timed.
+"""The fleet app (toolchain/apps/fleet.py) deployed the two ways the project knows, each step timed.
 
-The cdktf steps run through toolchain.cdk, as `make deploy` does; the terraform steps run plain
-terraform in the stack folder cdktf synthesized, on a fresh emulator. Each step starts with a
-cold IMS token cache (so each pays one token request, as the floor does) and its own provider
-stats folder. Synthesis and `terraform init` are set-up, not timed.
+* :class:`ShardedSteps`, **deploy**: what ``make deploy``, ``make plan`` and ``make destroy`` run
+  after synthesis, on the fleet app with ``FLEET_BOUND`` (its connections spread over stacks of
+  at most that many): ``toolchain.stacks apply`` (create), ``toolchain.plan`` (no-op),
+  ``toolchain.stacks apply`` after rotating every session token, ``toolchain.stacks destroy``,
+  every stack at once within one bound of 10 Flow Service calls in flight. Synthesis (the app
+  run, which ``make`` does first) is timed on its own, before create and before rotation, and
+  reported beside the command's time, not in it.
+* :class:`FleetSteps`, **terraform**: plain terraform in the one stack of the fleet app without
+  ``FLEET_BOUND``: apply, ``plan -detailed-exitcode``, apply after re-synthesizing with token
+  version 2, destroy (default ``-parallelism`` 10).
+
+Each step starts with a cold IMS token cache (so each pays one token request, as the floor does)
+and its own provider stats folder. Synthesis, the provider lock files and ``terraform init`` are
+set-up, not in a step's time (init is timed on its own too: a first deploy pays it once).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import sys
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
-from benchmarks import providerstats
-from benchmarks.environment import ROTATED, UNROTATED, fleet_env
-from benchmarks.step import Step, measure
-from flowservice_client.ims import CACHE_DIR_ENV
-from flowservice_provider.protocol.stats import STATS_DIR_ENV
+from benchmarks.environment import IN_FLIGHT, ROTATED, UNROTATED, fleet_env
+from benchmarks.step import Step, Steps, timed
 from local_flowservice.testing import LocalFlowService
-from toolchain.apps import FLEET_STACK as STACK
+from toolchain.lock import lock, stack_dir, synthesized_stacks
+from toolchain.mirror import terraform_platform
 from toolchain.project import CdktfProject, Run
+from toolchain.stacks import Runner, init_step
 
 TF_FLAGS = ("-input=false", "-no-color")
+#: A command of N=1,000 at 150 ms takes minutes; a stuck one should not hold the benchmark for ever.
+TIMEOUT = 3600.0
 
 
-class FleetSteps:
+class FleetSteps(Steps):
     """One throw-away copy of the fleet app with ``n`` connections, pointed at one emulator at a time."""
 
-    def __init__(self, folder: Path, cli_config: Path, n: int, latency_ms: float) -> None:
-        self.folder = folder
-        self.n = n
-        self.latency_ms = latency_ms
+    tool = "terraform"
+
+    def __init__(self, folder: Path, cli_config: Path, n: int, latency_ms: float,
+                 settings: Mapping[str, str] | None = None) -> None:
+        super().__init__(folder, n, latency_ms)
+        self.settings = dict(settings or {})  # FLEET_BOUND, the state backend...
         self.project = CdktfProject.fleet(folder / "app", cli_config, {})
-        self._server: LocalFlowService | None = None
-        self._made = 0
 
     def use(self, server: LocalFlowService) -> None:
         """Point the project (and the next synthesis) at ``server``."""
-        self._server = server
-        self.project.env = fleet_env(server, self._scratch("token-cache"), self.n)
+        self.server = server
+        self.project.env = fleet_env(server, self.scratch("token-cache"), self.n) | self.settings
 
-    def _scratch(self, name: str) -> Path:
-        self._made += 1
-        path = self.folder / f"{self._made:02d}-{name}"
-        path.mkdir(parents=True)
-        return path
+    def run(self, args: list[str], env: Mapping[str, str]) -> Run:
+        return self.project.run(args, env, timeout=TIMEOUT)
 
-    def _step(self, tool: str, operation: str, command: str, run: Callable[[dict[str, str]], Run],
-              extra: Mapping[str, str] | None = None) -> Step:
-        assert self._server is not None, "use(server) first"
-        stats = self._scratch(f"{tool}-{operation}-stats")
-        env = {**(extra or {}), STATS_DIR_ENV: str(stats),
-               CACHE_DIR_ENV: str(self._scratch(f"{tool}-{operation}-token-cache"))}
-        _, seconds, seen = measure(self._server, lambda: run(env))
-        return Step(tool, operation, self.n, self.latency_ms, command, round(seconds, 3), seen["calls"],
-                    seen["failed"], seen["peak_in_flight"], providerstats.collect(stats))
+    def terraform(self, *args: str, env: Mapping[str, str], check: bool = True) -> Run:
+        """Plain terraform in the one stack's folder."""
+        return self.project.run(["terraform", *args], env, check=check, cwd=self.project.stack_dir(), timeout=TIMEOUT)
 
-    def cdktf(self) -> list[Step]:
-        """create (deploy), no-op (diff), rotation (deploy, token version 2), destroy."""
-        project = self.project
-        project.lock()  # synth + provider lock file: what `make` does once, not part of a deploy
-        return [
-            self._step("cdktf", "create", f"cdktf deploy {STACK}", lambda env: project.deploy(env)),
-            self._step("cdktf", "noop", f"cdktf diff {STACK}", lambda env: project.cdk("diff", STACK, extra_env=env)),
-            self._step("cdktf", "rotate", f"cdktf deploy {STACK} (session token version 2)",
-                       lambda env: project.deploy(env), ROTATED),
-            self._step("cdktf", "destroy", f"cdktf destroy {STACK}", lambda env: project.destroy(env), ROTATED),
-        ]
-
-    def terraform(self) -> list[Step]:
-        """The same four operations with plain terraform in the synthesized stack folder."""
-        project = self.project
-        project.synth(UNROTATED)
-        project.terraform("init", *TF_FLAGS)
+    def steps(self) -> list[Step]:
+        """The four operations with plain terraform in the synthesized stack folder."""
+        self.project.synth(UNROTATED)
+        self.terraform("init", *TF_FLAGS, env=UNROTATED)
 
         def apply(env: dict[str, str]) -> Run:
-            return project.terraform("apply", "-auto-approve", *TF_FLAGS, extra_env=env)
+            return self.terraform("apply", "-auto-approve", *TF_FLAGS, env=env)
 
         def plan(env: dict[str, str]) -> Run:
-            run = project.terraform("plan", "-detailed-exitcode", *TF_FLAGS, extra_env=env, check=False)
+            run = self.terraform("plan", "-detailed-exitcode", *TF_FLAGS, env=env, check=False)
             if run.returncode != 0:  # 2: changes where there should be none
                 raise AssertionError(f"terraform plan of the unchanged fleet exited {run.returncode}\n{run.output}")
             return run
 
-        steps = [self._step("terraform", "create", "terraform apply", apply, UNROTATED),
-                 self._step("terraform", "noop", "terraform plan -detailed-exitcode", plan, UNROTATED)]
-        project.synth(ROTATED)
-        steps.append(self._step("terraform", "rotate", "terraform apply (session token version 2)", apply, ROTATED))
-        steps.append(self._step("terraform", "destroy", "terraform destroy",
-                                lambda env: project.terraform("destroy", "-auto-approve", *TF_FLAGS, extra_env=env),
-                                ROTATED))
+        steps = [self.step("create", "terraform apply", apply, UNROTATED),
+                 self.step("noop", "terraform plan -detailed-exitcode", plan, UNROTATED)]
+        self.project.synth(ROTATED)
+        steps.append(self.step("rotate", "terraform apply (session token version 2)", apply, ROTATED))
+        steps.append(self.step("destroy", "terraform destroy",
+                               lambda env: self.terraform("destroy", "-auto-approve", *TF_FLAGS, env=env), ROTATED))
+        return steps
+
+
+def init_stacks(project: Path, stacks: list[str], environ: Mapping[str, str]) -> float:
+    """``terraform init`` of every stack as ``toolchain.stacks`` would run it (so that it does not
+    again), side by side within its bound; the seconds it took."""
+    runner = Runner(project, environ, int(IN_FLIGHT["FLOWSERVICE_MAX_IN_FLIGHT"]))
+    runs, seconds = timed(lambda: runner.run_all(
+        stacks, lambda stack, share: init_step(stack_dir(project, stack), runner.environ)))
+    failed = [run for run in runs if not run.ok]
+    if failed or len(runs) != len(stacks):
+        raise AssertionError("terraform init failed:\n" + "".join(line for run in failed for line in run.output))
+    return seconds
+
+
+class ShardedSteps(FleetSteps):
+    """The fleet app with ``FLEET_BOUND=bound`` through the runners of `make deploy`/`plan`/`destroy`."""
+
+    tool = "deploy"
+
+    def __init__(self, folder: Path, cli_config: Path, n: int, latency_ms: float, bound: int,
+                 backend: Mapping[str, str] | None = None) -> None:
+        super().__init__(folder, cli_config, n, latency_ms, {"FLEET_BOUND": str(bound), **IN_FLIGHT, **(backend or {})})
+        self.bound = bound
+        self.backend = "s3" if backend else "local"
+
+    def _synth(self, env: Mapping[str, str]) -> float:
+        """The app run (what `make deploy` does first), timed; its stacks become the project's."""
+        _, seconds = timed(lambda: self.project.synth(env))
+        self.project.stacks = tuple(synthesized_stacks(self.project.folder))
+        return round(seconds, 3)
+
+    def steps(self) -> list[Step]:
+        project = self.project
+        synth = self._synth(UNROTATED)
+        platform = terraform_platform()
+        for stack in project.stacks:  # once per machine: `make lock`'s provider lock files
+            lock(project.stack_dir(stack), project.mirror, project.environment(UNROTATED), platform)
+        init = round(init_stacks(project.folder, list(project.stacks), project.environment(UNROTATED)), 3)
+        fields: dict[str, Any] = {"backend": self.backend, "stacks": len(project.stacks), "bound": self.bound}
+        plan = [sys.executable, "-m", "toolchain.plan", "--project", ".", "--out", "plan.md", "--json", "plan.json"]
+
+        steps = [self.step("create", "python -m toolchain.stacks apply",
+                           lambda env: self.run(project.stacks_command("apply"), env), UNROTATED,
+                           synth_seconds=synth, init_seconds=init, **fields),
+                 self.step("noop", "python -m toolchain.plan (exit 0: no changes)", lambda env: self.run(plan, env),
+                           UNROTATED, **fields)]
+        synth = self._synth(ROTATED)
+        steps.append(self.step("rotate", "python -m toolchain.stacks apply (session token version 2)",
+                               lambda env: self.run(project.stacks_command("apply"), env), ROTATED,
+                               synth_seconds=synth, **fields))
+        steps.append(self.step("destroy", "python -m toolchain.stacks destroy",
+                               lambda env: self.run(project.stacks_command("destroy"), env), ROTATED, **fields))
         return steps

@@ -1,7 +1,9 @@
 """`python -m benchmarks --quick` still runs end to end and writes sane figures (never timing limits).
 
 The full benchmark is `make bench` and stays out of CI; this keeps its harness from rotting: every
-step measured, the floor beside it, ratios computed, and the calls each operation needs counted.
+tool's every step measured (the sharded deploy over two stacks, on local and S3 state, plain
+terraform, terraform_data in one state and in k, the trivial provider), the floor beside them,
+ratios computed, the calls each operation needs counted, and the provider's CPU per RPC kind.
 """
 
 from __future__ import annotations
@@ -19,8 +21,11 @@ from toolchain.project import ROOT
 
 pytestmark = pytest.mark.e2e
 
-TOOLS = ("cdktf", "terraform", "floor")
+#: (tool, backend): what the quick run measures, each for every operation.
+RUNS = (("deploy", "local"), ("deploy", "s3"), ("terraform", "local"), ("floor", "local"),
+        ("terraform_data", "local"), ("terraform_data_k", "local"), ("trivial", "local"))
 OPERATIONS = ("create", "noop", "rotate", "destroy")
+OFFLINE = ("terraform_data", "terraform_data_k", "trivial")
 #: Calls per connection each operation needs (LIST and IMS are not per connection).
 NEEDED = {"create": {"POST": 1}, "noop": {"GET": 1}, "rotate": {"GET": 1, "PATCH": 1},
           "destroy": {"GET": 1, "DELETE": 1}}
@@ -40,29 +45,41 @@ def test_files_are_written(quick: tuple[Path, dict[str, Any]]) -> None:
     out, results = quick
     assert (out / "bench.png").read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
     report = (out / "BENCHMARKS.md").read_text()
-    assert "## 150 ms per request" in report and "| create | 3 |" in report and "Provider start-up" in report
+    for heading in ("## 150 ms per request", "## Targets of the issue", "## Whose time", "by RPC kind",
+                    "Provider start-up"):
+        assert heading in report
+    assert "| create | 3 |" in report
     assert results["errors"] == {} and results["anomalies"] == []
 
 
 def test_every_step_is_measured_with_the_calls_it_needs(quick: tuple[Path, dict[str, Any]]) -> None:
     _, results = quick
     steps = results["steps"]
-    assert sorted((s["tool"], s["operation"]) for s in steps) == sorted(
-        (tool, op) for tool in TOOLS for op in OPERATIONS)
+    assert sorted((s["tool"], s["backend"], s["operation"]) for s in steps) == sorted(
+        (tool, backend, op) for tool, backend in RUNS for op in OPERATIONS)
     for step in steps:
         n = step["n"]
         assert n == 3 and step["seconds"] > 0, step
-        writes = {k: step["calls"][k] for k in ("POST", "PATCH", "DELETE")}
-        wanted = {k: v * n for k, v in NEEDED[step["operation"]].items()}
-        assert {k: step["calls"][k] for k in wanted} == wanted, step
-        assert all(v == 0 for k, v in writes.items() if k not in wanted), step
-        assert step["calls"]["IMS"] >= 1 and step["failed"] == 0, step
-        assert 1 <= step["peak_in_flight"] <= n, step
-        if step["tool"] == "floor":
+        if step["tool"] in ("deploy", "terraform_data_k"):
+            assert step["stacks"] == 2 and step["bound"] == 2, step  # 3 connections, at most 2 a stack
+        if step["tool"] == "deploy" and step["operation"] in ("create", "rotate"):
+            assert step["synth_seconds"] > 0, step
+        if step["tool"] in OFFLINE:
+            assert step["calls"] == {} and step["peak_in_flight"] == 0, step
+        else:
+            writes = {k: step["calls"][k] for k in ("POST", "PATCH", "DELETE")}
+            wanted = {k: v * n for k, v in NEEDED[step["operation"]].items()}
+            assert {k: step["calls"][k] for k in wanted} == wanted, step
+            assert all(v == 0 for k, v in writes.items() if k not in wanted), step
+            assert step["calls"]["IMS"] == 1 and step["failed"] == 0, step
+            assert 1 <= step["peak_in_flight"] <= n, step
+        if step["tool"] in ("floor", "terraform_data", "terraform_data_k"):
             assert step["provider"] is None
         else:
             provider = step["provider"]
             assert provider["processes"] >= 1 and provider["cpu_ms"] > 0 and provider["max_rss_mb"] > 0, step
+            assert provider["rpc_cpu_ms"].get("GetProviderSchema", 0) > 0, step
+            assert sum(provider["rpc_cpu_ms"].values()) <= provider["cpu_ms"], step
 
 
 def test_rows_have_floor_and_ratios(quick: tuple[Path, dict[str, Any]]) -> None:
@@ -70,11 +87,19 @@ def test_rows_have_floor_and_ratios(quick: tuple[Path, dict[str, Any]]) -> None:
     rows = results["rows"]
     assert [r["operation"] for r in rows] == list(OPERATIONS)
     for row in rows:
-        assert row["floor_s"] > 0 and row["cdktf_s"] > 0 and row["terraform_s"] > 0, row
-        assert row["cdktf_ratio"] == pytest.approx(row["cdktf_s"] / row["floor_s"], abs=0.01)
-        assert row["terraform_ratio"] == pytest.approx(row["terraform_s"] / row["floor_s"], abs=0.01)
-        assert row["provider_cpu_ms_per_connection"] > 0 and row["provider_max_rss_mb"] > 0
+        assert row["floor_s"] > 0 and set(row["seconds"]) == {
+            "deploy", "deploy_s3", "terraform", "floor", *OFFLINE}, row
+        for series, ratio in row["ratio"].items():
+            assert ratio == pytest.approx(row["seconds"][series] / row["floor_s"], abs=0.01), series
+        for series in ("deploy", "deploy_s3", "terraform", "trivial"):
+            details = row["details"][series]
+            assert details["provider_cpu_ms_per_connection"] > 0 and details["provider_max_rss_mb"] > 0
+            assert details["rpc_cpu_ms_per_connection"], series
     assert all(t["value"] is not None for t in results["targets"]), results["targets"]
+    shares = results["shares"]
+    assert [s["operation"] for s in shares] == list(OPERATIONS)
+    for share in shares:
+        assert share["protocol_s"] == pytest.approx(share["trivial_s"] - share["terraform_data_s"], abs=0.002)
 
 
 def test_startup_is_measured_beside_its_floor(quick: tuple[Path, dict[str, Any]]) -> None:
