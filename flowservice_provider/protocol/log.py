@@ -21,6 +21,7 @@ logging.addLevelName(TRACE, "TRACE")
 
 _ROOT = "flowservice"
 _HCLOG_LEVELS = {TRACE: "trace", logging.DEBUG: "debug", logging.INFO: "info", logging.WARNING: "warn"}
+_adopted: set[str] = set()  # other packages' loggers routed here
 _ENV_LEVELS = {
     "TRACE": TRACE,
     "JSON": TRACE,  # TF_LOG=JSON is trace in JSON form
@@ -81,6 +82,15 @@ def _root() -> logging.Logger:
     return root
 
 
+def refresh_level() -> None:
+    """Read the level from the environment again (a warm server's child: the server's was not its own)."""
+    root = logging.getLogger(_ROOT)
+    level = level_from_env()
+    for logger in (root, *(logging.getLogger(n) for n in _adopted)):
+        if logger.handlers:
+            logger.setLevel(level)
+
+
 def get_logger(name: str) -> logging.Logger:
     """A logger under the provider's "flowservice" module, writing hclog JSON to stderr."""
     root = _root()
@@ -98,4 +108,5 @@ def adopt(name: str) -> logging.Logger:
             logger.addHandler(handler)
         logger.setLevel(root.level)
         logger.propagate = False
+        _adopted.add(name)
     return logger

@@ -32,6 +32,10 @@ _MAX_MESSAGE = 256 << 20  # what Terraform's client allows; states are far small
 _RPC_THREADS = 64
 _SOCKET_NAME = "plugin.sock"
 _UNIX_PATH_MAX = 107
+#: Whether serve() ends the process when its parent goes away (Terraform died without telling us).
+#: A warm server's child (warm.py) turns it off: its parent is the server, and its launcher, the
+#: process Terraform started, watches Terraform instead.
+WATCH_PARENT = True
 
 
 class HandshakeError(Exception):
@@ -182,7 +186,7 @@ def serve(provider: ProviderHandler | Callable[[], ProviderHandler]) -> None:
 
         parent = os.getppid()
         while not done.wait(1.0):
-            if os.getppid() != parent:  # Terraform died without telling us: do not linger
+            if WATCH_PARENT and os.getppid() != parent:  # Terraform died without telling us: do not linger
                 _log().warning("parent process went away; exiting")
                 break
         grpc_server.stop(grace=2).wait()
