@@ -9,6 +9,20 @@ from flowservice_provider.protocol.plugin import serve
 if TYPE_CHECKING:
     from flowservice_provider.protocol.resource import ProviderHandler
 
+#: What a provider process imports after start-up, in the order it does: a warm provider server
+#: (protocol/warm.py) imports them once, and the processes it forks start with them loaded.
+PRELOAD = (
+    "concurrent.futures.thread", "grpc", "json", "resource", "fcntl",
+    "flowservice_provider.protocol.tlscert", "flowservice_provider.protocol.service",
+    "flowservice_provider.protocol.server", "grpc._server", "grpc._utilities", "flowservice_provider.provider",
+    "flowservice_provider.resources.s3_base_connection", "flowservice_provider.resources.s3_validation",
+    "flowservice_provider.resources.source_connection", "flowservice_provider.resources.target_connection",
+    "flowservice_provider.resources.dataflow", "flowservice_provider.resources.inventory",
+    "flowservice_provider.data_sources.dataflow_runs", "flowservice_provider.data_sources.explore",
+    "requests", "flowservice_client", "flowservice_client.client", "flowservice_client.session",
+    "flowservice_client.ims", "flowservice_client.retry",
+)
+
 
 def _provider() -> ProviderHandler:
     # Imported after the handshake line (serve calls factories then): Terraform waits for that line
@@ -21,6 +35,14 @@ def _provider() -> ProviderHandler:
 def main() -> None:
     """Serve the provider over the plugin protocol until Terraform shuts it down."""
     serve(_provider)
+
+
+def preload() -> None:
+    """Import what ``main()`` would import lazily, without starting anything (no thread, no grpc call)."""
+    import importlib
+
+    for name in PRELOAD:
+        importlib.import_module(name)
 
 
 if __name__ == "__main__":
