@@ -11,6 +11,7 @@ import os
 import re
 import subprocess
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
@@ -113,7 +114,8 @@ def workspace(tmp_path: Path) -> dict[str, Path]:
 
 
 def _terraform(
-    ws: dict[str, Path], *args: str, value: str = "", secret: str = "", version: int = 0, ok: tuple[int, ...] = (0,)
+    ws: dict[str, Path], *args: str, value: str = "", secret: str = "", version: int = 0, ok: tuple[int, ...] = (0,),
+    extra: Mapping[str, str] | None = None,
 ) -> str:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TF_", "PLUGIN_"))}
     env.update(
@@ -128,6 +130,7 @@ def _terraform(
         TF_LOG="debug",
         TF_LOG_PATH=str(ws["root"] / "terraform.log"),
     )
+    env.update(extra or {})
     proc = subprocess.run(
         ["terraform", *args, "-no-color"],
         cwd=ws["work"],

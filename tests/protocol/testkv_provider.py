@@ -218,7 +218,11 @@ class KVProvider(ProviderHandler):
         return {Lookup.type_name: Lookup(self)}
 
 
-if __name__ == "__main__":
+def main() -> None:
     from flowservice_provider.protocol.plugin import serve
 
     serve(KVProvider())
+
+
+if __name__ == "__main__":
+    main()
