@@ -302,7 +302,8 @@ def test_the_provider_through_the_warm_server(run_dir: Path, warm: dict[str, str
     stats = run_dir / "stats"
     stats.mkdir()
     env = _env({**warm, plugin.MAGIC_COOKIE_KEY: plugin.MAGIC_COOKIE_VALUE, "PLUGIN_PROTOCOL_VERSIONS": "6",
-                "TF_DISABLE_PLUGIN_TLS": "1", "TF_LOG": "debug", "TF_PROVIDER_STATS_DIR": str(stats)})
+                "TF_DISABLE_PLUGIN_TLS": "1", "TF_LOG": "debug", "TF_PROVIDER_STATS_DIR": str(stats),
+                "TF_PROVIDER_PROFILE_DIR": str(stats)})
     proc = subprocess.Popen([str(_launcher(run_dir, "flowservice_provider.__main__:main"))], env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
     try:
@@ -325,8 +326,10 @@ def test_the_provider_through_the_warm_server(run_dir: Path, warm: dict[str, str
     (doc,) = [json.loads(path.read_text()) for path in stats.glob("*.json")]
     assert doc["rpcs"] == {"GetProviderSchema": 1} and doc["pid"] != proc.pid
     assert doc["warm"]["server_pid"] == _server_pid(run_dir) and doc["warm"]["launcher_pid"] == proc.pid
-    assert doc["warm"]["imported_after_fork"] == []  # the preload has everything a provider loads
+    late = doc["warm"]["imported_after_fork"]  # the preload has everything a provider loads, profiling aside
+    assert "cProfile" in late and not [name for name in late if name.startswith(("flowservice", "grpc", "google"))]
     assert doc["cpu_user"] == pytest.approx(doc["warm"]["child_cpu_user"] + doc["warm"]["launcher_cpu"])
+    assert (stats / f"{doc['pid']}.prof").stat().st_size  # TF_PROVIDER_PROFILE_DIR: the launcher's, read again
 
 
 def test_each_forked_provider_makes_its_own_key(run_dir: Path, warm: dict[str, str]) -> None:
