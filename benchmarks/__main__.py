@@ -30,6 +30,7 @@ from typing import Any, TypeVar
 
 from benchmarks import figures, frameworks, plot, report, scale, startup, synthesis, trivial_provider
 from benchmarks.environment import IN_FLIGHT
+from benchmarks.machine import CpuWatch
 from benchmarks.step import TOOLS, Step
 from constructs_lib.placement import DEFAULT_BOUND
 from toolchain.mirror import launcher_path, terraform_platform, terraform_report
@@ -123,13 +124,16 @@ def run(plan: Plan, command: str) -> dict[str, Any]:
     steps: list[Step] = []
     errors: dict[str, str] = {}
     load_by_cell: dict[str, float] = {}  # 1-minute load average as each run starts: was the machine busy?
+    cpu_by_cell: dict[str, dict[str, float | None]] = {}  # CPU the machine spent beyond ours during each run
 
     def jobs(where: str, todo: list[scale.Job]) -> None:
         for label, job in todo:
             cell = f"{where}: {label}"
             load_by_cell[cell] = round(os.getloadavg()[0], 2)
             print(f"== {cell} (load average {load_by_cell[cell]:.2f})", flush=True)
+            watch = CpuWatch.start()
             done = _attempt(errors, cell, job) or []
+            cpu_by_cell[cell] = watch.figures()
             for step in done:
                 _say(step)
             steps.extend(done)
@@ -181,6 +185,7 @@ def run(plan: Plan, command: str) -> dict[str, Any]:
             "terraform": str(terraform.get("terraform_version", "unknown")),
             "load_average": {"before": round(load_before, 2), "after": round(os.getloadavg()[0], 2),
                              "by_cell": load_by_cell},
+            "cpu_by_cell": cpu_by_cell,
         },
         "targets": figures.targets(table, startup_figures),
         "rows": table,

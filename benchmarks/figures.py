@@ -88,6 +88,8 @@ def details(step: Step) -> dict[str, Any]:
         rpc = provider.get("rpc_cpu_ms") or {}
         out.update(
             provider_processes=provider["processes"], provider_warm_started=provider.get("warm_started", 0),
+            warm_servers=provider.get("warm_servers", 0),
+            warm_server_cpu_ms_per_connection=round(provider.get("warm_server_cpu_ms", 0.0) / step.n, 3),
             provider_max_rss_mb=provider["max_rss_mb"],
             provider_cpu_ms_per_connection=round(provider["cpu_ms"] / step.n, 2),
             rpc_cpu_ms_per_connection={kind: round(ms / step.n, 3) for kind, ms in rpc.items()},

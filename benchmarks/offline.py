@@ -29,6 +29,7 @@ from constructs_lib.placement import stack_name
 from toolchain.apps import FLEET_STACK
 from toolchain.lock import OUT_DIR, stack_dir
 from toolchain.project import Run, base_environment, run_command
+from toolchain.stacks import WARM_ENV
 
 
 def inputs(index: int, version: int) -> dict[str, Any]:
@@ -102,6 +103,8 @@ class ManyStates(_Offline):
 
     def __init__(self, folder: Path, n: int, cli_config: Path, bound: int) -> None:
         super().__init__(folder, n, cli_config)
+        # No plugin to start: the runner's warm provider server would only add its own start-up.
+        self.env[WARM_ENV] = "0"
         self.bound = bound
         self.project = self.scratch("project")
         self.stacks = {stack_name(FLEET_STACK, i): indexes for i, indexes in enumerate(spread(n, bound))}

@@ -60,9 +60,15 @@ def _calls(rows: list[dict[str, Any]]) -> list[str]:
                 continue
             body.append([SERIES_LABELS[series], OPERATION_LABELS[r["operation"]], str(r["n"]), str(d["stacks"]),
                          *(str(d["calls"].get(kind, 0)) for kind in KINDS), str(d["peak_in_flight"]),
-                         _num(d.get("provider_processes")), _num(d.get("provider_cpu_ms_per_connection"), 1),
+                         _processes(d), _num(d.get("provider_cpu_ms_per_connection"), 1),
                          _num(d.get("provider_max_rss_mb"), 1)])
     return _table(head, body)
+
+
+def _processes(d: dict[str, Any]) -> str:
+    """Provider processes Terraform launched, and how many were forked from a warm server."""
+    count, warm = d.get("provider_processes"), d.get("provider_warm_started")
+    return f"{count} ({warm} forked warm)" if warm else _num(count)
 
 
 def _rpc_cpu(rows: list[dict[str, Any]]) -> list[str]:
@@ -70,7 +76,8 @@ def _rpc_cpu(rows: list[dict[str, Any]]) -> list[str]:
     if not rows:
         return []
     latency, n = max((r["latency_ms"], r["n"]) for r in rows)
-    head = ["tool", "operation", *RPC_KINDS, "other RPCs", "outside RPCs (start-up, gRPC)", "all"]
+    head = ["tool", "operation", *RPC_KINDS, "other RPCs", "outside RPCs (start-up, gRPC)",
+            "of which warm server", "all"]
     body = []
     for series in ("deploy", "deploy_s3", "terraform", "trivial"):
         for r in rows:
@@ -82,13 +89,16 @@ def _rpc_cpu(rows: list[dict[str, Any]]) -> list[str]:
             body.append([SERIES_LABELS[series], OPERATION_LABELS[r["operation"]],
                          *(_num(rpc.get(k, 0.0), 2) for k in RPC_KINDS), _num(other, 2),
                          _num(d["outside_rpcs_cpu_ms_per_connection"], 2),
+                         _num(d.get("warm_server_cpu_ms_per_connection"), 2),
                          _num(d["provider_cpu_ms_per_connection"], 2)])
     if not body:
         return []
     return [f"## Provider CPU per connection by RPC kind (N={n}, {latency:g} ms; ms)", "",
             "Summed over every provider process of the step (each RPC handler thread's own CPU clock); "
             "\"outside RPCs\" is the rest of the processes' CPU: interpreter start-up, imports, gRPC's own "
-            "threads. The trivial provider runs the same protocol layer with no API client behind it "
+            "threads, and the warm provider server `toolchain.stacks` forks `make deploy`'s providers from (its "
+            "own CPU, from its log; plain terraform and the trivial provider start every process cold). The "
+            "trivial provider runs the same protocol layer with no API client behind it "
             "(measured without latency: it makes no call).", "", *_table(head, body), ""]
 
 
@@ -172,12 +182,15 @@ def _how(meta: dict[str, Any]) -> str:
         f"every stack at once within one bound of {meta['in_flight_bound']} Flow Service calls in flight. "
         "Its times are the runner commands'; **synthesis** (the app run, which `make deploy` does first) is "
         "timed on its own and shown beside create and rotation; `terraform init` and the provider lock files "
-        "are set-up (once per stack and machine), for every tool. **S3 state**: the same on the S3 backend "
+        "are set-up (once per stack and machine), for every tool. The runners fork every provider process "
+        "from a warm provider server they start per command (its own CPU is counted with the providers'); "
+        "plain terraform and the trivial provider start each process cold. **S3 state**: the same on the S3 backend "
         "(`TF_STATE_BACKEND=s3`), a local moto S3 server on 127.0.0.1 started for the run. **plain "
         "terraform**: the fleet without a bound, one stack, `terraform apply`, `plan -detailed-exitcode`, "
         "`apply` after rotation, `destroy` in its folder. **terraform_data**: N of Terraform's built-in "
         "resource holding the same inputs, in one state (plain terraform) and in the k states of the sharded "
-        "run (through `toolchain.stacks`/`toolchain.plan`); **trivial provider**: N resources of a no-API "
+        "run (through `toolchain.stacks`/`toolchain.plan`, with `FLOWSERVICE_WARM=0`: no plugin to warm); "
+        "**trivial provider**: N resources of a no-API "
         "provider on our protocol layer (`benchmarks/trivial_provider.py`), one state; these three make no "
         "call, so they are measured once per N and shown at every latency. The **floor** makes the same API "
         "calls directly with our `FlowServiceClient`, 10 at a time, one IMS token each: create N POSTs, "
@@ -195,14 +208,19 @@ def markdown(results: dict[str, Any], report_path: Path, png: Path, json_path: P
     json_link = Path(os.path.relpath(json_path, here)).as_posix()
     load = meta["load_average"]
     peak_load = max([load["before"], load["after"], *load.get("by_cell", {}).values()])
+    others = [c["others_cpus"] for c in (meta.get("cpu_by_cell") or {}).values() if c.get("others_cpus") is not None]
+    sharing = (f" Other work than the benchmark's own used on average at most {max(others):.2f} of the "
+               f"{meta['cpus']} CPUs during a run (the CPU the machine spent beyond the benchmark's processes, "
+               "over the run's wall time; the load average also carries the previous run's own load)."
+               if others else "")
     lines = [
         "# Benchmarks",
         "",
         f"Written by `{meta['command']}` on {meta['written']} in {meta['seconds']:.0f} s: {meta['cpus']} CPUs, "
         f"Python {meta['python']}, Terraform {meta['terraform']}; 1-minute load average {load['before']:.2f} "
         f"before, {load['after']:.2f} after, at most {peak_load:.2f} as a run started (the machine has "
-        f"{meta['cpus']} CPUs: above that, other work shared them; each run's in bench.json). Raw figures: "
-        f"[{json_link}]({json_link}); plot: [{png_link}]({png_link}).",
+        f"{meta['cpus']} CPUs: above that, threads waited for them; each run's in bench.json).{sharing} Raw "
+        f"figures: [{json_link}]({json_link}); plot: [{png_link}]({png_link}).",
         "",
         f"![seconds against N]({png_link})",
         "",

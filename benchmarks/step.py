@@ -82,6 +82,7 @@ class Steps:
         self.n = n
         self.latency_ms = latency_ms
         self.server: LocalFlowService | None = None  # None: an offline tool, nothing to count
+        self.warm_log: Path | None = None  # a warm provider server's log (toolchain.stacks runs one per command)
         self._made = 0
 
     def scratch(self, name: str) -> Path:
@@ -96,11 +97,13 @@ class Steps:
         stats = self.scratch(f"{self.tool}-{operation}-stats")
         env = {**(extra or {}), STATS_DIR_ENV: str(stats),
                CACHE_DIR_ENV: str(self.scratch(f"{self.tool}-{operation}-token-cache"))}
+        offset = providerstats.log_offset(self.warm_log) if self.warm_log else 0
         if self.server is None:
             _, seconds = timed(lambda: run(env))
             seen = NOTHING_SEEN
         else:
             _, seconds, seen = measure(self.server, lambda: run(env))
-        provider = providerstats.collect(stats) if self.plugin else None
+        servers = providerstats.warm_servers(self.warm_log, offset) if self.warm_log else []
+        provider = providerstats.collect(stats, servers) if self.plugin else None
         return Step(self.tool, operation, self.n, self.latency_ms, command, round(seconds, 3), dict(seen["calls"]),
                     seen["failed"], seen["peak_in_flight"], provider, **fields)

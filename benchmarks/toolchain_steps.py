@@ -104,6 +104,7 @@ class ShardedSteps(FleetSteps):
         super().__init__(folder, cli_config, n, latency_ms, {"FLEET_BOUND": str(bound), **IN_FLIGHT, **(backend or {})})
         self.bound = bound
         self.backend = "s3" if backend else "local"
+        self.warm_log = self.project.folder / ".run" / "warm-provider.log"
 
     def _synth(self, env: Mapping[str, str]) -> float:
         """The app run (what `make deploy` does first), timed; its stacks become the project's."""

@@ -50,6 +50,8 @@ def test_files_are_written(quick: tuple[Path, dict[str, Any]]) -> None:
         assert heading in report
     assert "| create | 3 |" in report
     assert results["errors"] == {} and results["anomalies"] == []
+    cpu = results["meta"]["cpu_by_cell"]
+    assert set(cpu) == set(results["meta"]["load_average"]["by_cell"]) and all(c["wall_s"] > 0 for c in cpu.values())
 
 
 def test_every_step_is_measured_with_the_calls_it_needs(quick: tuple[Path, dict[str, Any]]) -> None:

@@ -3,11 +3,12 @@ targets (no tool runs here)."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from benchmarks import figures
+from benchmarks import figures, providerstats
 from benchmarks.step import Step
 
 NEEDED = {"create": {"POST": 1}, "noop": {"GET": 1}, "rotate": {"GET": 1, "PATCH": 1},
@@ -81,3 +82,16 @@ def test_anomalies_name_extra_calls_and_a_broken_bound() -> None:
     extra.peak_in_flight = 12
     found = figures.anomalies([extra], 10)
     assert any("expected" in a for a in found) and any("above the bound of 10" in a for a in found)
+
+
+def test_a_warm_servers_cpu_is_read_from_the_part_of_its_log_a_step_wrote(tmp_path: Path) -> None:
+    log = tmp_path / "warm-provider.log"
+    assert providerstats.log_offset(log) == 0 and providerstats.warm_servers(log, 0) == []
+    log.write_bytes(b"warm provider server 1: exiting; its own CPU (children not counted) 250 ms\n")
+    offset = providerstats.log_offset(log)
+    with log.open("ab") as more:
+        more.write(b"warm provider server 2: listening on /x; preloaded 900 modules in 0.31 s\n"
+                   b"warm provider server 2: exiting; its own CPU (children not counted) 310 ms\n")
+    assert providerstats.warm_servers(log, offset) == [310.0]
+    stats = providerstats.collect(tmp_path / "no-stats", [310.0])
+    assert stats["warm_servers"] == 1 and stats["cpu_ms"] == 310.0
