@@ -191,6 +191,7 @@ def run(plan: Plan, command: str) -> dict[str, Any]:
         "rows": table,
         "bounds": figures.bound_table(steps, table),
         "shares": figures.shares(table),
+        "state_bytes_per_object": figures.state_sizes(table),
         "startup": startup_figures,
         "synthesis": synthesis_figures,
         "frameworks": framework_figures,

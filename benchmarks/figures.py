@@ -82,7 +82,7 @@ def details(step: Step) -> dict[str, Any]:
     """What a row keeps of one step besides its time: calls, concurrency, stacks, provider figures."""
     out: dict[str, Any] = {"calls": step.calls, "failed": step.failed, "peak_in_flight": step.peak_in_flight,
                            "stacks": step.stacks, "bound": step.bound, "backend": step.backend,
-                           "synth_s": step.synth_seconds, "init_s": step.init_seconds}
+                           "synth_s": step.synth_seconds, "init_s": step.init_seconds, "state_bytes": step.state_bytes}
     provider = step.provider
     if provider is not None:
         rpc = provider.get("rpc_cpu_ms") or {}
@@ -193,6 +193,20 @@ def shares(table: list[dict[str, Any]]) -> list[dict[str, Any]]:
             "stacks": (r["details"].get("terraform_data_k") or {}).get("stacks"),
         })
     return out
+
+
+def state_sizes(table: list[dict[str, Any]]) -> dict[str, float]:
+    """Bytes of local state per object after create, per series, at the largest N each created
+    (Terraform rewrites the whole state as it records each object, so this drives its own cost)."""
+    out: dict[str, tuple[int, float]] = {}
+    for r in table:
+        if r["operation"] != "create":
+            continue
+        for name, d in r["details"].items():
+            size = d.get("state_bytes")
+            if size and r["n"] >= out.get(name, (0, 0.0))[0]:
+                out[name] = (r["n"], round(size / r["n"]))
+    return {name: per_object for name, (_, per_object) in sorted(out.items(), key=lambda kv: SERIES.index(kv[0]))}
 
 
 def _target(label: str, where: str, value: Any, limit: str, met: bool) -> dict[str, Any]:

@@ -6,11 +6,14 @@
   each, evenly), through the runners ``make deploy``/``make plan``/``make destroy`` use, all at
   once within their bound, as the sharded fleet is.
 * **trivial**: N ``benchtrivial_item`` (benchmarks/trivial_provider.py: our protocol layer, no
-  API client, no API) in one state with plain terraform.
+  API client, no API, the connection's schema) configured as the fleet configures its connections
+  (write-only credentials from ephemeral variables included), in one state with plain terraform.
 
-Each: create (apply), no-op (plan), rotation (apply with every object's token version 2: an
-in-place update of each) and destroy. ``terraform init`` is set-up, as for the fleet. No network,
-so the latency does not apply: each is measured once per N and shown beside every latency.
+Each: create (apply), no-op (plan), rotation (apply with every object's session token version 2,
+and for the trivial item the new token: an in-place update of each) and destroy. Their state per
+object is about the fleet connection's (the create step records it). ``terraform init`` is set-up,
+as for the fleet. No network, so the latency does not apply: each is measured once per N and
+shown beside every latency.
 """
 
 from __future__ import annotations
@@ -23,7 +26,8 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks import trivial_provider
-from benchmarks.step import Step, Steps
+from benchmarks.environment import CREDENTIALS, ROTATED
+from benchmarks.step import Step, Steps, state_bytes
 from benchmarks.toolchain_steps import TF_FLAGS, TIMEOUT, init_stacks
 from constructs_lib.placement import stack_name
 from toolchain.apps import FLEET_STACK
@@ -33,18 +37,33 @@ from toolchain.stacks import WARM_ENV
 
 
 def inputs(index: int, version: int) -> dict[str, Any]:
-    """A fleet connection's inputs (toolchain/apps/fleet.py), as plain values."""
-    return {"name": f"fleet-{index:03d}", "description": f"Fleet connection {index}",
-            "bucket_name": f"fleet-bucket-{index % 7}", "folder_path": f"in/{index:03d}", "token_version": version}
+    """A fleet connection's inputs but its secrets (toolchain/apps/fleet.py), as plain values."""
+    return {"name": f"fleet-{index:03d}", "description": f"Fleet connection {index}", "auth_spec_name": "Access Key",
+            "bucket_name": f"fleet-bucket-{index % 7}", "folder_path": f"in/{index:03d}",
+            "service_url": "https://s3.us-east-1.amazonaws.com", "access_key_wo_version": "1",
+            "secret_key_wo_version": "1", "session_token_wo_version": str(version)}
+
+
+DATA_INPUTS = ("name", "description", "bucket_name", "folder_path", "session_token_wo_version")
+#: The fleet's credentials: ephemeral variables (TF_VAR_s3_*), sent as write-only values.
+SECRETS = {"access_key_wo": "s3_access_key", "secret_key_wo": "s3_secret_key", "session_token_wo": "s3_session_token"}
 
 
 def configuration(tool: str, indexes: range, version: int) -> dict[str, Any]:
-    """A Terraform JSON configuration of one object per index: ``terraform_data`` or the trivial item."""
+    """A Terraform JSON configuration of one object per index: ``terraform_data`` holding a fleet
+    connection's inputs, or the trivial item configured as the fleet configures a connection."""
     if tool == "trivial":
+        secrets = {attribute: f"${{var.{variable}}}" for attribute, variable in SECRETS.items()}
         return {"terraform": {"required_providers": {trivial_provider.TYPE: {
                     "source": trivial_provider.SOURCE, "version": trivial_provider.VERSION}}},
-                "resource": {trivial_provider.RESOURCE: {f"fleet_{i:03d}": inputs(i, version) for i in indexes}}}
-    return {"resource": {"terraform_data": {f"fleet_{i:03d}": {"input": inputs(i, version)} for i in indexes}}}
+                "variable": {variable: {"type": "string", "sensitive": True, "ephemeral": True, "nullable": True,
+                                        "default": None} for variable in SECRETS.values()},
+                "resource": {trivial_provider.RESOURCE: {f"fleet_{i:03d}": {**inputs(i, version), **secrets}
+                                                         for i in indexes}}}
+    # terraform_data stores its input twice (as output too): five of the inputs keep its state per
+    # object about the connection's.
+    return {"resource": {"terraform_data": {f"fleet_{i:03d}": {"input": {
+        name: value for name, value in inputs(i, version).items() if name in DATA_INPUTS}} for i in indexes}}}
 
 
 def spread(n: int, bound: int) -> list[range]:
@@ -58,7 +77,7 @@ def spread(n: int, bound: int) -> list[range]:
 class _Offline(Steps):
     def __init__(self, folder: Path, n: int, cli_config: Path) -> None:
         super().__init__(folder, n, 0.0)
-        self.env = base_environment(cli_config)
+        self.env = base_environment(cli_config) | CREDENTIALS
 
     def run(self, args: list[str], cwd: Path, extra: dict[str, str], ok: tuple[int, ...] = (0,)) -> Run:
         run = run_command(args, cwd, self.env | extra, TIMEOUT)
@@ -83,15 +102,19 @@ class OneState(_Offline):
         work = self.work
         self._write(1)
         self.run(["terraform", "init", *TF_FLAGS], work, {})
-        steps = [self.step("create", "terraform apply",
-                           lambda env: self.run(["terraform", "apply", "-auto-approve", *TF_FLAGS], work, env)),
+        create = self.step("create", "terraform apply",
+                           lambda env: self.run(["terraform", "apply", "-auto-approve", *TF_FLAGS], work, env))
+        create.state_bytes = state_bytes([work / "terraform.tfstate"])
+        steps = [create,
                  self.step("noop", "terraform plan -detailed-exitcode",
                            lambda env: self.run(["terraform", "plan", "-detailed-exitcode", *TF_FLAGS], work, env))]
         self._write(2)
-        steps.append(self.step("rotate", "terraform apply (token version 2)",
-                               lambda env: self.run(["terraform", "apply", "-auto-approve", *TF_FLAGS], work, env)))
+        steps.append(self.step("rotate", "terraform apply (session token version 2)",
+                               lambda env: self.run(["terraform", "apply", "-auto-approve", *TF_FLAGS], work, env),
+                               ROTATED))
         steps.append(self.step("destroy", "terraform destroy",
-                               lambda env: self.run(["terraform", "destroy", "-auto-approve", *TF_FLAGS], work, env)))
+                               lambda env: self.run(["terraform", "destroy", "-auto-approve", *TF_FLAGS], work, env),
+                               ROTATED))
         return steps
 
 
@@ -130,11 +153,13 @@ class ManyStates(_Offline):
         def command(args: list[str]) -> Callable[[dict[str, str]], Run]:
             return lambda env: self.run(args, self.project, env)
 
-        steps = [self.step("create", "python -m toolchain.stacks apply", command([*runner, "apply"]),
-                           init_seconds=init, **fields),
+        create = self.step("create", "python -m toolchain.stacks apply", command([*runner, "apply"]),
+                           init_seconds=init, **fields)
+        create.state_bytes = state_bytes([stack_dir(self.project, name) / "terraform.tfstate" for name in self.stacks])
+        steps = [create,
                  self.step("noop", "python -m toolchain.plan (exit 0: no changes)", command(plan), **fields)]
         self._write(2)
-        steps.append(self.step("rotate", "python -m toolchain.stacks apply (token version 2)",
+        steps.append(self.step("rotate", "python -m toolchain.stacks apply (session token version 2)",
                                command([*runner, "apply"]), **fields))
         steps.append(self.step("destroy", "python -m toolchain.stacks destroy", command([*runner, "destroy"]),
                                **fields))

@@ -124,9 +124,12 @@ def _bounds(bounds: list[dict[str, Any]], main_bound: int) -> list[str]:
             *_table(head, body), ""]
 
 
-def _shares(shares: list[dict[str, Any]]) -> list[str]:
+def _shares(shares: list[dict[str, Any]], sizes: dict[str, float]) -> list[str]:
     if not shares:
         return []
+    per_object = ", ".join(f"{SERIES_LABELS[name]} {size:.0f} bytes" for name, size in sizes.items())
+    state = ("Terraform rewrites a state as it records each object, so its own cost grows with the state's size; "
+             f"local state per object after create: {per_object}.") if sizes else ""
     head = ["operation", "N", "terraform_data s (Terraform)", "trivial provider s", "protocol layer s (trivial - "
             "terraform_data)", "plain terraform s", "API client, resource code, emulator s (terraform - trivial)",
             "k", "terraform_data, k states s", "make deploy s"]
@@ -138,7 +141,7 @@ def _shares(shares: list[dict[str, Any]]) -> list[str]:
             "Terraform's own (graph, plan, state). The trivial provider adds our protocol layer (plugin start-up, "
             "gRPC, msgpack) with nothing behind it. Plain terraform on the fleet adds our API client, our "
             "resource code and the emulator's answers. The last three columns compare the sharded deploy with "
-            "terraform_data over the same k states, run by the same runner.", "", *_table(head, body), ""]
+            f"terraform_data over the same k states, run by the same runner. {state}", "", *_table(head, body), ""]
 
 
 def _startup(startup: dict[str, Any]) -> list[str]:
@@ -239,7 +242,7 @@ def markdown(results: dict[str, Any], report_path: Path, png: Path, json_path: P
         rows = [r for r in table if r["latency_ms"] == latency]
         lines += [f"## {latency:g} ms per request", "", *_times(rows), "", "Calls and provider figures per step:", "",
                   *_calls(rows), ""]
-    lines += _shares(results.get("shares") or [])
+    lines += _shares(results.get("shares") or [], results.get("state_bytes_per_object") or {})
     lines += _rpc_cpu(table)
     if results.get("startup"):
         lines += _startup(results["startup"])

@@ -50,9 +50,16 @@ class Step:
     bound: int | None = None  # FLEET_BOUND: connections per stack at most (sharded runs)
     synth_seconds: float | None = None  # the app run before the command (create and rotation of `make deploy`)
     init_seconds: float | None = None  # `terraform init` of every stack before the first command (set-up)
+    state_bytes: int | None = None  # after create: the local state files' size, summed over the stacks
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+def state_bytes(files: list[Path]) -> int | None:
+    """The size of the state files that exist (None if none does: remote state)."""
+    sizes = [path.stat().st_size for path in files if path.exists()]
+    return sum(sizes) if sizes else None
 
 
 def timed(action: Callable[[], T]) -> tuple[T, float]:

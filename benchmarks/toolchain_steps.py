@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.environment import IN_FLIGHT, ROTATED, UNROTATED, fleet_env
-from benchmarks.step import Step, Steps, timed
+from benchmarks.step import Step, Steps, state_bytes, timed
 from local_flowservice.testing import LocalFlowService
 from toolchain.lock import lock, stack_dir, synthesized_stacks
 from toolchain.mirror import terraform_platform
@@ -73,8 +73,9 @@ class FleetSteps(Steps):
                 raise AssertionError(f"terraform plan of the unchanged fleet exited {run.returncode}\n{run.output}")
             return run
 
-        steps = [self.step("create", "terraform apply", apply, UNROTATED),
-                 self.step("noop", "terraform plan -detailed-exitcode", plan, UNROTATED)]
+        create = self.step("create", "terraform apply", apply, UNROTATED)
+        create.state_bytes = state_bytes([self.project.state_file()])
+        steps = [create, self.step("noop", "terraform plan -detailed-exitcode", plan, UNROTATED)]
         self.project.synth(ROTATED)
         steps.append(self.step("rotate", "terraform apply (session token version 2)", apply, ROTATED))
         steps.append(self.step("destroy", "terraform destroy",
@@ -122,9 +123,11 @@ class ShardedSteps(FleetSteps):
         fields: dict[str, Any] = {"backend": self.backend, "stacks": len(project.stacks), "bound": self.bound}
         plan = [sys.executable, "-m", "toolchain.plan", "--project", ".", "--out", "plan.md", "--json", "plan.json"]
 
-        steps = [self.step("create", "python -m toolchain.stacks apply",
+        create = self.step("create", "python -m toolchain.stacks apply",
                            lambda env: self.run(project.stacks_command("apply"), env), UNROTATED,
-                           synth_seconds=synth, init_seconds=init, **fields),
+                           synth_seconds=synth, init_seconds=init, **fields)
+        create.state_bytes = state_bytes([project.state_file(stack) for stack in project.stacks])
+        steps = [create,
                  self.step("noop", "python -m toolchain.plan (exit 0: no changes)", lambda env: self.run(plan, env),
                            UNROTATED, **fields)]
         synth = self._synth(ROTATED)

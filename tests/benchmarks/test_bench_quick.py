@@ -66,6 +66,9 @@ def test_every_step_is_measured_with_the_calls_it_needs(quick: tuple[Path, dict[
             assert step["stacks"] == 2 and step["bound"] == 2, step  # 3 connections, at most 2 a stack
         if step["tool"] == "deploy" and step["operation"] in ("create", "rotate"):
             assert step["synth_seconds"] > 0, step
+        if step["operation"] == "create" and step["tool"] != "floor":
+            # Local state files after create (the S3 backend keeps none here).
+            assert (step["state_bytes"] is None) == (step["backend"] == "s3"), step
         if step["tool"] in OFFLINE:
             assert step["calls"] == {} and step["peak_in_flight"] == 0, step
         else:
@@ -98,6 +101,7 @@ def test_rows_have_floor_and_ratios(quick: tuple[Path, dict[str, Any]]) -> None:
             assert details["provider_cpu_ms_per_connection"] > 0 and details["provider_max_rss_mb"] > 0
             assert details["rpc_cpu_ms_per_connection"], series
     assert all(t["value"] is not None for t in results["targets"]), results["targets"]
+    assert set(results["state_bytes_per_object"]) == {"deploy", "terraform", *OFFLINE}
     shares = results["shares"]
     assert [s["operation"] for s in shares] == list(OPERATIONS)
     for share in shares:
