@@ -38,6 +38,7 @@ from .errors import (
     redact,
 )
 from .ims import TokenProvider
+from .inflight import SlotAdapter, SlotUnavailable, slots_from_env
 from .retry import RETRY_STATUSES, RetryPolicy
 
 __all__ = [
@@ -71,10 +72,14 @@ class CallStats:
     token_refreshed: bool = False
 
 
-def build_http_session(pool_maxsize: int = 64) -> requests.Session:
-    """A ``requests.Session`` whose adapters pool connections but never retry on their own."""
+def build_http_session(pool_maxsize: int = 64, slots: str | None = None) -> requests.Session:
+    """A ``requests.Session`` whose adapters pool connections but never retry on their own; each
+    request within a slot of the command's in-flight bound when ``slots`` (or
+    ``$FLOWSERVICE_IN_FLIGHT_SOCKET``) names one (:mod:`flowservice_client.inflight`)."""
     http = requests.Session()
-    adapter = HTTPAdapter(pool_connections=4, pool_maxsize=pool_maxsize, max_retries=0)
+    path = slots or slots_from_env()
+    options: dict[str, Any] = {"pool_connections": 4, "pool_maxsize": pool_maxsize, "max_retries": 0}
+    adapter = SlotAdapter(path, **options) if path else HTTPAdapter(**options)
     http.mount("https://", adapter)
     http.mount("http://", adapter)
     return http
@@ -82,6 +87,8 @@ def build_http_session(pool_maxsize: int = 64) -> requests.Session:
 
 def classify_transport_error(err: requests.RequestException) -> str:
     """Did the request possibly reach the server? ``not-sent``, ``ambiguous`` or ``fatal``."""
+    if isinstance(err, SlotUnavailable):
+        return _FATAL  # not sent, and waiting would not bring the command back
     if isinstance(err, requests.exceptions.ConnectTimeout):
         return _NOT_SENT
     if isinstance(err, requests.exceptions.SSLError):
@@ -403,8 +410,12 @@ class FlowServiceSession:
             self._pause(delay, method, path, service)
 
     def stop(self) -> None:
-        """Terraform was interrupted: no more retries (requests already on the wire still finish)."""
+        """Terraform was interrupted: no more retries, nor requests still waiting for an in-flight
+        slot (requests already on the wire still finish)."""
         self._stopping.set()
+        for adapter in self.http.adapters.values():
+            if isinstance(adapter, SlotAdapter):
+                adapter.stop()
 
     def _stoppable_sleep(self, delay: float) -> None:
         self._stopping.wait(delay)

@@ -32,6 +32,7 @@ from tests.flowservice_client.scripted import (
     TokenIssuer,
     make_config,
     make_harness,
+    send_json,
 )
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -219,12 +220,7 @@ class _SlowIms(BaseHTTPRequestHandler):
             _SlowIms.count += 1
             n = _SlowIms.count
         time.sleep(0.5)
-        body = json.dumps({"access_token": f"proc-token-{n}", "expires_in": 86399}).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+        send_json(self, json.dumps({"access_token": f"proc-token-{n}", "expires_in": 86399}).encode())
 
     def log_message(self, *args: object) -> None:
         pass
