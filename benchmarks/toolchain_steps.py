@@ -88,7 +88,7 @@ def init_stacks(project: Path, stacks: list[str], environ: Mapping[str, str]) ->
     again), side by side within its bound; the seconds it took."""
     runner = Runner(project, environ, int(IN_FLIGHT["FLOWSERVICE_MAX_IN_FLIGHT"]))
     runs, seconds = timed(lambda: runner.run_all(
-        stacks, lambda stack, share: init_step(stack_dir(project, stack), runner.environ)))
+        stacks, lambda stack, _parallelism: init_step(stack_dir(project, stack), runner.environ)))
     failed = [run for run in runs if not run.ok]
     if failed or len(runs) != len(stacks):
         raise AssertionError("terraform init failed:\n" + "".join(line for run in failed for line in run.output))
@@ -113,13 +113,20 @@ class ShardedSteps(FleetSteps):
         self.project.stacks = tuple(synthesized_stacks(self.project.folder))
         return round(seconds, 3)
 
-    def steps(self) -> list[Step]:
+    def prepare(self) -> tuple[float, float]:
+        """Synthesis, then the set-up `make` does once: lock files and ``terraform init`` of every
+        stack; (synthesis seconds, init seconds)."""
         project = self.project
         synth = self._synth(UNROTATED)
         platform = terraform_platform()
         for stack in project.stacks:  # once per machine: `make lock`'s provider lock files
             lock(project.stack_dir(stack), project.mirror, project.environment(UNROTATED), platform)
         init = round(init_stacks(project.folder, list(project.stacks), project.environment(UNROTATED)), 3)
+        return synth, init
+
+    def steps(self) -> list[Step]:
+        project = self.project
+        synth, init = self.prepare()
         fields: dict[str, Any] = {"backend": self.backend, "stacks": len(project.stacks), "bound": self.bound}
         plan = [sys.executable, "-m", "toolchain.plan", "--project", ".", "--out", "plan.md", "--json", "plan.json"]
 

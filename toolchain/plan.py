@@ -271,7 +271,7 @@ def plan_stacks(project: Path, stacks: Sequence[str], environ: Mapping[str, str]
     present = [s for s in stacks if s not in missing]
     runner = runner or Runner(project, environ, bound)
     runs = {run.stack: run for run in runner.run_all(
-        present, lambda stack, share: plan_steps(stack_dir(project, stack), runner.environ, share))}
+        present, lambda stack, parallelism: plan_steps(stack_dir(project, stack), runner.environ, parallelism))}
     plans = []
     for stack in stacks:
         if stack in runs:

@@ -119,6 +119,20 @@ def test_one_bound_on_calls_in_flight_across_concurrent_stacks(
     assert len(lists) == 3 * 2 and all(e["query"].get("limit") == ["1000"] for e in lists)
 
 
+def test_a_lone_stack_with_changes_gets_the_whole_bound(fleet: CdktfProject, flowservice: LocalFlowService) -> None:
+    """The bound is one pool, not a share per stack: when only one of three stacks has work (the
+    usual pull request), its calls alone fill the bound."""
+    fleet.run(fleet.stacks_command("apply", "s3-fleet-2", "s3-fleet-3"))
+    flowservice.set_faults(latency_ms=150)
+    flowservice.reset_requests()
+    run = fleet.run(fleet.stacks_command("apply"), {"FLOWSERVICE_MAX_IN_FLIGHT": "4"})
+    assert "apply: 3 of 3 stack(s) done" in run.stdout
+    entries = api_calls(flowservice)
+    posts = [e for e in entries if e["method"] == "POST" and e["status"] == 201]
+    assert len(posts) == len(placement(fleet)["s3-fleet"]) >= 8  # the first stack's, nothing else
+    assert peak_in_flight([e for e in entries if e["method"] == "POST"]) == 4
+
+
 def test_ctrl_c_stops_every_stack_gracefully_and_the_next_deploy_converges(
         fleet: CdktfProject, flowservice: LocalFlowService, flow_api: FlowApi) -> None:
     flowservice.set_faults(latency_ms=400)
