@@ -28,7 +28,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
-from benchmarks import figures, frameworks, plot, report, scale, startup, synthesis, trivial_provider
+from benchmarks import figures, frameworks, grow, interrupt, plot, report, scale, startup, synthesis, trivial_provider
 from benchmarks.environment import IN_FLIGHT
 from benchmarks.machine import CpuWatch
 from benchmarks.step import TOOLS, Step
@@ -39,7 +39,7 @@ from toolchain.project import ROOT, install_provider
 RESULTS = ROOT / "benchmarks" / "results"
 T = TypeVar("T")
 #: What --tools chooses from: the series of the report.
-SERIES = ("deploy", "deploy_s3", *TOOLS[1:])
+SERIES = ("deploy", "deploy_s3", *TOOLS[1:], "grow", "interrupt")
 
 
 @dataclass(frozen=True)
@@ -173,6 +173,19 @@ def run(plan: Plan, command: str) -> dict[str, Any]:
         for bound in plan.bounds if "deploy" in plan.tools else []:
             if bound != plan.bound:  # the main bound's figures are the main run's
                 jobs(f"N={n}, {latency:g} ms", [scale.bound_run(n, latency, cli_config, tmp / f"bound-{bound}", bound)])
+        grown = None
+        if "grow" in plan.tools:
+            print(f"== N={n}, {latency:g} ms: N/5 connections added (a new stack), make deploy", flush=True)
+            grown = _attempt(errors, "grow", lambda: grow.measure(tmp / "grow", cli_config, n, latency, plan.bound))
+            if grown is not None:
+                print(f"  {grown}", flush=True)
+        interrupted = None
+        if "interrupt" in plan.tools:
+            print(f"== N={n}, {latency:g} ms: Ctrl-C mid-create, then make deploy again", flush=True)
+            interrupted = _attempt(errors, "interrupt", lambda: interrupt.measure(
+                tmp / "interrupt", cli_config, n, latency, plan.bound))
+            if interrupted is not None:
+                print(f"  {interrupted}", flush=True)
     table = figures.rows(steps, plan.bound)
     in_flight = int(next(iter(IN_FLIGHT.values())))
     return {
@@ -187,7 +200,7 @@ def run(plan: Plan, command: str) -> dict[str, Any]:
                              "by_cell": load_by_cell},
             "cpu_by_cell": cpu_by_cell,
         },
-        "targets": figures.targets(table, startup_figures),
+        "targets": figures.targets(table, startup_figures, interrupted),
         "rows": table,
         "bounds": figures.bound_table(steps, table),
         "shares": figures.shares(table),
@@ -195,6 +208,8 @@ def run(plan: Plan, command: str) -> dict[str, Any]:
         "startup": startup_figures,
         "synthesis": synthesis_figures,
         "frameworks": framework_figures,
+        "grow": grown,
+        "interrupt": interrupted,
         "anomalies": figures.anomalies(steps, in_flight),
         "errors": errors,
         "steps": [step.as_dict() for step in steps],

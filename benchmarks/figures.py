@@ -234,7 +234,8 @@ def _calls_target(at: Mapping[str, dict[str, Any]], series: str, label: str, whe
                    len(good) == len(made))
 
 
-def targets(table: list[dict[str, Any]], startup: Mapping[str, Any] | None) -> list[dict[str, Any]]:
+def targets(table: list[dict[str, Any]], startup: Mapping[str, Any] | None,
+            interrupt: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
     """The issue's done-when figures against their limits: for the report, not a pass/fail."""
     out: list[dict[str, Any]] = []
     big = cell(table, TARGET_N)
@@ -276,6 +277,14 @@ def targets(table: list[dict[str, Any]], startup: Mapping[str, Any] | None) -> l
         calls = _calls_target(at, "terraform", "plain terraform calls minimal", where)
         if calls is not None:
             out.append(calls)
+    if interrupt:
+        where = f"N={interrupt['n']}, {interrupt['latency_ms']:g} ms, {interrupt['stacks']} stacks"
+        converged = (interrupt["duplicates"] == 0 and interrupt["missing"] == 0
+                     and interrupt["next_deploy"]["exit_status"] == 0)
+        out.append(_target("duplicates after Ctrl-C mid-create, once the next `make deploy` ran", where,
+                           f"{interrupt['duplicates']} duplicates, {interrupt['missing']} missing "
+                           f"(exit {interrupt['interrupted']['exit_status']}, then "
+                           f"{interrupt['next_deploy']['exit_status']})", "0 duplicates, 0 missing", converged))
     if startup:
         ratio = startup.get("ratio_median")
         out.append(_target("provider start-up (handshake) / floor, medians", "exec to handshake line", ratio,

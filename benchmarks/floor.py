@@ -93,6 +93,18 @@ class Floor:
         _all(pool, client.delete_connection, [ref.id for ref in self.refs])
         self.refs = []
 
+    def grow(self, added: int) -> Step:
+        """N connections created (not measured), then what a deploy adding ``added`` needs, in
+        Terraform's order: every existing connection refreshed (N GETs), then the new ones created."""
+        self._step("create", "N POST", self.create)
+
+        def work(client: FlowServiceClient, pool: ThreadPoolExecutor) -> None:
+            self.refresh(client, pool)
+            self.refs += _all(pool, client.create_connection,
+                              [connection_body(i) for i in range(self.n + 1, self.n + added + 1)])
+
+        return self._step("grow", f"N GET, then {added} POST", work)
+
     def steps(self) -> list[Step]:
         return [
             self._step("create", "N POST", self.create),

@@ -108,6 +108,27 @@ def test_rows_have_floor_and_ratios(quick: tuple[Path, dict[str, Any]]) -> None:
         assert share["protocol_s"] == pytest.approx(share["trivial_s"] - share["terraform_data_s"], abs=0.002)
 
 
+def test_a_grown_fleet_is_measured_beside_its_floor(quick: tuple[Path, dict[str, Any]]) -> None:
+    _, results = quick
+    figures = results["grow"]
+    assert figures["exit_status"] == 0
+    n, added = figures["n"], figures["added"]
+    assert figures["calls"]["POST"] == added and figures["calls"]["GET"] == n  # refresh all, create the new
+    assert figures["floor_calls"]["POST"] == added and figures["floor_calls"]["GET"] == n
+    assert figures["ratio"] == pytest.approx(figures["seconds"] / figures["floor_s"], abs=0.01)
+
+
+def test_an_interrupted_create_converges_without_duplicates(quick: tuple[Path, dict[str, Any]]) -> None:
+    _, results = quick
+    figures = results["interrupt"]
+    assert figures["interrupted"]["exit_status"] in (0, 130)  # N=3: it may have ended before the signal
+    assert figures["next_deploy"]["exit_status"] == 0
+    assert figures["duplicates"] == 0 and figures["missing"] == 0 and figures["objects"] == figures["n"]
+    assert figures["interrupted"]["calls"]["POST"] + figures["next_deploy"]["calls"]["POST"] == figures["n"]
+    target = next(t for t in results["targets"] if t["target"].startswith("duplicates after Ctrl-C"))
+    assert target["met"]
+
+
 def test_startup_is_measured_beside_its_floor(quick: tuple[Path, dict[str, Any]]) -> None:
     _, results = quick
     startup = results["startup"]
