@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import threading
 import time
 from collections import Counter
 from pathlib import Path
@@ -27,7 +28,7 @@ from local_flowservice.testing import LocalFlowService
 
 
 def _created(server: LocalFlowService) -> int:
-    return sum(1 for e in server.requests() if e.get("method") == "POST" and e.get("status") == 201)
+    return server.counters().get("POST /connections", 0)
 
 
 def _names(server: LocalFlowService) -> Counter[str]:
@@ -47,19 +48,25 @@ def measure(folder: Path, cli_config: Path, n: int, latency_ms: float, bound: in
         env = {**UNROTATED, "FLOWSERVICE_TOKEN_CACHE_DIR": str(steps.scratch("token-cache"))}
         server.reset_requests()
         process = project.start(project.stacks_command("apply"), env)
+        # Read its output as it comes: a full pipe would stop the command (and every Terraform).
+        lines: list[str] = []
+        reader = threading.Thread(target=lambda: lines.extend(process.stdout or ()), daemon=True)
+        reader.start()
         try:
             deadline = time.monotonic() + TIMEOUT
             while _created(server) < n // 3 and process.poll() is None and time.monotonic() < deadline:
-                time.sleep(0.05)
+                time.sleep(0.2)
             signalled = time.perf_counter()
             with contextlib.suppress(ProcessLookupError):  # it may have ended (a small N): nothing to stop
                 os.killpg(process.pid, signal.SIGINT)  # a terminal's Ctrl-C reaches the command's group
-            output, _ = process.communicate(timeout=TIMEOUT)
+            process.wait(timeout=TIMEOUT)
             stopped = time.perf_counter() - signalled
+            reader.join(60)
         finally:
             if process.poll() is None:
                 process.kill()
                 process.wait()
+        output = "".join(lines)
         server.wait_idle()
         first = serverlog.summarize(server.requests())
         held = _names(server)
