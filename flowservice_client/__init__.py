@@ -23,6 +23,7 @@ if TYPE_CHECKING:
         ImsAuthenticationError,
         ImsError,
         NotFoundError,
+        NotSentError,
         OperationTimeoutError,
         OutcomeUnknownError,
         PermissionDeniedError,
@@ -62,6 +63,7 @@ _EXPORTS = {
     "PreconditionFailedError": "errors",
     "RateLimitedError": "errors",
     "ServerError": "errors",
+    "NotSentError": "errors",
     "TransportError": "errors",
 }
 
@@ -84,6 +86,7 @@ __all__ = [
     "ImsError",
     "Kind",
     "NotFoundError",
+    "NotSentError",
     "ObjectRef",
     "OperationTimeoutError",
     "OutcomeUnknownError",

@@ -23,6 +23,7 @@ __all__ = [
     "ImsAuthenticationError",
     "ImsError",
     "NotFoundError",
+    "NotSentError",
     "OperationTimeoutError",
     "OutcomeUnknownError",
     "PermissionDeniedError",
@@ -227,6 +228,14 @@ class TransportError(FlowServiceError):
 
     default_title = "Connection failed"
     hint = "Check the URL (flow_service_url or ims_url), the network and any proxy settings, then deploy again."
+
+
+class NotSentError(TransportError):
+    """The request was never sent: the command's in-flight bound is gone, or Terraform was
+    interrupted while the request waited for a slot (:mod:`flowservice_client.inflight`)."""
+
+    default_title = "Not sent"
+    hint = "Nothing reached Flow Service; run the command again."
 
 
 class OperationTimeoutError(FlowServiceError):

@@ -31,6 +31,7 @@ from urllib3.exceptions import ProxyError as Urllib3ProxyError
 from ._version import __version__
 from .config import FlowServiceConfig
 from .errors import (
+    NotSentError,
     OperationTimeoutError,
     OutcomeUnknownError,
     TransportError,
@@ -87,8 +88,6 @@ def build_http_session(pool_maxsize: int = 64, slots: str | None = None) -> requ
 
 def classify_transport_error(err: requests.RequestException) -> str:
     """Did the request possibly reach the server? ``not-sent``, ``ambiguous`` or ``fatal``."""
-    if isinstance(err, SlotUnavailable):
-        return _FATAL  # not sent, and waiting would not bring the command back
     if isinstance(err, requests.exceptions.ConnectTimeout):
         return _NOT_SENT
     if isinstance(err, requests.exceptions.SSLError):
@@ -333,6 +332,8 @@ class FlowServiceSession:
                     cert=env.get("cert"),
                     proxies=env.get("proxies") or {},
                 )
+            except SlotUnavailable as err:
+                raise NotSentError(None, None, None, str(err), method=method, path=path, service=service) from None
             except requests.RequestException as err:
                 elapsed = (self.clock() - started) * 1000
                 kind = classify_transport_error(err)

@@ -165,6 +165,12 @@ def test_pointed_elsewhere_nothing_is_filled_in_and_errors_name_what_is_missing(
     assert "bucket_name" in run.output and "planning failed before any plan could be made" in run.output
 
 
+def as_in_a_terminal() -> None:
+    """Ctrl-C as a terminal's foreground job gets it: a test run in the background of a
+    non-interactive shell inherits SIGINT ignored, and make keeps an ignored SIGINT ignored."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_ctrl_c_of_make_deploy_ends_by_sigint_and_the_next_deploy_converges(tmp_path: Path) -> None:
     """A terminal's Ctrl-C reaches make and everything under it: the deploy finishes what is in flight,
     saves state, and make ends by that SIGINT (130 in a shell). The next `make deploy` converges."""
@@ -177,7 +183,7 @@ def test_ctrl_c_of_make_deploy_ends_by_sigint_and_the_next_deploy_converges(tmp_
         process = subprocess.Popen(["make", "--no-print-directory", "deploy"], cwd=repo,
                                    env=make_environment(settings), stdout=subprocess.PIPE,
                                    stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, text=True,
-                                   start_new_session=True)
+                                   start_new_session=True, preexec_fn=as_in_a_terminal)
         try:
             wait_for(lambda: any(r["method"] == "POST" and r["status"] == 201 for r in server.requests()), 180,
                      "the first create")
