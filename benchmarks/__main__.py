@@ -5,7 +5,8 @@ Writes BENCHMARKS.md at the repository root, benchmarks/results/bench.json and b
 --out-dir, all three go there). --quick (N=3 at 150 ms over 2 stacks, every tool and both state
 backends, 5 start-up launches: about a minute) is what `make test` runs so the harness keeps
 working. The full run (N=1,50,200,1000 at 0 and 150 ms, the S3 state backend at N=1000, bounds
-100, 200 and 500 at N=1000 and 150 ms) takes about 45 minutes on a quiet 2-core machine and stays
+100, 200 and 500 at N=1000 and 150 ms, then at that size a fleet growing by N/5 and a Ctrl-C
+mid-create) takes about 27 minutes on a quiet 2-core machine and stays
 out of CI: a 1,000-connection run takes minutes per tool (terraform_data alone, in one state, about
 three). A failing run is reported and the others still run; the exit status says whether everything ran.
 """
