@@ -38,7 +38,7 @@ from flowservice_spec.identity import CREDENTIALS_MISSING
 from toolchain import localdemo
 from toolchain.cdk import INTERRUPTED, wrapper_path
 from toolchain.lock import selected_stacks, stack_dir
-from toolchain.stacks import Runner, StackRun, Step, bound_from, init_step, interrupts_to, warm
+from toolchain.stacks import Runner, StackRun, Step, bound_from, handle_interrupts, init_step, warm
 
 #: Attributes the server sets: their "known after apply" is noise in a review.
 SERVER_SET = frozenset({"id", "etag", "state", "created_at", "updated_at", "sandbox_name", "connection_spec_id",
@@ -403,7 +403,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     project = args.project.resolve()
     localdemo.apply(project, announce=True)
     stacks = selected_stacks(project, args.stacks)
-    with interrupts_to(Runner(project, os.environ, bound_from(os.environ))) as runner, warm(project, runner):
+    runner = handle_interrupts(Runner(project, os.environ, bound_from(os.environ)))
+    with warm(project, runner):
         plans = plan_stacks(project, stacks, os.environ, runner.bound, runner)
     code = INTERRUPTED if runner.interrupted else exit_code(plans)
     args.out.write_text(render_markdown(plans))

@@ -213,15 +213,13 @@ class Runner:
         return code if code >= 0 else 128 - code
 
 
-@contextmanager
-def interrupts_to(runner: Runner) -> Iterator[Runner]:
-    """Ctrl-C, SIGTERM and SIGHUP go to ``runner`` (its graceful stop) while the block runs."""
-    previous = {sig: signal.signal(sig, runner.interrupt) for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
-    try:
-        yield runner
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
+def handle_interrupts(runner: Runner) -> Runner:
+    """Ctrl-C, SIGTERM and SIGHUP go to ``runner`` (its graceful stop) until the command exits: one
+    that comes after the last Terraform ended, while the command writes its report, is the same
+    graceful stop, not a traceback and a death by signal."""
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, runner.interrupt)
+    return runner
 
 
 @contextmanager
@@ -272,7 +270,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("no stack to run")
         return 0
     bound = bound_from(os.environ)
-    with interrupts_to(Runner(project, os.environ, bound, echo=echo)) as runner, warm(project, runner):
+    runner = handle_interrupts(Runner(project, os.environ, bound, echo=echo))
+    with warm(project, runner):
         runs = runner.run_all(stacks, lambda stack, parallelism: terraform_command(
             args.verb, stack_dir(project, stack), runner.environ, parallelism))
     failed = [r for r in runs if not r.ok]
