@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -121,7 +122,11 @@ def test_a_grown_fleet_is_measured_beside_its_floor(quick: tuple[Path, dict[str,
 def test_an_interrupted_create_converges_without_duplicates(quick: tuple[Path, dict[str, Any]]) -> None:
     _, results = quick
     figures = results["interrupt"]
-    assert figures["interrupted"]["exit_status"] in (0, 130)  # N=3: it may have ended before the signal
+    first = figures["interrupted"]
+    if first["calls"]["POST"] < figures["n"]:  # stopped part-way: Terraform's graceful stop, 130
+        assert first["exit_status"] == 130
+    else:  # N=3: every create was answered at once, so the signal lands as the command ends (or after)
+        assert first["exit_status"] in (0, 130, -signal.SIGINT)
     assert figures["next_deploy"]["exit_status"] == 0
     assert figures["duplicates"] == 0 and figures["missing"] == 0 and figures["objects"] == figures["n"]
     assert figures["interrupted"]["calls"]["POST"] + figures["next_deploy"]["calls"]["POST"] == figures["n"]
