@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from flowservice_client import FlowServiceConfig
 from local_flowservice.testing import LocalFlowService
 from toolchain.project import provider_env as project_provider_env
 from toolchain.stacks import BOUND_ENV, DEFAULT_BOUND
@@ -41,6 +42,12 @@ def s3_state_env(endpoint: str, prefix: str) -> dict[str, str]:
     """The S3 state backend (constructs_lib/backend.py) in ``STATE_BUCKET`` at ``endpoint``, keys under ``prefix``."""
     return {"TF_STATE_BACKEND": "s3", "TF_STATE_BUCKET": STATE_BUCKET, "TF_STATE_ENDPOINT": endpoint,
             "TF_STATE_PREFIX": prefix, **STATE_KEYS}
+
+
+def client_config(server: LocalFlowService) -> FlowServiceConfig:
+    """Our client pointed at ``server`` with the benchmark's identity (the floor's calls, counts)."""
+    return FlowServiceConfig(flow_service_url=server.flow_url, ims_url=server.ims_url, client_id=CLIENT_ID,
+                             client_secret=CLIENT_SECRET, org_id=ORG_ID, sandbox_name=SANDBOX)
 
 
 def provider_env(server: LocalFlowService, cache_dir: Path) -> dict[str, str]:

@@ -18,16 +18,13 @@ from typing import Any, TypeVar
 
 from benchmarks.environment import (
     ACCESS_KEY,
-    CLIENT_ID,
-    CLIENT_SECRET,
-    ORG_ID,
     ROTATED_SESSION_TOKEN,
-    SANDBOX,
     SECRET_KEY,
     SESSION_TOKEN,
+    client_config,
 )
 from benchmarks.step import Step, measure
-from flowservice_client import ConnectionRef, FlowServiceClient, FlowServiceConfig
+from flowservice_client import ConnectionRef, FlowServiceClient
 from flowservice_spec.s3 import CONNECTION_SPEC_ID, CONNECTION_SPEC_VERSION
 from local_flowservice.testing import LocalFlowService
 
@@ -62,8 +59,7 @@ class Floor:
         self.server = server
         self.n = n
         self.latency_ms = latency_ms
-        self.config = FlowServiceConfig(flow_service_url=server.flow_url, ims_url=server.ims_url, client_id=CLIENT_ID,
-                                        client_secret=CLIENT_SECRET, org_id=ORG_ID, sandbox_name=SANDBOX)
+        self.config = client_config(server)
         self.refs: list[ConnectionRef] = []
 
     def _step(self, operation: str, command: str, work: Callable[[FlowServiceClient, ThreadPoolExecutor], None]

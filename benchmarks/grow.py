@@ -17,8 +17,7 @@ from benchmarks.floor import Floor
 from benchmarks.scale import emulator
 from benchmarks.step import measure as measured
 from benchmarks.toolchain_steps import TIMEOUT, ShardedSteps, init_stacks
-from toolchain.lock import lock, synthesized_stacks
-from toolchain.mirror import terraform_platform
+from flowservice_client.ims import CACHE_DIR_ENV
 
 
 def measure(folder: Path, cli_config: Path, n: int, latency_ms: float, bound: int) -> dict[str, Any]:
@@ -35,13 +34,10 @@ def measure(folder: Path, cli_config: Path, n: int, latency_ms: float, bound: in
         project.run(project.stacks_command("apply"), UNROTATED, timeout=TIMEOUT)
         before = set(project.stacks)
         project.env["FLEET_CONNECTIONS"] = str(n + added)
-        project.synth(UNROTATED)
-        project.stacks = tuple(synthesized_stacks(project.folder))
+        project.lock(UNROTATED)  # synthesis, then lock files for the new stacks
         new = [stack for stack in project.stacks if stack not in before]
-        for stack in new:
-            lock(project.stack_dir(stack), project.mirror, project.environment(UNROTATED), terraform_platform())
         init_stacks(project.folder, list(project.stacks), project.environment(UNROTATED))
-        env = {**UNROTATED, "FLOWSERVICE_TOKEN_CACHE_DIR": str(steps.scratch("token-cache"))}
+        env = {**UNROTATED, CACHE_DIR_ENV: str(steps.scratch("token-cache"))}
         run, seconds, seen = measured(server, lambda: project.run(project.stacks_command("apply"), env,
                                                                   check=False, timeout=TIMEOUT))
     return {

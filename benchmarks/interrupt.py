@@ -19,10 +19,11 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks import serverlog
-from benchmarks.environment import CLIENT_ID, CLIENT_SECRET, ORG_ID, SANDBOX, UNROTATED
+from benchmarks.environment import UNROTATED, client_config
 from benchmarks.scale import emulator
 from benchmarks.toolchain_steps import TIMEOUT, ShardedSteps
-from flowservice_client import FlowServiceClient, FlowServiceConfig
+from flowservice_client import FlowServiceClient
+from flowservice_client.ims import CACHE_DIR_ENV
 from flowservice_client.kinds import CONNECTIONS
 from local_flowservice.testing import LocalFlowService
 
@@ -32,9 +33,7 @@ def _created(server: LocalFlowService) -> int:
 
 
 def _names(server: LocalFlowService) -> Counter[str]:
-    config = FlowServiceConfig(flow_service_url=server.flow_url, ims_url=server.ims_url, client_id=CLIENT_ID,
-                               client_secret=CLIENT_SECRET, org_id=ORG_ID, sandbox_name=SANDBOX)
-    with FlowServiceClient(config, use_token_cache=False) as client:
+    with FlowServiceClient(client_config(server), use_token_cache=False) as client:
         return Counter(str(item.get("name")) for item in client.list_objects(CONNECTIONS, limit=1000))
 
 
@@ -45,7 +44,7 @@ def measure(folder: Path, cli_config: Path, n: int, latency_ms: float, bound: in
         steps.use(server)
         steps.prepare()
         project = steps.project
-        env = {**UNROTATED, "FLOWSERVICE_TOKEN_CACHE_DIR": str(steps.scratch("token-cache"))}
+        env = {**UNROTATED, CACHE_DIR_ENV: str(steps.scratch("token-cache"))}
         server.reset_requests()
         process = project.start(project.stacks_command("apply"), env)
         # Read its output as it comes: a full pipe would stop the command (and every Terraform).

@@ -261,32 +261,32 @@ def markdown(results: dict[str, Any], report_path: Path, png: Path, json_path: P
     return "\n".join(lines)
 
 
+def _seen(calls: dict[str, int]) -> str:
+    """A step's calls as the server counted them, kinds with none left out."""
+    return ", ".join(f"{k} {v}" for k, v in calls.items() if v) or "none"
+
+
 def _grow(figures: dict[str, Any]) -> list[str]:
-    calls = ", ".join(f"{k} {v}" for k, v in figures["calls"].items() if v)
     return [f"## A fleet grows (N={figures['n']} deployed, {figures['added']} added, {figures['latency_ms']:g} ms)", "",
             f"The new connections open {len(figures['new_stacks'])} new stack(s) "
             f"({', '.join(figures['new_stacks']) or 'none'}) of {figures['stacks']}: one stack creates while the "
             "others only refresh ([benchmarks/grow.py](benchmarks/grow.py)). The floor: every existing connection "
             "refreshed, then the new ones created, 10 at a time.", "",
             *_table(["deploy s", "floor s", "/ floor", "calls", "in flight (peak)", "exit status"],
-                    [[_num(figures["seconds"]), _num(figures["floor_s"]), f"{figures['ratio']:.2f}x", calls,
-                      str(figures["peak_in_flight"]), str(figures["exit_status"])]]), ""]
+                    [[_num(figures["seconds"]), _num(figures["floor_s"]), f"{figures['ratio']:.2f}x",
+                      _seen(figures["calls"]), str(figures["peak_in_flight"]), str(figures["exit_status"])]]), ""]
 
 
 def _interrupt(figures: dict[str, Any]) -> list[str]:
     first, again = figures["interrupted"], figures["next_deploy"]
-
-    def calls(seen: dict[str, int]) -> str:
-        return ", ".join(f"{k} {v}" for k, v in seen.items() if v) or "none"
-
     return [f"## Ctrl-C mid-create (N={figures['n']}, {figures['latency_ms']:g} ms, {figures['stacks']} stacks)", "",
             "The sharded create (`python -m toolchain.stacks apply`, as `make deploy` runs it) got a terminal's "
             "SIGINT once a third of the creates were answered, then ran again to the end "
             "([benchmarks/interrupt.py](benchmarks/interrupt.py)).", "",
             *_table(["run", "exit status", "seconds", "calls", "connections in Flow Service after it"],
                     [["interrupted", str(first["exit_status"]), f"{_num(first['seconds_to_stop'])} to stop",
-                      calls(first["calls"]), str(first["objects"])],
-                     ["next deploy", str(again["exit_status"]), _num(again["seconds"]), calls(again["calls"]),
+                      _seen(first["calls"]), str(first["objects"])],
+                     ["next deploy", str(again["exit_status"]), _num(again["seconds"]), _seen(again["calls"]),
                       str(figures["objects"])]]), "",
             f"Duplicates: **{figures['duplicates']}**; missing: **{figures['missing']}** of {figures['n']}.", ""]
 
