@@ -19,7 +19,7 @@ CDK ?= cdktf
 $(if $(filter-out cdktf cdktn,$(CDK)),$(error CDK must be cdktf or cdktn, not '$(CDK)'))
 export CDK
 PORT ?= 8750
-DATA ?= $(ROOT)/.flowservice-data
+DATA ?= $(ROOT)/.local-aep-data
 RUN := $(ROOT)/.run
 PIPENV_VERSION := 2026.10.3
 
@@ -48,14 +48,14 @@ export PATH := $(ROOT)/node_modules/.bin:$(ROOT)/.venv/bin:$(PATH)
 endif
 
 # Terraform in every chosen stack at once, within one bound of Flow Service calls in flight
-# (FLOWSERVICE_MAX_IN_FLIGHT, default 10), after synthesizing main.py with the chosen framework.
+# (AEP_MAX_IN_FLIGHT, default 10), after synthesizing main.py with the chosen framework.
 STACKS_RUN = $(VENV_PY) -m toolchain.stacks
 
-.PHONY: help setup lock deploy destroy rebalance plan demo test test-unit test-e2e test-cdktn lint docs flowservice \
-	flowservice-start flowservice-stop bench clean
+.PHONY: help setup lock deploy destroy rebalance plan demo test test-unit test-e2e test-cdktn lint docs local-aep \
+	local-aep-start local-aep-stop bench clean
 
 help:
-	@echo "make demo         set up, start the local Flow Service, deploy every sandbox of main.py to it"
+	@echo "make demo         set up, start the local AEP, deploy every sandbox of main.py to it"
 	@echo "make test         set up and run the whole test suite"
 	@echo "make test-unit    the fast tests only (no terraform, no cdktf); make test-e2e the rest"
 	@echo "make test-cdktn   the framework tests again on CDK Terrain (CDK=cdktn); any target takes CDK=cdktn"
@@ -65,8 +65,8 @@ help:
 	@echo "make deploy       deploy STACKS (default '*') with your own AEP_* and TF_VAR_* settings (e.g. real AEP)"
 	@echo "make destroy      destroy STACKS"
 	@echo "make rebalance    even out every sandbox's stacks (BOUND=n for a new bound), moving state, not objects"
-	@echo "make flowservice  run the local Flow Service in the foreground (PORT=$(PORT) DATA=$(DATA))"
-	@echo "make flowservice-stop  stop the one 'make demo' started"
+	@echo "make local-aep  run the local AEP in the foreground (PORT=$(PORT) DATA=$(DATA))"
+	@echo "make local-aep-stop  stop the one 'make demo' started"
 	@echo "make bench        write benchmark figures to BENCHMARKS.md and benchmarks/results/"
 
 setup: .stamps/prereqs .stamps/venv .stamps/node .stamps/provider $(if $(filter cdktn,$(CDK)),.stamps/cdktn)
@@ -128,32 +128,32 @@ plan: lock
 	$(VENV_PY) -m toolchain.plan --project $(ROOT) --out $(ROOT)/plan.md --json $(ROOT)/plan.json \
 		--status-file $(PLAN_STATUS_FILE) $(STACK_ARGS)
 
-FLOWSERVICE_ARGS ?=
-flowservice: .stamps/venv
-	$(VENV_PY) -m local_flowservice --host 127.0.0.1 --port $(PORT) --data $(DATA) \
+LOCAL_AEP_ARGS ?=
+local-aep: .stamps/venv
+	$(VENV_PY) -m aep_local --host 127.0.0.1 --port $(PORT) --data $(DATA) \
 		--sandboxes $$($(VENV_PY) -m toolchain.sandboxes) \
-		$(if $(findstring --s3-endpoint,$(FLOWSERVICE_ARGS)),,--local-s3) $(FLOWSERVICE_ARGS)
+		$(if $(findstring --s3-endpoint,$(LOCAL_AEP_ARGS)),,--local-s3) $(LOCAL_AEP_ARGS)
 
-flowservice-start: .stamps/venv
-	@$(VENV_PY) scripts/flowservice-daemon start --port $(PORT) --data $(DATA) --run-dir $(RUN) \
+local-aep-start: .stamps/venv
+	@$(VENV_PY) scripts/local-aep-daemon start --port $(PORT) --data $(DATA) --run-dir $(RUN) \
 		--sandboxes $$($(VENV_PY) -m toolchain.sandboxes)
 
-flowservice-stop:
-	@$(HOST_PYTHON) scripts/flowservice-daemon stop --run-dir $(RUN)
+local-aep-stop:
+	@$(HOST_PYTHON) scripts/local-aep-daemon stop --run-dir $(RUN)
 
-# Always the local Flow Service on PORT, whatever AEP_FLOW_SERVICE_URL says. Its URL is recorded
+# Always the local AEP on PORT, whatever AEP_FLOW_SERVICE_URL says. Its URL is recorded
 # (.run/demo.json), so later plan/deploy/destroy reach it with the demo's fake credentials, unless
 # the caller points AEP_FLOW_SERVICE_URL elsewhere (toolchain.localdemo); exported settings win.
 demo: export AEP_FLOW_SERVICE_URL = http://127.0.0.1:$(PORT)/data/foundation/flowservice
 demo: export AEP_IMS_URL = http://127.0.0.1:$(PORT)
-demo: lock flowservice-start
+demo: lock local-aep-start
 	@$(VENV_PY) -m toolchain.localdemo record --project $(ROOT) --port $(PORT)
 	@$(VENV_PY) -m toolchain.preflight --project $(ROOT)
 	$(STACKS_RUN) apply --project $(ROOT)
 	@$(VENV_PY) -m toolchain.demo_report --project $(ROOT)
-	@echo "The local Flow Service keeps running on http://127.0.0.1:$(PORT) (data in $(DATA)); it stops by itself after 8 hours."
+	@echo "The local AEP keeps running on http://127.0.0.1:$(PORT) (data in $(DATA)); it stops by itself after 8 hours."
 	@echo "make plan, make deploy and make destroy now use it (unless AEP_FLOW_SERVICE_URL names another)."
-	@echo "Stop it with: make flowservice-stop"
+	@echo "Stop it with: make local-aep-stop"
 
 test: setup
 	$(VENV_PY) -m pytest tests
@@ -172,11 +172,11 @@ test-cdktn:
 lint: .stamps/venv
 	$(VENV_PY) -m ruff check .
 	$(VENV_PY) -m mypy
-	$(VENV_PY) -m flowservice_provider.docs --check
+	$(VENV_PY) -m aep_provider.docs --check
 
 # Registry-style docs under docs/, generated from the provider schema and docs/templates/.
 docs: .stamps/venv
-	$(VENV_PY) -m flowservice_provider.docs
+	$(VENV_PY) -m aep_provider.docs
 
 # BENCH_ARGS, e.g. "--quick" or "--sizes 1,50 --latencies 150" (python -m benchmarks --help).
 BENCH_ARGS ?=

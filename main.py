@@ -14,7 +14,7 @@ the new value in the variable and bump ``session_token_version`` here.
 
 Provider settings come from the environment (``AEP_CLIENT_ID``, ``AEP_CLIENT_SECRET``,
 ``AEP_ORG_ID``; see the README). Without ``AEP_FLOW_SERVICE_URL``/``AEP_IMS_URL`` the app targets
-the local Flow Service that ``make demo`` starts; state goes where ``TF_STATE_BACKEND`` says.
+the local AEP that ``make demo`` starts; state goes where ``TF_STATE_BACKEND`` says.
 """
 
 from __future__ import annotations
@@ -78,7 +78,7 @@ CONNECTIONS = [
 ]
 
 # XDM schemas and Data Prep mapping sets are created in AEP beforehand (Schema Registry, Data Prep);
-# each sandbox has its own datasets. These ids are the ones the local Flow Service seeds.
+# each sandbox has its own datasets. These ids are the ones the local AEP seeds.
 ORDERS_SCHEMA = "https://ns.adobe.com/acme/schemas/5b7ff8b4e4a0c7d9b1f8a3c2d6e9f0a1"
 CRM_SCHEMA = "https://ns.adobe.com/acme/schemas/7c1d2e3f4a5b6c7d8e9f0a1b2c3d4e5f"
 ORDERS_MAPPING = MappingSet("0f3a5c7e9b1d4f6a8c0e2a4c6e8a0c2e", version=0)
@@ -118,7 +118,7 @@ DATAFLOWS = [
 # as many stacks as this bound needs (`make rebalance` applies a new bound without touching AEP).
 PLACEMENT = Placement.file(Path(__file__).with_name("placement.json"), bound=200)
 
-# The embedded default: the local Flow Service `make demo` starts (it exports these for its PORT).
+# The embedded default: the local AEP `make demo` starts (it exports these for its PORT).
 LOCAL_FLOW_SERVICE_URL = "http://127.0.0.1:8750/data/foundation/flowservice"
 LOCAL_IMS_URL = "http://127.0.0.1:8750"
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flowservice_client import FlowServiceConfig
-from local_flowservice.testing import LocalFlowService
+from aep_client import FlowServiceConfig
+from aep_local.testing import LocalAep
 from toolchain.project import provider_env as project_provider_env
 from toolchain.stacks import BOUND_ENV, DEFAULT_BOUND
 
@@ -44,19 +44,19 @@ def s3_state_env(endpoint: str, prefix: str) -> dict[str, str]:
             "TF_STATE_PREFIX": prefix, **STATE_KEYS}
 
 
-def client_config(server: LocalFlowService) -> FlowServiceConfig:
+def client_config(server: LocalAep) -> FlowServiceConfig:
     """Our client pointed at ``server`` with the benchmark's identity (the floor's calls, counts)."""
     return FlowServiceConfig(flow_service_url=server.flow_url, ims_url=server.ims_url, client_id=CLIENT_ID,
                              client_secret=CLIENT_SECRET, org_id=ORG_ID, sandbox_name=SANDBOX)
 
 
-def provider_env(server: LocalFlowService, cache_dir: Path) -> dict[str, str]:
+def provider_env(server: LocalAep, cache_dir: Path) -> dict[str, str]:
     """Environment that points our provider at ``server`` with the benchmark's identity."""
     return project_provider_env(server.flow_url, server.ims_url, client_id=CLIENT_ID, client_secret=CLIENT_SECRET,
                                 org_id=ORG_ID, token_cache=cache_dir, sandbox=SANDBOX)
 
 
-def fleet_env(server: LocalFlowService, cache_dir: Path, connections: int) -> dict[str, str]:
+def fleet_env(server: LocalAep, cache_dir: Path, connections: int) -> dict[str, str]:
     """Everything the fleet app and its provider need: ``connections`` connections, version 1 credentials."""
     return {**provider_env(server, cache_dir), **CREDENTIALS, **UNROTATED,
             "FLEET_CONNECTIONS": str(connections), "FLEET_SANDBOX": SANDBOX}

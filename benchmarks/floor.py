@@ -16,6 +16,9 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
+from aep_client import ConnectionRef, FlowServiceClient
+from aep_local.testing import LocalAep
+from aep_spec.s3 import CONNECTION_SPEC_ID, CONNECTION_SPEC_VERSION
 from benchmarks.environment import (
     ACCESS_KEY,
     ROTATED_SESSION_TOKEN,
@@ -24,9 +27,6 @@ from benchmarks.environment import (
     client_config,
 )
 from benchmarks.step import Step, measure
-from flowservice_client import ConnectionRef, FlowServiceClient
-from flowservice_spec.s3 import CONNECTION_SPEC_ID, CONNECTION_SPEC_VERSION
-from local_flowservice.testing import LocalFlowService
 
 WORKERS = 10
 T = TypeVar("T")
@@ -55,7 +55,7 @@ def _all(pool: ThreadPoolExecutor, call: Callable[[T], R], items: Iterable[T]) -
 class Floor:
     """The four operations on ``n`` connections against ``server``, in order."""
 
-    def __init__(self, server: LocalFlowService, n: int, latency_ms: float) -> None:
+    def __init__(self, server: LocalAep, n: int, latency_ms: float) -> None:
         self.server = server
         self.n = n
         self.latency_ms = latency_ms

@@ -11,8 +11,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from aep_local.testing import LocalAep
 from benchmarks.environment import fleet_env
-from local_flowservice.testing import LocalFlowService
 from toolchain.apps import FLEET_STACK as STACK
 from toolchain.cdk import CLI_BIN
 from toolchain.project import CdktfProject
@@ -35,7 +35,7 @@ def measure(folder: Path, cli_config: Path, n: int = 50) -> dict[str, Any]:
         if not installed(framework):
             out["missing"].append(framework)
             continue
-        with LocalFlowService(data_dir=folder / f"{framework}-data") as server:
+        with LocalAep(data_dir=folder / f"{framework}-data") as server:
             project = CdktfProject.fleet(folder / framework, cli_config, {})
             project.env = fleet_env(server, folder / f"{framework}-token-cache", n) | {"CDK": framework}
             project.lock()

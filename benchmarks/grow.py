@@ -12,21 +12,21 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from aep_client.ims import CACHE_DIR_ENV
 from benchmarks.environment import UNROTATED
 from benchmarks.floor import Floor
 from benchmarks.scale import emulator
 from benchmarks.step import measure as measured
 from benchmarks.toolchain_steps import TIMEOUT, ShardedSteps, init_stacks
-from flowservice_client.ims import CACHE_DIR_ENV
 
 
 def measure(folder: Path, cli_config: Path, n: int, latency_ms: float, bound: int) -> dict[str, Any]:
     """Deploy N, add N/5 (untimed set-up: synthesis, lock files and init of the new stack); time the
     deploy that creates them."""
     added = max(1, n // 5)
-    with emulator(folder / "floor-flowservice", latency_ms) as server:
+    with emulator(folder / "floor-local-aep", latency_ms) as server:
         floor_step = Floor(server, n, latency_ms).grow(added)
-    with emulator(folder / "flowservice", latency_ms) as server:
+    with emulator(folder / "local-aep", latency_ms) as server:
         steps = ShardedSteps(folder / "deploy", cli_config, n, latency_ms, bound)
         steps.use(server)
         steps.prepare()

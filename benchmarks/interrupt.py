@@ -18,28 +18,28 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from aep_client import FlowServiceClient
+from aep_client.ims import CACHE_DIR_ENV
+from aep_client.kinds import CONNECTIONS
+from aep_local.testing import LocalAep
 from benchmarks import serverlog
 from benchmarks.environment import UNROTATED, client_config
 from benchmarks.scale import emulator
 from benchmarks.toolchain_steps import TIMEOUT, ShardedSteps
-from flowservice_client import FlowServiceClient
-from flowservice_client.ims import CACHE_DIR_ENV
-from flowservice_client.kinds import CONNECTIONS
-from local_flowservice.testing import LocalFlowService
 
 
-def _created(server: LocalFlowService) -> int:
+def _created(server: LocalAep) -> int:
     return server.counters().get("POST /connections", 0)
 
 
-def _names(server: LocalFlowService) -> Counter[str]:
+def _names(server: LocalAep) -> Counter[str]:
     with FlowServiceClient(client_config(server), use_token_cache=False) as client:
         return Counter(str(item.get("name")) for item in client.list_objects(CONNECTIONS, limit=1000))
 
 
 def measure(folder: Path, cli_config: Path, n: int, latency_ms: float, bound: int) -> dict[str, Any]:
     """Interrupt the create after N/3 answers, deploy again; what each run did and what is left."""
-    with emulator(folder / "flowservice", latency_ms) as server:
+    with emulator(folder / "local-aep", latency_ms) as server:
         steps = ShardedSteps(folder, cli_config, n, latency_ms, bound)
         steps.use(server)
         steps.prepare()

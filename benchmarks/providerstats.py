@@ -2,7 +2,7 @@
 RPCs and their concurrency.
 
 Each provider process writes ``<pid>.json`` at exit when ``TF_PROVIDER_STATS_DIR`` is set
-(flowservice_provider/protocol/stats.py); a step gets a fresh folder, so the files in it are the
+(aep_provider/protocol/stats.py); a step gets a fresh folder, so the files in it are the
 3-4 processes Terraform started for that one command.
 """
 
@@ -14,7 +14,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-#: What a warm provider server (flowservice_provider/protocol/warm.py) logs as it exits: its own
+#: What a warm provider server (aep_provider/protocol/warm.py) logs as it exits: its own
 #: CPU (preloading the provider's modules once per command), which no forked child counts.
 WARM_EXIT = re.compile(rb"exiting; its own CPU \(children not counted\) (\d+) ms")
 

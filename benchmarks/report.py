@@ -192,7 +192,7 @@ def _how(meta: dict[str, Any]) -> str:
         "terraform**: the fleet without a bound, one stack, `terraform apply`, `plan -detailed-exitcode`, "
         "`apply` after rotation, `destroy` in its folder. **terraform_data**: N of Terraform's built-in "
         "resource holding the same inputs, in one state (plain terraform) and in the k states of the sharded "
-        "run (through `toolchain.stacks`/`toolchain.plan`, with `FLOWSERVICE_WARM=0`: no plugin to warm); "
+        "run (through `toolchain.stacks`/`toolchain.plan`, with `AEP_WARM=0`: no plugin to warm); "
         "**trivial provider**: N resources of a no-API "
         "provider on our protocol layer (`benchmarks/trivial_provider.py`), one state; these three make no "
         "call, so they are measured once per N and shown at every latency. The **floor** makes the same API "

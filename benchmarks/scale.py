@@ -13,28 +13,28 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from aep_local.testing import LocalAep
 from benchmarks.environment import s3_state_env
 from benchmarks.floor import Floor
 from benchmarks.offline import ManyStates, OneState
 from benchmarks.statebucket import StateBucket
 from benchmarks.step import Step
 from benchmarks.toolchain_steps import FleetSteps, ShardedSteps
-from local_flowservice.testing import LocalFlowService
 
 Job = tuple[str, Callable[[], list[Step]]]
 
 
 @contextmanager
-def emulator(data: Path, latency_ms: float) -> Iterator[LocalFlowService]:
+def emulator(data: Path, latency_ms: float) -> Iterator[LocalAep]:
     data.mkdir(parents=True)
-    with LocalFlowService(data_dir=data) as server:
+    with LocalAep(data_dir=data) as server:
         if latency_ms:
             server.set_faults(latency_ms=latency_ms)
         yield server
 
 
 def _on_emulator(steps: FleetSteps) -> list[Step]:
-    with emulator(steps.folder / "flowservice", steps.latency_ms) as server:
+    with emulator(steps.folder / "local-aep", steps.latency_ms) as server:
         steps.use(server)
         return steps.steps()
 
@@ -46,7 +46,7 @@ def _deploy_s3(folder: Path, cli_config: Path, n: int, latency_ms: float, bound:
 
 
 def _floor(folder: Path, n: int, latency_ms: float) -> list[Step]:
-    with emulator(folder / "flowservice", latency_ms) as server:
+    with emulator(folder / "local-aep", latency_ms) as server:
         return Floor(server, n, latency_ms).steps()
 
 

@@ -1,6 +1,6 @@
 """What the server saw during one step: calls per kind, failures, and how many overlapped.
 
-Read from the local Flow Service's request log (``/__local/requests``), reset before each step,
+Read from the local AEP's request log (``/__local/requests``), reset before each step,
 so the figures do not depend on what the client says it did.
 """
 

@@ -23,8 +23,8 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from flowservice_client.ims import CACHE_DIR_ENV
-from flowservice_provider.protocol.plugin import MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE
+from aep_client.ims import CACHE_DIR_ENV
+from aep_provider.protocol.plugin import MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE
 
 # Only its presence matters: it turns AutoMTLS on (the provider cannot verify Terraform's P-521 cert).
 DUMMY_CLIENT_CERT = "-----BEGIN CERTIFICATE-----\nMA==\n-----END CERTIFICATE-----\n"

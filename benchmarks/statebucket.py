@@ -1,6 +1,6 @@
 """A local S3 API for the S3 state backend: moto's S3 server in a child process on 127.0.0.1.
 
-The child runs the local Flow Service's own local S3 (``local_flowservice.local_s3``, moto's
+The child runs the local AEP's own local S3 (``aep_local.local_s3``, moto's
 threaded server on a free port) with one empty bucket, prints its URL, and stops when its standard
 input closes: when :meth:`StateBucket.stop` closes it, or when the benchmark dies. A child of its
 own keeps moto's request handling off the benchmark process (which times the steps).
@@ -19,7 +19,7 @@ from benchmarks.environment import STATE_BUCKET
 _CHILD = """
 import sys
 from pathlib import Path
-from local_flowservice.local_s3 import LocalS3
+from aep_local.local_s3 import LocalS3
 
 s3 = LocalS3(Path(sys.argv[1]))
 print(s3.start(), flush=True)

@@ -14,10 +14,10 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
+from aep_client.ims import CACHE_DIR_ENV
+from aep_local.testing import LocalAep
+from aep_provider.protocol.stats import STATS_DIR_ENV
 from benchmarks import providerstats, serverlog
-from flowservice_client.ims import CACHE_DIR_ENV
-from flowservice_provider.protocol.stats import STATS_DIR_ENV
-from local_flowservice.testing import LocalFlowService
 
 T = TypeVar("T")
 
@@ -68,7 +68,7 @@ def timed(action: Callable[[], T]) -> tuple[T, float]:
     return result, time.perf_counter() - started
 
 
-def measure(server: LocalFlowService, action: Callable[[], T]) -> tuple[T, float, dict[str, Any]]:
+def measure(server: LocalAep, action: Callable[[], T]) -> tuple[T, float, dict[str, Any]]:
     """Run ``action`` with a fresh request log: (its result, seconds, what the server saw)."""
     server.reset_requests()
     result, seconds = timed(action)
@@ -88,7 +88,7 @@ class Steps:
         self.folder = folder
         self.n = n
         self.latency_ms = latency_ms
-        self.server: LocalFlowService | None = None  # None: an offline tool, nothing to count
+        self.server: LocalAep | None = None  # None: an offline tool, nothing to count
         self.warm_log: Path | None = None  # a warm provider server's log (toolchain.stacks runs one per command)
         self._made = 0
 

@@ -23,9 +23,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from aep_local.testing import LocalAep
 from benchmarks.environment import IN_FLIGHT, ROTATED, UNROTATED, fleet_env
 from benchmarks.step import Step, Steps, state_bytes, timed
-from local_flowservice.testing import LocalFlowService
 from toolchain.lock import lock, stack_dir, synthesized_stacks
 from toolchain.mirror import terraform_platform
 from toolchain.project import CdktfProject, Run
@@ -47,7 +47,7 @@ class FleetSteps(Steps):
         self.settings = dict(settings or {})  # FLEET_BOUND, the state backend...
         self.project = CdktfProject.fleet(folder / "app", cli_config, {})
 
-    def use(self, server: LocalFlowService) -> None:
+    def use(self, server: LocalAep) -> None:
         """Point the project (and the next synthesis) at ``server``."""
         self.server = server
         self.project.env = fleet_env(server, self.scratch("token-cache"), self.n) | self.settings
@@ -86,7 +86,7 @@ class FleetSteps(Steps):
 def init_stacks(project: Path, stacks: list[str], environ: Mapping[str, str]) -> float:
     """``terraform init`` of every stack as ``toolchain.stacks`` would run it (so that it does not
     again), side by side within its bound; the seconds it took."""
-    runner = Runner(project, environ, int(IN_FLIGHT["FLOWSERVICE_MAX_IN_FLIGHT"]))
+    runner = Runner(project, environ, int(IN_FLIGHT["AEP_MAX_IN_FLIGHT"]))
     runs, seconds = timed(lambda: runner.run_all(
         stacks, lambda stack, _parallelism: init_step(stack_dir(project, stack), runner.environ)))
     failed = [run for run in runs if not run.ok]

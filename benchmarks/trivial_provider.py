@@ -1,4 +1,4 @@
-"""A trivial provider on our protocol layer (`flowservice_provider/protocol`), with no API behind it.
+"""A trivial provider on our protocol layer (`aep_provider/protocol`), with no API behind it.
 
 ``benchtrivial_item`` has the schema of our S3 base connection (the same attributes, kinds and
 flags: write-only credentials with their versions, the computed id, etag, state and times), so
@@ -20,7 +20,7 @@ import sys
 import time
 from pathlib import Path
 
-from flowservice_provider.protocol.resource import (
+from aep_provider.protocol.resource import (
     UNKNOWN,
     ApplyResult,
     Attribute,
@@ -137,7 +137,7 @@ def install(out: Path, platform: str) -> Path:
 
 
 def main() -> None:
-    from flowservice_provider.protocol.plugin import serve
+    from aep_provider.protocol.plugin import serve
 
     serve(TrivialProvider())
 

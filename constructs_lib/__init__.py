@@ -6,7 +6,7 @@ dataflows that read them.
   (``constructs_lib.fleet``); ``Delimited``/``Json``/``Parquet``, ``Schedule`` and ``MappingSet``
   type a dataflow's props;
 * ``S3Dataflow``: the construct for one dataflow (source connection, target connection, flow);
-* ``S3BaseConnection``: the construct for one connection; ``FlowserviceProvider`` configures the
+* ``S3BaseConnection``: the construct for one connection; ``AepProvider`` configures the
   provider; ``S3BaseConnectionResource`` is the raw resource binding underneath;
 * ``StateBackend``: local or S3 state with locking; ``synth.run``: synthesize with readable errors.
 """
@@ -18,10 +18,10 @@ from constructs_lib.bindings import (
     PROVIDER_SOURCE,
     PROVIDER_VERSION,
     RESOURCE_TYPE,
+    AepProvider,
     DataflowResource,
     DataflowRunsDataSource,
     ExploreDataSource,
-    FlowserviceProvider,
     S3BaseConnectionResource,
     SourceConnectionResource,
     TargetConnectionResource,
@@ -55,6 +55,7 @@ __all__ = [
     "PROVIDER_VERSION",
     "RESOURCE_TYPE",
     "AccessKeyAuth",
+    "AepProvider",
     "ConstructError",
     "Dataflow",
     "DataflowOverride",
@@ -63,7 +64,6 @@ __all__ = [
     "Delimited",
     "ExploreDataSource",
     "FileFormat",
-    "FlowserviceProvider",
     "IamRoleAuth",
     "Json",
     "LiteralSecretError",

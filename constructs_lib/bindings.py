@@ -1,4 +1,4 @@
-"""Hand-written CDKTF bindings for the ``flowservice`` provider (``terraform.local/aep/flowservice``).
+"""Hand-written CDKTF bindings for the ``aep`` provider (``terraform.local/aep/aep``).
 
 Written by hand rather than by ``cdktf get``: the provider has four resources and two data
 sources, and generated code (~100 KB) would need the provider installed at generation time. The
@@ -16,9 +16,9 @@ from typing import Any
 
 from constructs import Construct
 
+from aep_spec import identity, platform
 from constructs_lib.errors import ConstructError, PropViolation, construct_path, is_token, require_token
 from constructs_lib.framework import cdk
-from flowservice_spec import identity, platform
 
 PROVIDER_NAME = identity.TYPE
 PROVIDER_SOURCE = identity.SOURCE
@@ -76,8 +76,8 @@ def _declare_write_only(resource: cdk.TerraformResource) -> None:
         register(feature)
 
 
-class FlowserviceProvider(cdk.TerraformProvider):
-    """The ``flowservice`` provider block.
+class AepProvider(cdk.TerraformProvider):
+    """The ``aep`` provider block.
 
     Every attribute is optional: unset ones fall back to the provider's environment variables
     (``AEP_CLIENT_ID``, ``AEP_CLIENT_SECRET``, ``AEP_ORG_ID``...; see docs/design.md), which is
@@ -141,7 +141,7 @@ class FlowserviceProvider(cdk.TerraformProvider):
         }
 
     # cdktf's base class ignores alias (generated bindings override it): the override here is
-    # what makes resources refer to "flowservice.<alias>".
+    # what makes resources refer to "aep.<alias>".
     @property
     def alias(self) -> str | None:
         return getattr(self, "_alias", None)
@@ -227,7 +227,7 @@ class FlowObjectResource(cdk.TerraformResource):
 
 
 class S3BaseConnectionResource(FlowObjectResource):
-    """The ``flowservice_s3_base_connection`` resource, attribute for attribute.
+    """The ``aep_s3_base_connection`` resource, attribute for attribute.
 
     Prefer the :class:`~constructs_lib.S3BaseConnection` construct, which validates the props
     against Adobe's S3 spec and wires credentials from variables. The ``*_wo`` attributes are
@@ -306,7 +306,7 @@ class S3BaseConnectionResource(FlowObjectResource):
 
 
 class SourceConnectionResource(FlowObjectResource):
-    """The ``flowservice_source_connection`` resource: which files of a base connection, which format.
+    """The ``aep_source_connection`` resource: which files of a base connection, which format.
 
     Prefer the :class:`~constructs_lib.S3Dataflow` construct, which validates the path against the
     connection's bucket and folder and declares the target connection and dataflow with it.
@@ -343,7 +343,7 @@ class SourceConnectionResource(FlowObjectResource):
 
 
 class TargetConnectionResource(FlowObjectResource):
-    """The ``flowservice_target_connection`` resource: the Data Lake dataset and its XDM schema."""
+    """The ``aep_target_connection`` resource: the Data Lake dataset and its XDM schema."""
 
     def __init__(
         self,
@@ -368,7 +368,7 @@ class TargetConnectionResource(FlowObjectResource):
 
 
 class DataflowResource(FlowObjectResource):
-    """The ``flowservice_dataflow`` resource: source to target on a schedule, with a mapping."""
+    """The ``aep_dataflow`` resource: source to target on a schedule, with a mapping."""
 
     _KINDS: Mapping[str, str] = {"interval": "number", "start_time": "number", "mapping_version": "number",
                                  "backfill": "boolean", "enabled": "boolean"}
@@ -419,7 +419,7 @@ class FlowDataSource(cdk.TerraformDataSource):
 
 
 class ExploreDataSource(FlowDataSource):
-    """``data.flowservice_explore``: a connection's files and folders, or a file's columns."""
+    """``data.aep_explore``: a connection's files and folders, or a file's columns."""
 
     def __init__(self, scope: Construct, id: str, *, connection_id: str, path: str | None = None,
                  file_type: str | None = None, column_delimiter: str | None = None,
@@ -430,7 +430,7 @@ class ExploreDataSource(FlowDataSource):
 
 
 class DataflowRunsDataSource(FlowDataSource):
-    """``data.flowservice_dataflow_runs``: a dataflow's recent runs, status and record counts."""
+    """``data.aep_dataflow_runs``: a dataflow's recent runs, status and record counts."""
 
     def __init__(self, scope: Construct, id: str, *, flow_id: str, limit: int | None = None,
                  provider: cdk.TerraformProvider | None = None) -> None:

@@ -15,10 +15,10 @@ from typing import Any, Literal
 
 from constructs import Construct
 
+from aep_spec import identity, ingestion, rules
+from aep_spec.rules import RuleViolation
 from constructs_lib.bindings import DataflowResource, SourceConnectionResource, TargetConnectionResource
 from constructs_lib.errors import ConstructError, PropViolation, construct_path, is_token
-from flowservice_spec import identity, ingestion, rules
-from flowservice_spec.rules import RuleViolation
 
 Frequency = Literal["minute", "hour", "day", "week"]
 
@@ -139,12 +139,12 @@ def check_dataflow(
 
 class S3Dataflow:
     """A source connection, a target connection and a dataflow, addressed
-    ``flowservice_source_connection.<id>``, ``flowservice_target_connection.<id>`` and
-    ``flowservice_dataflow.<id>`` (the same key in every stack), with names derived from ``name``
+    ``aep_source_connection.<id>``, ``aep_target_connection.<id>`` and
+    ``aep_dataflow.<id>`` (the same key in every stack), with names derived from ``name``
     (``<name> (source)``, ``<name> (target)``), unique per sandbox as the flow's name is.
 
     ``connection`` is the base connection's id (a token such as ``connection.id`` or a plain
-    ``${flowservice_s3_base_connection.<key>.id}`` reference); pass ``bucket_name`` and
+    ``${aep_s3_base_connection.<key>.id}`` reference); pass ``bucket_name`` and
     ``folder_path`` (the connection's) to have the path checked against them at synth.
     Raises :class:`ConstructError` listing every broken rule before anything joins the tree.
     """

@@ -10,8 +10,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from aep_spec.rules import RuleViolation, format_violations
 from constructs_lib.framework import cdk
-from flowservice_spec.rules import RuleViolation, format_violations
 
 _HIDDEN = object()
 

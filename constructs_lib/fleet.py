@@ -16,15 +16,15 @@ from typing import Any
 
 from constructs import Construct
 
+from aep_spec import identity, platform, s3
+from aep_spec.rules import RuleViolation
 from constructs_lib.backend import StateBackend
-from constructs_lib.bindings import RESOURCE_TYPE, DataflowRunsDataSource, ExploreDataSource, FlowserviceProvider
+from constructs_lib.bindings import RESOURCE_TYPE, AepProvider, DataflowRunsDataSource, ExploreDataSource
 from constructs_lib.dataflow import FileFormat, MappingSet, S3Dataflow, Schedule, check_dataflow
 from constructs_lib.errors import ConstructError, PropViolation
 from constructs_lib.framework import cdk
 from constructs_lib.placement import Placement
 from constructs_lib.s3_base_connection import AccessKeyAuth, IamRoleAuth, S3Auth, S3BaseConnection, check_props
-from flowservice_spec import identity, platform, s3
-from flowservice_spec.rules import RuleViolation
 
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_-]{0,63}")
 _VARIABLE_PREFIX = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
@@ -79,7 +79,7 @@ class SandboxOverride:
 class S3Connection:
     """One Amazon S3 base connection, declared once for every sandbox it goes to.
 
-    ``key`` names it in every stack (its Terraform address, ``flowservice_s3_base_connection.<key>``):
+    ``key`` names it in every stack (its Terraform address, ``aep_s3_base_connection.<key>``):
     keep it stable, a new key is a new connection. ``sandboxes`` limits it to some sandboxes
     (empty: all of them); ``overrides`` changes bucket, folder, region, description or credentials
     per sandbox. ``iam_role`` selects the ``IAMRole Based`` auth spec (no keys). Bump a
@@ -368,7 +368,7 @@ class SandboxStack(cdk.TerraformStack):
         if not isinstance(deployment, Deployment):
             deployment = Deployment(list(deployment))
         self.sandbox = sandbox
-        FlowserviceProvider(self, "flowservice", flow_service_url=settings.flow_service_url,
+        AepProvider(self, "aep", flow_service_url=settings.flow_service_url,
                             ims_url=settings.ims_url, org_id=settings.org_id, sandbox_name=sandbox.name)
         if backend is not None:
             backend.attach(self)

@@ -15,7 +15,9 @@ from typing import Any, ClassVar
 
 from constructs import Construct
 
-from constructs_lib.bindings import FlowserviceProvider, S3BaseConnectionResource
+from aep_spec import rules, s3
+from aep_spec.rules import RuleViolation
+from constructs_lib.bindings import AepProvider, S3BaseConnectionResource
 from constructs_lib.errors import (
     ConstructError,
     PropViolation,
@@ -25,8 +27,6 @@ from constructs_lib.errors import (
     require_token,
 )
 from constructs_lib.framework import cdk
-from flowservice_spec import rules, s3
-from flowservice_spec.rules import RuleViolation
 
 _VARIABLE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
@@ -225,7 +225,7 @@ class S3BaseConnection(S3BaseConnectionResource):
     when a literal prop breaks Adobe's S3 spec, before anything joins the construct tree. Give
     ``region`` (turned into ``https://s3.{region}.amazonaws.com``) or ``service_url`` (the same
     format, written out), not both, or neither for the global endpoint. Directly under a stack it
-    is addressed as ``flowservice_s3_base_connection.<id>``.
+    is addressed as ``aep_s3_base_connection.<id>``.
     """
 
     def __init__(
@@ -240,7 +240,7 @@ class S3BaseConnection(S3BaseConnectionResource):
         folder_path: str | None = None,
         region: str | None = None,
         service_url: str | None = None,
-        provider: FlowserviceProvider | cdk.TerraformProvider | None = None,
+        provider: AepProvider | cdk.TerraformProvider | None = None,
         depends_on: Sequence[cdk.ITerraformDependable] | None = None,
         lifecycle: cdk.TerraformResourceLifecycle | dict[str, Any] | None = None,
     ) -> None:

@@ -1,4 +1,4 @@
-"""Fixtures shared by the whole suite: a real local Flow Service and a server-side view of it."""
+"""Fixtures shared by the whole suite: a real local AEP and a server-side view of it."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from local_flowservice.testing import LocalFlowService
+from aep_local.testing import LocalAep
 from toolchain.project import CdktfProject
 from toolchain.project import provider_env as project_provider_env
 
@@ -23,9 +23,9 @@ ORG_ID = "E2E0000000000000000000@AdobeOrg"
 
 
 class FlowApi:
-    """Talks to the local Flow Service directly (not through our client) to check the server side."""
+    """Talks to the local AEP directly (not through our client) to check the server side."""
 
-    def __init__(self, server: LocalFlowService, sandbox: str = "prod", org_id: str = ORG_ID) -> None:
+    def __init__(self, server: LocalAep, sandbox: str = "prod", org_id: str = ORG_ID) -> None:
         self.server = server
         self.sandbox = sandbox
         self.org_id = org_id
@@ -52,23 +52,23 @@ class FlowApi:
         return response.json()["items"]
 
 
-def provider_env(server: LocalFlowService, cache_dir: Path) -> dict[str, str]:
+def provider_env(server: LocalAep, cache_dir: Path) -> dict[str, str]:
     """Environment that points our provider at ``server`` with test credentials."""
     return project_provider_env(server.flow_url, server.ims_url, client_id=CLIENT_ID, client_secret=CLIENT_SECRET,
                                 org_id=ORG_ID, token_cache=cache_dir)
 
 
 @pytest.fixture
-def flowservice(tmp_path: Path) -> Iterator[LocalFlowService]:
-    data = tmp_path / "flowservice-data"
+def local_aep(tmp_path: Path) -> Iterator[LocalAep]:
+    data = tmp_path / "local-aep-data"
     data.mkdir()
-    with LocalFlowService(data_dir=data) as server:
+    with LocalAep(data_dir=data) as server:
         yield server
 
 
 @pytest.fixture
-def flow_api(flowservice: LocalFlowService) -> FlowApi:
-    return FlowApi(flowservice)
+def flow_api(local_aep: LocalAep) -> FlowApi:
+    return FlowApi(local_aep)
 
 
 @pytest.fixture(scope="session")

@@ -10,22 +10,22 @@ from pathlib import Path
 
 import pytest
 
-from flowservice_provider import docs
-from flowservice_provider.data_sources.dataflow_runs import SCHEMA as RUNS_SCHEMA
-from flowservice_provider.protocol.resource import Attribute, Schema
-from flowservice_provider.provider import PROVIDER_SCHEMA, FlowServiceProvider
-from flowservice_provider.resources.s3_base_connection import SCHEMA as S3_SCHEMA
+from aep_provider import docs
+from aep_provider.data_sources.dataflow_runs import SCHEMA as RUNS_SCHEMA
+from aep_provider.protocol.resource import Attribute, Schema
+from aep_provider.provider import PROVIDER_SCHEMA, FlowServiceProvider
+from aep_provider.resources.s3_base_connection import SCHEMA as S3_SCHEMA
 
 ROOT = Path(__file__).resolve().parent.parent
 RESOURCE_DOC = ROOT / "docs" / "resources" / "s3_base_connection.md"
-EXAMPLES = ROOT / "examples" / "resources" / "flowservice_s3_base_connection"
+EXAMPLES = ROOT / "examples" / "resources" / "aep_s3_base_connection"
 RUNS_DOC = ROOT / "docs" / "data-sources" / "dataflow_runs.md"
 PROVIDER = FlowServiceProvider()
 #: (page, example folder, schema) of every resource and data source the provider serves.
 PAGES = [
-    *((ROOT / "docs" / "resources" / f"{name.removeprefix('flowservice_')}.md",
+    *((ROOT / "docs" / "resources" / f"{name.removeprefix('aep_')}.md",
        ROOT / "examples" / "resources" / name, handler.schema) for name, handler in PROVIDER.resources().items()),
-    *((ROOT / "docs" / "data-sources" / f"{name.removeprefix('flowservice_')}.md",
+    *((ROOT / "docs" / "data-sources" / f"{name.removeprefix('aep_')}.md",
        ROOT / "examples" / "data-sources" / name, handler.schema) for name, handler in PROVIDER.data_sources().items()),
 ]
 
@@ -57,7 +57,7 @@ def documented(text: str, heading: str) -> list[str]:
 def test_committed_docs_match_the_schema() -> None:
     differences = docs.stale(ROOT)
     assert not differences, (
-        "docs drifted from the schema; run `python -m flowservice_provider.docs`:\n"
+        "docs drifted from the schema; run `python -m aep_provider.docs`:\n"
         + "\n".join(differences.values())
     )
 
@@ -90,12 +90,12 @@ def test_flags_follow_the_schema() -> None:
 
 def test_front_matter_and_registry_layout() -> None:
     text = RESOURCE_DOC.read_text()
-    assert text.startswith('---\npage_title: "flowservice_s3_base_connection Resource - flowservice"\n'
+    assert text.startswith('---\npage_title: "aep_s3_base_connection Resource - aep"\n'
                            'subcategory: ""\ndescription: |-\n')
     headings = re.findall(r"^## (.+)$", text, re.M)
     assert headings == ["Example Usage", "Schema", "Rotating Credentials", "Drift and Concurrent Changes", "Import"]
     index = (ROOT / "docs" / "index.md").read_text()
-    assert index.startswith('---\npage_title: "flowservice Provider"\n')
+    assert index.startswith('---\npage_title: "aep Provider"\n')
     assert "## Example Usage" in index and "## Schema" in index
 
 
@@ -113,7 +113,7 @@ def test_every_type_has_its_page_and_example(page: Path, examples: Path) -> None
     text = page.read_text()
     data_source = examples.parent.name == "data-sources"
     label = "Data Source" if data_source else "Resource"
-    assert text.startswith(f'---\npage_title: "{examples.name} {label} - flowservice"\n')
+    assert text.startswith(f'---\npage_title: "{examples.name} {label} - aep"\n')
     assert f"# {examples.name} ({label})" in text
     example = examples / ("data-source.tf" if data_source else "resource.tf")
     assert example.read_text().strip() in section(text, "## Example Usage")
@@ -145,11 +145,11 @@ def test_dataflow_page_documents_actions_ordering_and_import() -> None:
     changes = section(text, "## Changes in Place and Replacements")
     for name in ("source_connection_id", "target_connection_id", "start_time", "backfill", "mapping_id"):
         assert f"`{name}`" in changes, name
-    assert "terraform import flowservice_dataflow.orders" in section(text, "## Import")
+    assert "terraform import aep_dataflow.orders" in section(text, "## Import")
 
 
 def test_provider_page_lists_every_environment_fallback() -> None:
-    from flowservice_client.config import ENV_VARS
+    from aep_client.config import ENV_VARS
 
     table = section((ROOT / "docs" / "index.md").read_text(), "## Environment Variables")
     for name, env in ENV_VARS.items():
@@ -162,7 +162,7 @@ def test_resource_page_documents_rotation_import_and_drift() -> None:
     rotation = section(text, "## Rotating Credentials")
     assert "session_token_wo_version" in rotation and "If-Match" in rotation
     imported = section(text, "## Import")
-    assert "terraform import flowservice_s3_base_connection.example" in imported
+    assert "terraform import aep_s3_base_connection.example" in imported
     assert "one `PATCH`" in imported and "never a replacement" in imported
     drift = section(text, "## Drift and Concurrent Changes")
     for fact in ("404", "412", "both the etag", "from null back to the configured"):

@@ -2,7 +2,7 @@
 connection explored its folder, and each dataflow's first finished run with its record counts.
 
 The files come from the stacks' outputs (``explored_files``: Terraform read them through the
-``flowservice_explore`` data source during the deploy). A flow's first run starts on its schedule
+``aep_explore`` data source during the deploy). A flow's first run starts on its schedule
 right after the flow is created, so it may still be running when the deploy ends: its runs are
 then read through the API until one has finished (at most ``--wait`` seconds).
 
@@ -62,7 +62,7 @@ def describe(run: Mapping[str, Any]) -> str:
 
 
 def report(project: Path, stacks: Sequence[str], wait: float) -> list[str]:
-    from flowservice_client import FlowServiceClient, FlowServiceConfig
+    from aep_client import FlowServiceClient, FlowServiceConfig
 
     lines: list[str] = []
     for stack in stacks:
@@ -70,7 +70,7 @@ def report(project: Path, stacks: Sequence[str], wait: float) -> list[str]:
         flows: dict[str, str] = values.get("dataflow_ids") or {}
         if not flows:
             continue
-        sandbox = json.loads((stack_dir(project, stack) / "cdk.tf.json").read_text())["provider"]["flowservice"][0]
+        sandbox = json.loads((stack_dir(project, stack) / "cdk.tf.json").read_text())["provider"]["aep"][0]
         config = FlowServiceConfig.from_env({"sandbox_name": sandbox["sandbox_name"]})
         lines.append(f"{stack} (sandbox {config.sandbox_name}):")
         with FlowServiceClient(config) as client:

@@ -1,6 +1,6 @@
 """The local demo's settings, for every command run after ``make demo`` against its Flow Service.
 
-``make demo`` starts the local Flow Service on ``PORT`` and records where (``.run/demo.json``).
+``make demo`` starts the local AEP on ``PORT`` and records where (``.run/demo.json``).
 From then on ``make plan``, ``make deploy``, ``make destroy`` (and ``scripts/plan``) find that
 service and the demo's fake credentials without any export, because each of their entry points
 calls :func:`apply` first.
@@ -22,10 +22,10 @@ import sys
 from collections.abc import Mapping, MutableMapping, Sequence
 from pathlib import Path
 
-from flowservice_client.config import ENV_VARS
+from aep_client.config import ENV_VARS
 
 RECORD = Path(".run") / "demo.json"
-#: The demo's own IMS client and org: the local Flow Service accepts any client.
+#: The demo's own IMS client and org: the local AEP accepts any client.
 CLIENT_ID = "local-demo-client"
 CLIENT_SECRET = "local-demo-secret"  # noqa: S105 - a fake, for the local emulator only
 ORG_ID = "DEMO0000000000000000000@AdobeOrg"
@@ -33,7 +33,7 @@ FLOW_URL_ENV = ENV_VARS["flow_service_url"]
 
 
 def urls(port: int) -> dict[str, str]:
-    """The Flow Service and IMS URLs of a local Flow Service on ``port``."""
+    """The Flow Service and IMS URLs of a local AEP on ``port``."""
     base = f"http://127.0.0.1:{port}"
     return {FLOW_URL_ENV: f"{base}/data/foundation/flowservice", ENV_VARS["ims_url"]: base}
 

@@ -33,8 +33,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from flowservice_spec import identity
-from flowservice_spec.identity import CREDENTIALS_MISSING
+from aep_spec import identity
+from aep_spec.identity import CREDENTIALS_MISSING
 from toolchain import localdemo
 from toolchain.cdk import INTERRUPTED, wrapper_path
 from toolchain.lock import selected_stacks, stack_dir

@@ -19,8 +19,8 @@ import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from flowservice_client.config import ENV_VARS, REQUIRED_SETTINGS
-from flowservice_spec.identity import S3_BASE_CONNECTION, TYPE
+from aep_client.config import ENV_VARS, REQUIRED_SETTINGS
+from aep_spec.identity import S3_BASE_CONNECTION, TYPE
 from toolchain import localdemo
 from toolchain.lock import selected_stacks, stack_dir, synthesized_stacks
 

@@ -1,7 +1,7 @@
 """Whether a process still runs, from its pid: the runner waits on Terraform with it, the local
 Flow Service watches its parent with it, and the tests find a deploy's processes the same way.
 
-Standard library only (the local Flow Service imports it on start-up).
+Standard library only (the local AEP imports it on start-up).
 """
 
 from __future__ import annotations

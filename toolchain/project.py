@@ -19,9 +19,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from flowservice_client.config import ENV_VARS
-from flowservice_client.ims import CACHE_DIR_ENV
-from flowservice_spec.identity import S3_BASE_CONNECTION
+from aep_client.config import ENV_VARS
+from aep_client.ims import CACHE_DIR_ENV
+from aep_spec.identity import S3_BASE_CONNECTION
 from toolchain.apps import FLEET_APP, FLEET_STACK
 from toolchain.cdk import CLI_BIN, framework, framework_path
 from toolchain.lock import lock, stack_dir, synthesized_stacks

@@ -44,7 +44,7 @@ JOURNAL = Path(".run") / "rebalance.json"
 class Move:
     """One resource (all its instances) leaving one state for another."""
 
-    address: str  # flowservice_s3_base_connection.orders
+    address: str  # aep_s3_base_connection.orders
     source: str  # stack
     target: str
 

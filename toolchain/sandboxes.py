@@ -1,4 +1,4 @@
-"""Print the sandboxes main.py declares, comma-separated: the local Flow Service of `make demo`
+"""Print the sandboxes main.py declares, comma-separated: the local AEP of `make demo`
 knows exactly those (one source: the app itself)."""
 
 from __future__ import annotations

@@ -5,9 +5,9 @@ synthesized stack). What ``make deploy`` and ``make destroy`` run after synthesi
 
 * **One bound.** Terraform's ``-parallelism`` (10 by default) bounds one state's operations, and
   each operation makes one Flow Service call at a time. Run side by side, k stacks would send 10k
-  calls at once; here the bound (``$FLOWSERVICE_MAX_IN_FLIGHT``, default 10, Terraform's own
+  calls at once; here the bound (``$AEP_MAX_IN_FLIGHT``, default 10, Terraform's own
   default, so the API sees no more than a single stack sends) is one pool of slots for the whole
-  command (:mod:`flowservice_client.inflight`): every provider holds a slot around each request.
+  command (:mod:`aep_client.inflight`): every provider holds a slot around each request.
   Up to ``bound`` stacks run at once, each at ``-parallelism`` of twice the bound
   (:data:`QUEUED_PER_SLOT`), so that while a Terraform writes its state or plans the next
   object, another operation is already waiting for the slot that frees: the API is kept at the
@@ -38,15 +38,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
 
-from flowservice_client.inflight import SlotServer
+from aep_client.inflight import SlotServer
 from toolchain import localdemo
 from toolchain.cdk import INTERRUPTED, wrapper_path
 from toolchain.lock import selected_stacks, stack_dir
 
-BOUND_ENV = "FLOWSERVICE_MAX_IN_FLIGHT"
+BOUND_ENV = "AEP_MAX_IN_FLIGHT"
 DEFAULT_BOUND = 10
-INIT_MARKER = "flowservice-init.sha256"
-WARM_ENV = "FLOWSERVICE_WARM"
+INIT_MARKER = "aep-init.sha256"
+WARM_ENV = "AEP_WARM"
 #: Each stack's ``-parallelism``, as a multiple of the bound. Measured at N=200 and 150 ms in one
 #: stack (make bench's cell): 1x 1.57 / 1.48 / 1.35 / 1.31 times the floor (create / no-op /
 #: rotation / destroy), 2x 1.51 / 1.37 / 1.22 / 1.21; the slots keep the API at the bound either way.
@@ -54,7 +54,7 @@ QUEUED_PER_SLOT = 2
 
 
 def bound_from(environ: Mapping[str, str]) -> int:
-    """The in-flight bound: ``$FLOWSERVICE_MAX_IN_FLIGHT`` (a whole number >= 1), default 10."""
+    """The in-flight bound: ``$AEP_MAX_IN_FLIGHT`` (a whole number >= 1), default 10."""
     text = environ.get(BOUND_ENV, "").strip()
     if not text:
         return DEFAULT_BOUND
@@ -224,13 +224,13 @@ def handle_interrupts(runner: Runner) -> Runner:
 
 @contextmanager
 def warm(project: Path, runner: Runner) -> Iterator[None]:
-    """A warm provider server for the command (``flowservice_provider.protocol.warm``): every provider
+    """A warm provider server for the command (``aep_provider.protocol.warm``): every provider
     process Terraform starts is forked from it, with its modules loaded, instead of importing them
-    again (about 0.3 s of CPU each, 3-4 per stack and command). ``FLOWSERVICE_WARM=0`` turns it off."""
+    again (about 0.3 s of CPU each, 3-4 per stack and command). ``AEP_WARM=0`` turns it off."""
     if runner.environ.get(WARM_ENV, "").strip() == "0":
         yield
         return
-    from flowservice_provider.protocol.warm import warm_provider
+    from aep_provider.protocol.warm import warm_provider
 
     run_dir = project / ".run"
     run_dir.mkdir(exist_ok=True)

@@ -3,7 +3,7 @@
 # and AEP_IMS_URL, which default to Adobe's production endpoints. Point those two at the local
 # Flow Service (http://127.0.0.1:8750/data/foundation/flowservice and http://127.0.0.1:8750)
 # to work offline.
-provider "flowservice" {
+provider "aep" {
   request_timeout   = 30
   operation_timeout = 300
   max_retries       = 5

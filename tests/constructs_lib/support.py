@@ -25,7 +25,7 @@ def secret_variable(stack: TerraformStack, name: str) -> str:
 
 
 def only_resource(config: dict[str, Any]) -> tuple[str, dict[str, Any]]:
-    """(logical id, attributes) of the single flowservice_s3_base_connection in ``config``."""
-    resources = config["resource"]["flowservice_s3_base_connection"]
+    """(logical id, attributes) of the single aep_s3_base_connection in ``config``."""
+    resources = config["resource"]["aep_s3_base_connection"]
     assert len(resources) == 1, resources
     return next(iter(resources.items()))

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from constructs_lib import FlowserviceProvider, LiteralSecretError, S3BaseConnectionResource
+from aep_spec.identity import VERSION
+from constructs_lib import AepProvider, LiteralSecretError, S3BaseConnectionResource
 from tests.constructs_lib.support import TerraformStack, TerraformVariable, secret_variable, synth
 
 
 def test_every_provider_attribute(stack: TerraformStack) -> None:
     client_secret = secret_variable(stack, "aep_client_secret")
-    FlowserviceProvider(
+    AepProvider(
         stack,
-        "flowservice",
+        "aep",
         flow_service_url="https://platform.adobe.io/data/foundation/flowservice",
         ims_url="https://ims-na1.adobelogin.com",
         client_id="client-id",
@@ -25,7 +26,7 @@ def test_every_provider_attribute(stack: TerraformStack) -> None:
         max_retries=0,
     )
     _, config = synth(stack)
-    assert config["provider"]["flowservice"] == [
+    assert config["provider"]["aep"] == [
         {
             "flow_service_url": "https://platform.adobe.io/data/foundation/flowservice",
             "ims_url": "https://ims-na1.adobelogin.com",
@@ -42,23 +43,23 @@ def test_every_provider_attribute(stack: TerraformStack) -> None:
 
 
 def test_provider_without_attributes_relies_on_the_environment(stack: TerraformStack) -> None:
-    FlowserviceProvider(stack, "flowservice")
+    AepProvider(stack, "aep")
     _, config = synth(stack)
-    assert config["provider"]["flowservice"] == [{}]
-    assert config["terraform"]["required_providers"]["flowservice"]["version"] == "0.1.0"
+    assert config["provider"]["aep"] == [{}]
+    assert config["terraform"]["required_providers"]["aep"]["version"] == VERSION
 
 
 def test_provider_number_tokens_are_accepted(stack: TerraformStack) -> None:
     timeout = TerraformVariable(stack, "timeout", type="number").number_value
-    FlowserviceProvider(stack, "flowservice", request_timeout=timeout)
+    AepProvider(stack, "aep", request_timeout=timeout)
     _, config = synth(stack)
-    assert config["provider"]["flowservice"][0]["request_timeout"] == "${var.timeout}"
+    assert config["provider"]["aep"][0]["request_timeout"] == "${var.timeout}"
 
 
 @pytest.mark.parametrize(("prop", "value"), [("request_timeout", 0), ("operation_timeout", -1), ("max_retries", -1)])
 def test_provider_rejects_impossible_numbers(stack: TerraformStack, prop: str, value: int) -> None:
     with pytest.raises(ValueError, match=prop):
-        FlowserviceProvider(stack, "flowservice", **{prop: value})  # type: ignore[arg-type]
+        AepProvider(stack, "aep", **{prop: value})  # type: ignore[arg-type]
 
 
 def test_resource_every_configurable_attribute(stack: TerraformStack) -> None:
@@ -82,7 +83,7 @@ def test_resource_every_configurable_attribute(stack: TerraformStack) -> None:
         session_token_wo_version=3,
     )
     _, config = synth(stack)
-    assert config["resource"]["flowservice_s3_base_connection"]["raw"] == {
+    assert config["resource"]["aep_s3_base_connection"]["raw"] == {
         "name": "n",
         "description": "d",
         "auth_spec_name": "Access Key",
@@ -115,11 +116,11 @@ def test_computed_getters(stack: TerraformStack, attribute: str) -> None:
     resource = S3BaseConnectionResource(stack, "raw", name="n")
     TerraformOutput(stack, "out", value=getattr(resource, attribute))
     _, config = synth(stack)
-    assert config["output"]["out"]["value"] == f"${{flowservice_s3_base_connection.raw.{attribute}}}"
+    assert config["output"]["out"]["value"] == f"${{aep_s3_base_connection.raw.{attribute}}}"
 
 
 def test_resource_import_from(stack: TerraformStack) -> None:
     resource = S3BaseConnectionResource(stack, "raw", name="n")
     resource.import_from("abc-123")
     _, config = synth(stack)
-    assert config["import"] == [{"id": "abc-123", "to": "flowservice_s3_base_connection.raw"}]
+    assert config["import"] == [{"id": "abc-123", "to": "aep_s3_base_connection.raw"}]

@@ -35,7 +35,7 @@ MAPPING = MappingSet("0f3a5c7e9b1d4f6a8c0e2a4c6e8a0c2e")
 
 def dataflow(stack: TerraformStack, **props: Any) -> S3Dataflow:
     values: dict[str, Any] = {
-        "name": "Orders", "connection": "${flowservice_s3_base_connection.orders.id}",
+        "name": "Orders", "connection": "${aep_s3_base_connection.orders.id}",
         "path": "/acme-orders/exports", "format": Delimited(), "dataset_id": DATASET, "schema_id": SCHEMA_ID,
         "schedule": Schedule.every(15, "minute"), "mapping": MAPPING, "bucket_name": "acme-orders",
         "folder_path": "exports"} | props
@@ -45,14 +45,14 @@ def dataflow(stack: TerraformStack, **props: Any) -> S3Dataflow:
 def test_one_declaration_three_resources_one_key(stack: TerraformStack) -> None:
     dataflow(stack, format=Delimited(delimiter=";", compression="gzip"), recursive=True, enabled=False)
     _, config = synth(stack)
-    source = config["resource"]["flowservice_source_connection"]["orders"]
-    target = config["resource"]["flowservice_target_connection"]["orders"]
-    flow = config["resource"]["flowservice_dataflow"]["orders"]
+    source = config["resource"]["aep_source_connection"]["orders"]
+    target = config["resource"]["aep_target_connection"]["orders"]
+    flow = config["resource"]["aep_dataflow"]["orders"]
     assert source["name"] == "Orders (source)" and target["name"] == "Orders (target)" and flow["name"] == "Orders"
-    assert source["base_connection_id"] == "${flowservice_s3_base_connection.orders.id}"
+    assert source["base_connection_id"] == "${aep_s3_base_connection.orders.id}"
     assert source["column_delimiter"] == ";" and source["compression_type"] == "gzip" and source["recursive"] is True
-    assert flow["source_connection_id"] == "${flowservice_source_connection.orders.id}"
-    assert flow["target_connection_id"] == "${flowservice_target_connection.orders.id}"
+    assert flow["source_connection_id"] == "${aep_source_connection.orders.id}"
+    assert flow["target_connection_id"] == "${aep_target_connection.orders.id}"
     assert (flow["frequency"], flow["interval"], flow["enabled"]) == ("minute", 15, False)
     assert flow["mapping_id"] == MAPPING.id and flow["mapping_version"] == 0
     assert target == {"name": "Orders (target)", "dataset_id": DATASET, "schema_id": SCHEMA_ID}
@@ -92,8 +92,8 @@ def test_json_and_parquet_need_no_mapping(stack: TerraformStack) -> None:
     S3Dataflow(stack, "other", name="Other", connection="x", path="/acme-orders/exports/p", format=Parquet(),
                dataset_id=DATASET, schema_id=SCHEMA_ID, schedule=Schedule.once())
     _, config = synth(stack)
-    assert "mapping_id" not in config["resource"]["flowservice_dataflow"]["orders"]
-    assert config["resource"]["flowservice_dataflow"]["other"]["frequency"] == "once"
+    assert "mapping_id" not in config["resource"]["aep_dataflow"]["orders"]
+    assert config["resource"]["aep_dataflow"]["other"]["frequency"] == "once"
 
 
 SANDBOXES = [Sandbox("dev"), Sandbox("prod", credentials="s3_prod")]
@@ -129,9 +129,9 @@ def test_a_dataflow_goes_where_its_connection_goes_in_its_stack() -> None:
                    schema_id=SCHEMA_ID, schedule=Schedule.every(1, "day"))
     stacks = define(app, SANDBOXES, CONNECTIONS, dataflows=[orders_flow(), crm])
     configs = {s.sandbox.name: synth(s)[1] for s in stacks}
-    assert set(configs["dev"]["resource"]["flowservice_dataflow"]) == {"orders_daily"}
-    assert set(configs["prod"]["resource"]["flowservice_dataflow"]) == {"orders_daily", "crm_sync"}
-    assert configs["prod"]["output"]["dataflow_ids"]["value"]["crm_sync"] == "${flowservice_dataflow.crm_sync.id}"
+    assert set(configs["dev"]["resource"]["aep_dataflow"]) == {"orders_daily"}
+    assert set(configs["prod"]["resource"]["aep_dataflow"]) == {"orders_daily", "crm_sync"}
+    assert configs["prod"]["output"]["dataflow_ids"]["value"]["crm_sync"] == "${aep_dataflow.crm_sync.id}"
     assert "data" not in configs["dev"]  # reports are opt-in: no reads on every plan unless asked
 
 
@@ -139,13 +139,13 @@ def test_reports_add_explore_and_runs_per_dataflow() -> None:
     sandboxes = [Sandbox("dev", reports=True), Sandbox("prod", credentials="s3_prod")]
     stacks = define(CdkTesting.app(), sandboxes, CONNECTIONS[:1], dataflows=[orders_flow()])
     _, config = synth(stacks[0])
-    explore = config["data"]["flowservice_explore"]["orders_daily"]
+    explore = config["data"]["aep_explore"]["orders_daily"]
     assert explore["path"] == "/acme-orders-dev/exports/orders"
-    assert explore["connection_id"] == "${flowservice_s3_base_connection.orders.id}"
-    runs = config["data"]["flowservice_dataflow_runs"]["orders_daily"]
-    assert runs["flow_id"] == "${flowservice_dataflow.orders_daily.id}"
+    assert explore["connection_id"] == "${aep_s3_base_connection.orders.id}"
+    runs = config["data"]["aep_dataflow_runs"]["orders_daily"]
+    assert runs["flow_id"] == "${aep_dataflow.orders_daily.id}"
     assert config["output"]["dataflow_runs"]["value"] == {
-        "orders_daily": "${data.flowservice_dataflow_runs.orders_daily.runs}"}
+        "orders_daily": "${data.aep_dataflow_runs.orders_daily.runs}"}
 
 
 def test_every_problem_of_the_declaration_is_reported_at_once() -> None:

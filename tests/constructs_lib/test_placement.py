@@ -111,8 +111,8 @@ def test_define_spreads_a_sandbox_and_keeps_dataflows_with_their_connection(tmp_
     stacks = define(Testing.app(), [Sandbox("dev")], connections, dataflows=flows, placement=placement)
     assert [s.node.id for s in stacks] == ["s3-dev", "s3-dev-2", "s3-dev-3"]
     configs = {s.node.id: synth(s)[1] for s in stacks}
-    holder = [sid for sid, c in configs.items() if "c4" in c["resource"]["flowservice_s3_base_connection"]]
+    holder = [sid for sid, c in configs.items() if "c4" in c["resource"]["aep_s3_base_connection"]]
     assert len(holder) == 1
-    assert set(configs[holder[0]]["resource"]["flowservice_dataflow"]) == {"flow4"}
-    assert all(c["provider"]["flowservice"][0]["sandbox_name"] == "dev" for c in configs.values())
+    assert set(configs[holder[0]]["resource"]["aep_dataflow"]) == {"flow4"}
+    assert all(c["provider"]["aep"][0]["sandbox_name"] == "dev" for c in configs.values())
     assert (tmp_path / "placement.json").exists()

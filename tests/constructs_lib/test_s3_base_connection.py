@@ -9,10 +9,11 @@ from pathlib import Path
 
 import pytest
 
+from aep_spec.identity import VERSION
 from constructs_lib import (
     AccessKeyAuth,
+    AepProvider,
     ConstructError,
-    FlowserviceProvider,
     IamRoleAuth,
     LiteralSecretError,
     S3BaseConnection,
@@ -27,7 +28,7 @@ from tests.constructs_lib.support import (
 )
 from tests.constructs_lib.support import Testing as CdktfTesting
 
-RESOURCE = "flowservice_s3_base_connection"
+RESOURCE = "aep_s3_base_connection"
 
 
 def connection(stack: TerraformStack, **props: object) -> S3BaseConnection:
@@ -44,14 +45,14 @@ def connection(stack: TerraformStack, **props: object) -> S3BaseConnection:
 
 
 def test_provider_block_and_required_providers(stack: TerraformStack) -> None:
-    FlowserviceProvider(stack, "flowservice", flow_service_url="http://127.0.0.1:8750/data/foundation/flowservice")
+    AepProvider(stack, "aep", flow_service_url="http://127.0.0.1:8750/data/foundation/flowservice")
     connection(stack)
     _, config = synth(stack)
-    assert config["terraform"]["required_providers"]["flowservice"] == {
-        "source": "terraform.local/aep/flowservice",
-        "version": "0.1.0",
+    assert config["terraform"]["required_providers"]["aep"] == {
+        "source": "terraform.local/aep/aep",
+        "version": VERSION,
     }
-    assert config["provider"]["flowservice"] == [
+    assert config["provider"]["aep"] == [
         {"flow_service_url": "http://127.0.0.1:8750/data/foundation/flowservice"}
     ]
 
@@ -77,7 +78,7 @@ def test_write_only_attributes_are_bound_to_variables(stack: TerraformStack) -> 
         },
     )
     logical_id, attributes = only_resource(config)
-    assert logical_id == "amazon_s3"  # addressed as flowservice_s3_base_connection.amazon_s3
+    assert logical_id == "amazon_s3"  # addressed as aep_s3_base_connection.amazon_s3
     assert "service_url" not in attributes  # unset: the global endpoint
 
 
@@ -166,9 +167,9 @@ def test_computed_attributes_are_references(stack: TerraformStack) -> None:
     TerraformOutput(stack, "alias", value=made.connection_id)
     TerraformOutput(stack, "etag", value=made.etag)
     _, config = synth(stack)
-    assert config["output"]["id"]["value"] == "${flowservice_s3_base_connection.amazon_s3.id}"
-    assert config["output"]["alias"]["value"] == "${flowservice_s3_base_connection.amazon_s3.id}"
-    assert config["output"]["etag"]["value"] == "${flowservice_s3_base_connection.amazon_s3.etag}"
+    assert config["output"]["id"]["value"] == "${aep_s3_base_connection.amazon_s3.id}"
+    assert config["output"]["alias"]["value"] == "${aep_s3_base_connection.amazon_s3.id}"
+    assert config["output"]["etag"]["value"] == "${aep_s3_base_connection.amazon_s3.etag}"
 
 
 def test_import_from_produces_an_import_block(stack: TerraformStack) -> None:
@@ -176,7 +177,7 @@ def test_import_from_produces_an_import_block(stack: TerraformStack) -> None:
     made.import_from("4cb0c374-d3bb-4557-b139-5712880adc55")
     _, config = synth(stack)
     assert config["import"] == [
-        {"id": "4cb0c374-d3bb-4557-b139-5712880adc55", "to": "flowservice_s3_base_connection.amazon_s3"}
+        {"id": "4cb0c374-d3bb-4557-b139-5712880adc55", "to": "aep_s3_base_connection.amazon_s3"}
     ]
 
 
@@ -185,7 +186,7 @@ def test_lifecycle_depends_on_and_provider_pass_through(stack: TerraformStack) -
 
     TerraformResourceLifecycle = cdk.TerraformResourceLifecycle
 
-    aliased = FlowserviceProvider(stack, "sandbox", alias="dev", sandbox_name="dev")
+    aliased = AepProvider(stack, "sandbox", alias="dev", sandbox_name="dev")
     first = S3BaseConnection(stack, "first", name="first", auth=IamRoleAuth(), bucket_name="acme-a")
     S3BaseConnection(
         stack,
@@ -199,10 +200,10 @@ def test_lifecycle_depends_on_and_provider_pass_through(stack: TerraformStack) -
     )
     _, config = synth(stack)
     second = config["resource"][RESOURCE]["second"]
-    assert second["depends_on"] == ["flowservice_s3_base_connection.first"]
+    assert second["depends_on"] == ["aep_s3_base_connection.first"]
     assert second["lifecycle"] == {"prevent_destroy": True}
-    assert second["provider"] == "flowservice.dev"
-    assert config["provider"]["flowservice"] == [{"alias": "dev", "sandbox_name": "dev"}]
+    assert second["provider"] == "aep.dev"
+    assert config["provider"]["aep"] == [{"alias": "dev", "sandbox_name": "dev"}]
 
 
 def test_nested_construct_gets_a_unique_address(stack: TerraformStack) -> None:
@@ -228,9 +229,9 @@ CANARIES = {
 def test_no_secret_reaches_the_synthesized_output(stack: TerraformStack, monkeypatch: pytest.MonkeyPatch) -> None:
     for name, value in CANARIES.items():
         monkeypatch.setenv(name, value)
-    FlowserviceProvider(
+    AepProvider(
         stack,
-        "flowservice",
+        "aep",
         client_id="client",
         org_id="ORG@AdobeOrg",
         client_secret=secret_variable(stack, "aep_client_secret"),
@@ -239,7 +240,7 @@ def test_no_secret_reaches_the_synthesized_output(stack: TerraformStack, monkeyp
     text, config = synth(stack)
     for value in CANARIES.values():
         assert value not in text
-    assert config["provider"]["flowservice"][0]["client_secret"] == "${var.aep_client_secret}"
+    assert config["provider"]["aep"][0]["client_secret"] == "${var.aep_client_secret}"
     outdir = Path(CdktfTesting.full_synth(stack))
     files = [path for path in outdir.rglob("*") if path.is_file()]
     assert any(path.name == "cdk.tf.json" for path in files)
@@ -270,7 +271,7 @@ def test_literal_empty_secret_is_refused_too(stack: TerraformStack) -> None:
 
 def test_literal_client_secret_is_refused(stack: TerraformStack) -> None:
     with pytest.raises(LiteralSecretError, match="client_secret: must be a token") as raised:
-        FlowserviceProvider(stack, "flowservice", client_secret="literal-canary-value")
+        AepProvider(stack, "aep", client_secret="literal-canary-value")
     assert "literal-canary-value" not in str(raised.value)
     assert "AEP_CLIENT_SECRET" in str(raised.value)
 
@@ -359,7 +360,7 @@ def test_validation_runs_before_synth(stack: TerraformStack) -> None:
     """The error comes from the constructor, so `cdktf synth` fails before writing anything."""
     with pytest.raises(S3ValidationError):
         connection(stack, bucket_name="x")
-    assert "flowservice_s3_base_connection" not in CdktfTesting.synth(stack)
+    assert "aep_s3_base_connection" not in CdktfTesting.synth(stack)
 
 
 # --- Terraform accepts what we declare ------------------------------------------------------------

@@ -49,7 +49,7 @@ def is_terraform_apply(argv: list[str]) -> bool:
 
 
 def is_provider(argv: list[str]) -> bool:
-    return any("terraform-provider-flowservice" in part for part in argv[:2])
+    return any("terraform-provider-aep" in part for part in argv[:2])
 
 
 def wait_for(condition: Callable[[], bool], timeout: float, what: str, poll: float = 0.05) -> None:

@@ -1,26 +1,26 @@
-"""Reading the local Flow Service's request log: what the end-to-end tests count."""
+"""Reading the local AEP's request log: what the end-to-end tests count."""
 
 from __future__ import annotations
 
-from local_flowservice.testing import LocalFlowService
+from aep_local.testing import LocalAep
 
 CONNECTIONS = "/data/foundation/flowservice/connections"
 WRITES = ("POST", "PATCH", "PUT", "DELETE")
 
 
-def calls(server: LocalFlowService, method: str, prefix: str = CONNECTIONS) -> list[dict]:
+def calls(server: LocalAep, method: str, prefix: str = CONNECTIONS) -> list[dict]:
     return [r for r in server.requests() if r["method"] == method and r["path"].startswith(prefix)]
 
 
-def writes(server: LocalFlowService) -> list[dict]:
+def writes(server: LocalAep) -> list[dict]:
     return [r for r in server.requests() if r["method"] in WRITES and r["path"].startswith(CONNECTIONS)]
 
 
-def write_methods(server: LocalFlowService) -> list[str]:
+def write_methods(server: LocalAep) -> list[str]:
     return [r["method"] for r in writes(server)]
 
 
-def api_calls(server: LocalFlowService) -> dict[str, int]:
+def api_calls(server: LocalAep) -> dict[str, int]:
     """Calls per kind since the last reset: the figures the issue budgets (IMS, GET, writes)."""
     counts: dict[str, int] = {}
     for r in server.requests():

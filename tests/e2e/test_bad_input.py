@@ -4,7 +4,7 @@ naming the field and the rule, and nothing written.
 Stages: ``synth`` (the construct library, while the app runs), ``preflight`` (``make deploy``'s
 check of settings), ``validate``/``configure``/``plan`` (the provider, during ``terraform plan``)
 and, for what only Flow Service or IMS can know, the server's answer at plan or apply. Each case
-asserts its stage, the words of its message and that the local Flow Service holds no connection
+asserts its stage, the words of its message and that the local AEP holds no connection
 and received no successful write.
 """
 
@@ -22,12 +22,13 @@ from typing import Any
 import pytest
 import requests
 
+from aep_local.testing import LocalAep
 from constructs_lib import (
     AccessKeyAuth,
+    AepProvider,
     ConstructError,
     Dataflow,
     Delimited,
-    FlowserviceProvider,
     IamRoleAuth,
     Json,
     MappingSet,
@@ -39,7 +40,6 @@ from constructs_lib import (
     StateBackend,
     deployments,
 )
-from local_flowservice.testing import LocalFlowService
 from tests.conftest import CLIENT_ID, CLIENT_SECRET, FlowApi, provider_env
 from tests.constructs_lib import support
 from tests.e2e.requestlog import writes
@@ -62,7 +62,7 @@ def _connection(**props: Any) -> None:
 
 
 def _provider(**props: Any) -> None:
-    FlowserviceProvider(support.TerraformStack(support.Testing.app(), "bad"), "flowservice", **props)
+    AepProvider(support.TerraformStack(support.Testing.app(), "bad"), "aep", **props)
 
 
 def _fleet(*connections: S3Connection, sandboxes: tuple[Sandbox, ...] = (Sandbox("dev"),),
@@ -188,17 +188,17 @@ class Case:
     resource: dict[str, Any] = field(default_factory=dict)
     provider: dict[str, Any] = field(default_factory=dict)
     env: dict[str, str | None] = field(default_factory=dict)
-    server: Callable[[LocalFlowService, FlowApi], None] | None = None
+    server: Callable[[LocalAep, FlowApi], None] | None = None
     command: str = "plan"
-    target: tuple[str, str] = ("flowservice_s3_base_connection", "amazon_s3")
+    target: tuple[str, str] = ("aep_s3_base_connection", "amazon_s3")
 
 
-SOURCE = ("flowservice_source_connection", "orders")
-TARGET = ("flowservice_target_connection", "orders")
-FLOW = ("flowservice_dataflow", "orders")
+SOURCE = ("aep_source_connection", "orders")
+TARGET = ("aep_target_connection", "orders")
+FLOW = ("aep_dataflow", "orders")
 
 
-def foreign_connection(server: LocalFlowService, api: FlowApi) -> None:
+def foreign_connection(server: LocalAep, api: FlowApi) -> None:
     """Someone else's connection with the name the configuration wants."""
     body = {"name": "Amazon S3 base connection", "auth": {"specName": "Access Key", "params": {
         "s3AccessKey": "OTHER", "s3SecretKey": "OTHER"}}, "connectionSpec": {
@@ -208,11 +208,11 @@ def foreign_connection(server: LocalFlowService, api: FlowApi) -> None:
     assert requests.post(f"{server.flow_url}/connections", json=body, headers=headers, timeout=10).status_code == 201
 
 
-def refuse_creates(server: LocalFlowService, api: FlowApi) -> None:
+def refuse_creates(server: LocalAep, api: FlowApi) -> None:
     server.set_faults(methods=["POST"], templates=["/connections"], script=["500"] * 12)
 
 
-def throttle(server: LocalFlowService, api: FlowApi) -> None:
+def throttle(server: LocalAep, api: FlowApi) -> None:
     server.set_faults(methods=["POST"], templates=["/connections"], script=["429"] * 12, retry_after=0)
 
 
@@ -276,13 +276,13 @@ PROVIDER_CASES = [
 
 
 @pytest.fixture(scope="module")
-def bad_input_project(tmp_path_factory: pytest.TempPathFactory, cli_config: Path) -> Iterator[tuple[CdktfProject, LocalFlowService, FlowApi, dict[str, Any]]]:  # noqa: E501
+def bad_input_project(tmp_path_factory: pytest.TempPathFactory, cli_config: Path) -> Iterator[tuple[CdktfProject, LocalAep, FlowApi, dict[str, Any]]]:  # noqa: E501
     """The whole ingestion path in one stack (tests/e2e/apps/ingestion.py), every case a change of it."""
     tmp = tmp_path_factory.mktemp("bad-input")
     (tmp / "data").mkdir()
     clients = f"{CLIENT_ID}:{CLIENT_SECRET},someone-else:their-secret"
     args = ["--sandboxes", "dev", "--clients", clients, "--local-s3", "--no-scheduler"]
-    with LocalFlowService(data_dir=tmp / "data", args=args) as server:
+    with LocalAep(data_dir=tmp / "data", args=args) as server:
         env = provider_env(server, tmp / "token-cache") | KEYS | {"FLOW_REPORTS": "false"}
         project = CdktfProject(tmp / "app", cli_config, env, app_file=INGESTION_APP, stacks=("s3-ingestion",))
         project.lock()
@@ -291,7 +291,7 @@ def bad_input_project(tmp_path_factory: pytest.TempPathFactory, cli_config: Path
         yield project, server, FlowApi(server), doc
 
 
-def everything(server: LocalFlowService, api: FlowApi) -> list[tuple[str, str]]:
+def everything(server: LocalAep, api: FlowApi) -> list[tuple[str, str]]:
     """(collection, id) of every object the sandbox holds, dependents first."""
     found = []
     for path in ("/flows", "/sourceConnections", "/targetConnections", "/connections"):
@@ -302,13 +302,13 @@ def everything(server: LocalFlowService, api: FlowApi) -> list[tuple[str, str]]:
 
 @pytest.mark.e2e
 @pytest.mark.parametrize("case", PROVIDER_CASES, ids=[c.id for c in PROVIDER_CASES])
-def test_provider_stage(case: Case, bad_input_project: tuple[CdktfProject, LocalFlowService, FlowApi,
+def test_provider_stage(case: Case, bad_input_project: tuple[CdktfProject, LocalAep, FlowApi,
                                                             dict[str, Any]]) -> None:
     project, server, api, original = bad_input_project
     doc = json.loads(json.dumps(original))
     kind, key = case.target
     doc["resource"][kind][key].update(case.resource)
-    doc["provider"]["flowservice"][0].update(case.provider)
+    doc["provider"]["aep"][0].update(case.provider)
     (project.stack_dir() / "cdk.tf.json").write_text(json.dumps(doc))
     server.clear_faults()
     server.reset_requests()
@@ -332,8 +332,8 @@ def test_provider_stage(case: Case, bad_input_project: tuple[CdktfProject, Local
             assert (created == set() and [w for w in writes(server) if 200 <= (w.get("status") or 0) < 300] == []) \
                 or case.server is foreign_connection
         else:  # what the server refuses at apply comes after what did not depend on it: that exists, in state
-            recorded = {o["id"] for kind_name in ("flowservice_s3_base_connection", "flowservice_source_connection",
-                                                  "flowservice_target_connection", "flowservice_dataflow")
+            recorded = {o["id"] for kind_name in ("aep_s3_base_connection", "aep_source_connection",
+                                                  "aep_target_connection", "aep_dataflow")
                         for o in project.connections_in_state(resource_type=kind_name)}
             assert created <= recorded  # no orphan
     finally:

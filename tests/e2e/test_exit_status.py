@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from local_flowservice.testing import LocalFlowService
+from aep_local.testing import LocalAep
 from tests.conftest import FlowApi
 from tests.e2e.processes import wait_for
 from tests.e2e.repo_copy import copy_checkout, make, make_environment, plan_script
@@ -73,12 +73,12 @@ def demo(tmp_path: Path) -> Iterator[tuple[Path, int]]:
         assert done.returncode == 0, done.output[-3000:]
         yield repo, port
     finally:
-        make(repo, "flowservice-stop")
+        make(repo, "local-aep-stop")
 
 
 def test_after_make_demo_plan_deploy_destroy_work_and_exit_truthfully(demo: tuple[Path, int]) -> None:
     repo, port = demo
-    server = LocalFlowService.attach(port)
+    server = LocalAep.attach(port)
     dev = FlowApi(server, "dev", localdemo.ORG_ID)
 
     # No changes: scripts/plan 0, make plan 0; no export needed after the demo.
@@ -108,13 +108,13 @@ def test_after_make_demo_plan_deploy_destroy_work_and_exit_truthfully(demo: tupl
     assert run.returncode == 0, run.output[-3000:]
 
     # The Flow Service stopped: an error, 1 (make plan: 2), each distinct diagnostic once per stack.
-    assert make(repo, "flowservice-stop").returncode == 0
+    assert make(repo, "local-aep-stop").returncode == 0
     quick = {"AEP_MAX_RETRIES": "0"}  # refused connections are retried (with backoff) by default
     run = plan_script(repo, env=quick)
     assert run.returncode == 1, run.output[-3000:]
     text = plan_md(repo)
     assert "**errors in s3-dev, s3-prod, s3-stage**" in text and "Connection refused" in text
-    assert "(`flowservice_s3_base_connection.tutorial`)" in section(text, "dev")
+    assert "(`aep_s3_base_connection.tutorial`)" in section(text, "dev")
     each_once(text)
     assert make(repo, "plan", env=quick).returncode == 2
 
@@ -122,9 +122,9 @@ def test_after_make_demo_plan_deploy_destroy_work_and_exit_truthfully(demo: tupl
 def test_pointed_elsewhere_nothing_is_filled_in_and_errors_name_what_is_missing(
         demo: tuple[Path, int], tmp_path: Path) -> None:
     repo, _ = demo
-    with LocalFlowService(data_dir=tmp_path / "other", args=SERVER_ARGS) as other:
+    with LocalAep(data_dir=tmp_path / "other", args=SERVER_ARGS) as other:
         elsewhere = {"AEP_FLOW_SERVICE_URL": other.flow_url, "AEP_IMS_URL": other.ims_url,
-                     "FLOWSERVICE_TOKEN_CACHE_DIR": str(tmp_path / "token-cache")}
+                     "AEP_TOKEN_CACHE_DIR": str(tmp_path / "token-cache")}
 
         # No client settings: bad configuration, named once per stack; deploy refuses up front.
         run = plan_script(repo, env=elsewhere)
@@ -175,9 +175,9 @@ def test_ctrl_c_of_make_deploy_ends_by_sigint_and_the_next_deploy_converges(tmp_
     """A terminal's Ctrl-C reaches make and everything under it: the deploy finishes what is in flight,
     saves state, and make ends by that SIGINT (130 in a shell). The next `make deploy` converges."""
     repo = copy_checkout(tmp_path / "repo")
-    with LocalFlowService(data_dir=tmp_path / "server", args=SERVER_ARGS) as server:
+    with LocalAep(data_dir=tmp_path / "server", args=SERVER_ARGS) as server:
         settings = {"AEP_FLOW_SERVICE_URL": server.flow_url, "AEP_IMS_URL": server.ims_url,
-                    "FLOWSERVICE_TOKEN_CACHE_DIR": str(tmp_path / "token-cache")} | OTHER_CLIENT | SECRETS
+                    "AEP_TOKEN_CACHE_DIR": str(tmp_path / "token-cache")} | OTHER_CLIENT | SECRETS
         assert make(repo, "lock", env=settings).returncode == 0
         server.set_faults(latency_ms=1500)
         process = subprocess.Popen(["make", "--no-print-directory", "deploy"], cwd=repo,

@@ -3,7 +3,7 @@ moves state without a call to AEP, one bound on calls in flight across concurren
 Ctrl-C of all of them at once.
 
 Each test deploys the fleet app (``toolchain/apps/fleet.py``) with ``FLEET_BOUND`` set, through
-``toolchain.stacks`` (what ``make deploy`` runs), against the local Flow Service.
+``toolchain.stacks`` (what ``make deploy`` runs), against the local AEP.
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from typing import Any
 
 import pytest
 
+from aep_local.testing import LocalAep
 from benchmarks.serverlog import peak_in_flight
-from local_flowservice.testing import LocalFlowService
 from tests.conftest import FlowApi, provider_env
 from tests.e2e.processes import wait_for
 from toolchain.project import CdktfProject
@@ -32,8 +32,8 @@ WRITES = ("POST", "PATCH", "PUT", "DELETE")
 
 
 @pytest.fixture
-def fleet(tmp_path: Path, flowservice: LocalFlowService, cli_config: Path) -> Iterator[CdktfProject]:
-    env = provider_env(flowservice, tmp_path / "token-cache") | KEYS | {"FLEET_BOUND": "10",
+def fleet(tmp_path: Path, local_aep: LocalAep, cli_config: Path) -> Iterator[CdktfProject]:
+    env = provider_env(local_aep, tmp_path / "token-cache") | KEYS | {"FLEET_BOUND": "10",
                                                                         "FLEET_CONNECTIONS": "25"}
     project = CdktfProject.fleet(tmp_path / "app", cli_config, env)
     project.lock()
@@ -49,19 +49,19 @@ def holder(project: CdktfProject) -> dict[str, str]:
     found: dict[str, str] = {}
     for stack in project.stacks:
         for resource in project.state(stack).get("resources", []):
-            if (resource["type"] == "flowservice_s3_base_connection" and resource["mode"] == "managed"
+            if (resource["type"] == "aep_s3_base_connection" and resource["mode"] == "managed"
                     and resource["instances"]):
                 assert resource["name"] not in found, f"{resource['name']} in two states"
                 found[resource["name"]] = stack
     return found
 
 
-def api_calls(server: LocalFlowService) -> list[dict[str, Any]]:
+def api_calls(server: LocalAep) -> list[dict[str, Any]]:
     return [r for r in server.requests() if not r["path"].startswith("/__local")]
 
 
 def test_placement_holds_through_deploys_and_a_rebalance_moves_state_without_a_call(
-        fleet: CdktfProject, flowservice: LocalFlowService, flow_api: FlowApi) -> None:
+        fleet: CdktfProject, local_aep: LocalAep, flow_api: FlowApi) -> None:
     fleet.run(fleet.stacks_command("apply"))
     assert fleet.stacks == ("s3-fleet", "s3-fleet-2", "s3-fleet-3")
     assert sorted(len(keys) for keys in placement(fleet).values()) == [8, 8, 9]
@@ -69,7 +69,7 @@ def test_placement_holds_through_deploys_and_a_rebalance_moves_state_without_a_c
     assert len(before) == 25 and len(flow_api.list()) == 25
 
     # Three connections added and two removed: nothing else moves, one POST or DELETE each.
-    flowservice.reset_requests()
+    local_aep.reset_requests()
     fleet.env["FLEET_CONNECTIONS"] = "28"
     text = (fleet.folder / "fleet.py").read_text().replace(
         "for i in range(1, count + 1)]\n\n\ndef dataflows",
@@ -77,17 +77,17 @@ def test_placement_holds_through_deploys_and_a_rebalance_moves_state_without_a_c
     (fleet.folder / "fleet.py").write_text(text)
     fleet.lock()
     fleet.run(fleet.stacks_command("apply"))
-    methods = sorted(r["method"] for r in api_calls(flowservice) if r["method"] in WRITES)
+    methods = sorted(r["method"] for r in api_calls(local_aep) if r["method"] in WRITES)
     assert methods == ["DELETE", "DELETE", "POST", "POST", "POST"]
     after = holder(fleet)
     assert {k: s for k, s in after.items() if k in before} == {k: s for k, s in before.items() if k in after}
     assert set(after) == {f"fleet_{i:03d}" for i in range(1, 29) if i not in (4, 17)}
 
     # A lower bound: the rebalance spreads 26 connections over 6 stacks of at most 5, moving state only.
-    flowservice.reset_requests()
+    local_aep.reset_requests()
     run = fleet.run([sys.executable, "-m", "toolchain.rebalance", "--project", ".", "--app", "fleet.py",
                      "--bound", "5"])
-    assert api_calls(flowservice) == []  # not a call to Flow Service or IMS, let alone a write
+    assert api_calls(local_aep) == []  # not a call to Flow Service or IMS, let alone a write
     assert "no call to Flow Service" in run.output
     fleet.env["FLEET_BOUND"] = "5"
     fleet.lock()
@@ -96,21 +96,21 @@ def test_placement_holds_through_deploys_and_a_rebalance_moves_state_without_a_c
     assert set(moved) == set(after)
     assert {s: sorted(k for k, h in moved.items() if h == s) for s in fleet.stacks} == placement(fleet)
     # Every stack plans nothing: the moved objects kept their ids, etags and credential versions.
-    flowservice.reset_requests()
+    local_aep.reset_requests()
     plan = fleet.run([sys.executable, "-m", "toolchain.plan", "--project", ".", "--out", "plan.md",
                       "--json", "plan.json"], check=False)
     assert plan.returncode == 0, plan.output
-    assert [r["method"] for r in api_calls(flowservice) if r["method"] in WRITES] == []
+    assert [r["method"] for r in api_calls(local_aep) if r["method"] in WRITES] == []
     assert "**0 to create, 0 to update, 0 to replace, 0 to delete** in 1 sandbox (6 stacks)" in (
         fleet.folder / "plan.md").read_text()
 
 
 def test_one_bound_on_calls_in_flight_across_concurrent_stacks(
-        fleet: CdktfProject, flowservice: LocalFlowService) -> None:
-    flowservice.set_faults(latency_ms=150)
-    flowservice.reset_requests()
-    fleet.run(fleet.stacks_command("apply"), {"FLOWSERVICE_MAX_IN_FLIGHT": "4"})
-    entries = api_calls(flowservice)
+        fleet: CdktfProject, local_aep: LocalAep) -> None:
+    local_aep.set_faults(latency_ms=150)
+    local_aep.reset_requests()
+    fleet.run(fleet.stacks_command("apply"), {"AEP_MAX_IN_FLIGHT": "4"})
+    entries = api_calls(local_aep)
     assert len([e for e in entries if e["method"] == "POST" and e["status"] == 201]) == 25
     assert peak_in_flight(entries) <= 4  # three stacks side by side, 4 calls at most in all
     assert peak_in_flight(entries) >= 3  # and the stacks did run side by side
@@ -119,27 +119,27 @@ def test_one_bound_on_calls_in_flight_across_concurrent_stacks(
     assert len(lists) == 3 * 2 and all(e["query"].get("limit") == ["1000"] for e in lists)
 
 
-def test_a_lone_stack_with_changes_gets_the_whole_bound(fleet: CdktfProject, flowservice: LocalFlowService) -> None:
+def test_a_lone_stack_with_changes_gets_the_whole_bound(fleet: CdktfProject, local_aep: LocalAep) -> None:
     """The bound is one pool, not a share per stack: when only one of three stacks has work (the
     usual pull request), its calls alone fill the bound."""
     fleet.run(fleet.stacks_command("apply", "s3-fleet-2", "s3-fleet-3"))
-    flowservice.set_faults(latency_ms=150)
-    flowservice.reset_requests()
-    run = fleet.run(fleet.stacks_command("apply"), {"FLOWSERVICE_MAX_IN_FLIGHT": "4"})
+    local_aep.set_faults(latency_ms=150)
+    local_aep.reset_requests()
+    run = fleet.run(fleet.stacks_command("apply"), {"AEP_MAX_IN_FLIGHT": "4"})
     assert "apply: 3 of 3 stack(s) done" in run.stdout
-    entries = api_calls(flowservice)
+    entries = api_calls(local_aep)
     posts = [e for e in entries if e["method"] == "POST" and e["status"] == 201]
     assert len(posts) == len(placement(fleet)["s3-fleet"]) >= 8  # the first stack's, nothing else
     assert peak_in_flight([e for e in entries if e["method"] == "POST"]) == 4
 
 
 def test_ctrl_c_stops_every_stack_gracefully_and_the_next_deploy_converges(
-        fleet: CdktfProject, flowservice: LocalFlowService, flow_api: FlowApi) -> None:
-    flowservice.set_faults(latency_ms=400)
-    flowservice.reset_requests()
+        fleet: CdktfProject, local_aep: LocalAep, flow_api: FlowApi) -> None:
+    local_aep.set_faults(latency_ms=400)
+    local_aep.reset_requests()
     process = fleet.start(fleet.stacks_command("apply"))
     try:
-        wait_for(lambda: len([r for r in flowservice.requests() if r["method"] == "POST"
+        wait_for(lambda: len([r for r in local_aep.requests() if r["method"] == "POST"
                               and r["status"] == 201]) >= 4, 120, "the first creates")
         os.killpg(process.pid, signal.SIGINT)  # a terminal's Ctrl-C
         output, _ = process.communicate(timeout=180)
@@ -147,8 +147,8 @@ def test_ctrl_c_stops_every_stack_gracefully_and_the_next_deploy_converges(
         if process.poll() is None:
             process.kill()
             process.wait()
-    flowservice.wait_idle()
-    flowservice.clear_faults()
+    local_aep.wait_idle()
+    local_aep.clear_faults()
     assert process.returncode == 130, output
     assert "Interrupted; state is saved" in output
     created = {c["name"]: c["id"] for c in flow_api.list()}

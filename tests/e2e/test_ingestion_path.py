@@ -1,6 +1,6 @@
 """The ingestion path for real: a base connection, its source connection, a target connection and a
 dataflow, created, read back, changed, drift-corrected, imported and destroyed through cdktf-cli,
-terraform and our provider against the local Flow Service (with its local S3 API and sample files),
+terraform and our provider against the local AEP (with its local S3 API and sample files),
 checked from both sides after each step: what the server received and holds, and what state records.
 """
 
@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 import requests
 
-from local_flowservice.testing import LocalFlowService
+from aep_local.testing import LocalAep
 from tests.conftest import FlowApi, provider_env
 from toolchain.project import CdktfProject
 
@@ -24,33 +24,33 @@ pytestmark = [pytest.mark.e2e, pytest.mark.framework]
 APP = Path(__file__).parent / "apps" / "ingestion.py"
 STACK = "s3-ingestion"
 BASE = "/data/foundation/flowservice"
-KINDS = {"flowservice_s3_base_connection": "/connections", "flowservice_source_connection": "/sourceConnections",
-         "flowservice_target_connection": "/targetConnections", "flowservice_dataflow": "/flows"}
+KINDS = {"aep_s3_base_connection": "/connections", "aep_source_connection": "/sourceConnections",
+         "aep_target_connection": "/targetConnections", "aep_dataflow": "/flows"}
 KEYS = {"TF_VAR_s3_access_key": "AKIAINGESTCANARY01", "TF_VAR_s3_secret_key": "ingest-secret-CANARY-01",
         "TF_VAR_s3_session_token": "ingest-token-CANARY-01"}
 
 
 @pytest.fixture
-def server(tmp_path: Path) -> Iterator[LocalFlowService]:
+def server(tmp_path: Path) -> Iterator[LocalAep]:
     (tmp_path / "data").mkdir()
-    with LocalFlowService(data_dir=tmp_path / "data", args=["--local-s3", "--no-scheduler"]) as running:
+    with LocalAep(data_dir=tmp_path / "data", args=["--local-s3", "--no-scheduler"]) as running:
         yield running
 
 
 @pytest.fixture
-def api(server: LocalFlowService) -> FlowApi:
+def api(server: LocalAep) -> FlowApi:
     return FlowApi(server)
 
 
 @pytest.fixture
-def project(tmp_path: Path, server: LocalFlowService, cli_config: Path) -> CdktfProject:
+def project(tmp_path: Path, server: LocalAep, cli_config: Path) -> CdktfProject:
     env = provider_env(server, tmp_path / "token-cache") | KEYS
     made = CdktfProject(tmp_path / "app", cli_config, env, app_file=APP, stacks=(STACK,))
     made.lock()
     return made
 
 
-def calls(server: LocalFlowService) -> Counter[str]:
+def calls(server: LocalAep) -> Counter[str]:
     """``METHOD /collection`` of every Flow Service call since the last reset (IMS counted apart)."""
     counted: Counter[str] = Counter()
     for entry in server.requests():
@@ -97,7 +97,7 @@ def plan(project: CdktfProject, extra: dict[str, str] | None = None) -> tuple[in
     return run.returncode, run.output
 
 
-def test_create_read_update_drift_import_destroy(project: CdktfProject, server: LocalFlowService,
+def test_create_read_update_drift_import_destroy(project: CdktfProject, server: LocalAep,
                                                  api: FlowApi) -> None:
     flow_api = api
     # 1. create: one POST per object, one listing per kind at plan and at apply (the check for
@@ -116,10 +116,10 @@ def test_create_read_update_drift_import_destroy(project: CdktfProject, server: 
     for kind, attributes in state.items():
         record = on_server(flow_api, kind, attributes["id"]).json()["items"][0]
         assert record["etag"] == attributes["etag"], kind
-    flow = state["flowservice_dataflow"]
-    assert flow["source_connection_id"] == state["flowservice_source_connection"]["id"]
-    assert flow["target_connection_id"] == state["flowservice_target_connection"]["id"]
-    assert state["flowservice_source_connection"]["base_connection_id"] == state["flowservice_s3_base_connection"]["id"]
+    flow = state["aep_dataflow"]
+    assert flow["source_connection_id"] == state["aep_source_connection"]["id"]
+    assert flow["target_connection_id"] == state["aep_target_connection"]["id"]
+    assert state["aep_source_connection"]["base_connection_id"] == state["aep_s3_base_connection"]["id"]
     assert flow["enabled"] is True and isinstance(flow["start_time"], int)
     files = outputs(project)["explored_files"]["orders"]
     assert files == [f"/acme-orders/exports/orders/orders-2024-0{i}.csv" for i in (1, 2, 3)]
@@ -143,8 +143,8 @@ def test_create_read_update_drift_import_destroy(project: CdktfProject, server: 
     assert {k: v for k, v in calls(server).items() if not k.startswith("GET")} == {"PATCH /flows/{id}": 1}
     (patch,) = [r for r in server.requests() if r["method"] == "PATCH"]
     assert patch["if_match"].strip('"') == flow["etag"].strip('"')
-    new_flow = in_state(project)["flowservice_dataflow"]
-    record = on_server(flow_api, "flowservice_dataflow", new_flow["id"]).json()["items"][0]
+    new_flow = in_state(project)["aep_dataflow"]
+    record = on_server(flow_api, "aep_dataflow", new_flow["id"]).json()["items"][0]
     assert record["scheduleParams"]["interval"] in (30, "30") and record["etag"] == new_flow["etag"]
     assert record["transformations"][0]["params"]["mappingVersion"] in (1, "1")
 
@@ -153,7 +153,7 @@ def test_create_read_update_drift_import_destroy(project: CdktfProject, server: 
     server.reset_requests()
     project.deploy(settings | {"FLOW_ENABLED": "false"})
     assert {k: v for k, v in calls(server).items() if not k.startswith("GET")} == {"POST /flows/{id}/action": 1}
-    assert on_server(flow_api, "flowservice_dataflow", new_flow["id"]).json()["items"][0]["state"] == "disabled"
+    assert on_server(flow_api, "aep_dataflow", new_flow["id"]).json()["items"][0]["state"] == "disabled"
     project.deploy(settings)  # enabled again
     response = requests.post(f"{server.flow_url}/flows/{new_flow['id']}/action", params={"op": "disable"},
                              headers=flow_api.headers(), timeout=10)
@@ -161,7 +161,7 @@ def test_create_read_update_drift_import_destroy(project: CdktfProject, server: 
     code, text = plan(project, settings)
     assert code == 2 and "enabled" in text and "must be replaced" not in text
     project.deploy(settings)
-    assert on_server(flow_api, "flowservice_dataflow", new_flow["id"]).json()["items"][0]["state"] == "enabled"
+    assert on_server(flow_api, "aep_dataflow", new_flow["id"]).json()["items"][0]["state"] == "enabled"
 
     # 6. a source path change replaces the source connection and the flow (Flow Service would not
     # apply it to the running flow), deleting the flow before its connection: no 1447, no 1418.
@@ -172,30 +172,30 @@ def test_create_read_update_drift_import_destroy(project: CdktfProject, server: 
                       "POST /flows"], writes
     assert all(r["status"] < 400 for r in server.requests() if r["method"] in ("POST", "DELETE"))
     state = in_state(project)
-    assert state["flowservice_source_connection"]["path"] == "/acme-orders/exports/orders/*.csv"
+    assert state["aep_source_connection"]["path"] == "/acme-orders/exports/orders/*.csv"
     assert {k: len(v) for k, v in everything(flow_api).items()} == dict.fromkeys(KINDS, 1)
 
     # 7. the flow deleted in AEP behind Terraform's back: the plan re-creates it.
     settings |= {"FLOW_PATH": "*.csv"}
-    flow_id = state["flowservice_dataflow"]["id"]
+    flow_id = state["aep_dataflow"]["id"]
     assert requests.delete(f"{server.flow_url}/flows/{flow_id}", headers=flow_api.headers(),
                            timeout=10).status_code == 204
     code, text = plan(project, settings)
-    assert code == 2 and "flowservice_dataflow.orders will be created" in text
+    assert code == 2 and "aep_dataflow.orders will be created" in text
     project.deploy(settings)
-    assert len(everything(flow_api)["flowservice_dataflow"]) == 1
+    assert len(everything(flow_api)["aep_dataflow"]) == 1
 
     # 8. import: forget the target connection and the flow, import them back by id, nothing to change.
     state = in_state(project)
-    for kind in ("flowservice_dataflow", "flowservice_target_connection"):
+    for kind in ("aep_dataflow", "aep_target_connection"):
         project.terraform("state", "rm", f"{kind}.orders", "-no-color")
-    for kind in ("flowservice_target_connection", "flowservice_dataflow"):
+    for kind in ("aep_target_connection", "aep_dataflow"):
         project.terraform("import", "-no-color", "-input=false", f"{kind}.orders", state[kind]["id"],
                           extra_env=settings)
     server.reset_requests()
     code, text = plan(project, settings)
     assert "0 to add, 0 to change, 0 to destroy" in text or "No changes" in text, text
-    assert in_state(project)["flowservice_dataflow"]["etag"] == state["flowservice_dataflow"]["etag"]
+    assert in_state(project)["aep_dataflow"]["etag"] == state["aep_dataflow"]["etag"]
 
     # 9. destroy: the flow first, then its connections, then the base connection: every DELETE succeeds.
     server.reset_requests()

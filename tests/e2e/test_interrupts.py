@@ -3,7 +3,7 @@ creating dozens of connections at API latency, then deploy again: exactly the de
 no duplicate, no orphan, and every etag in state is the server's.
 
 Each case runs a real deploy of toolchain/apps/fleet.py (N connections in one stack) against the
-local Flow Service with added latency, interrupts it once the server has committed a few creates,
+local AEP with added latency, interrupts it once the server has committed a few creates,
 and redeploys.
 """
 
@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from local_flowservice.testing import LocalFlowService
+from aep_local.testing import LocalAep
 from tests.conftest import FlowApi, provider_env
 from tests.e2e.processes import find, is_provider, is_terraform_apply, wait_for
 from tests.e2e.requestlog import calls, writes
@@ -35,20 +35,20 @@ CREDENTIALS = {"TF_VAR_s3_access_key": "AKIAINTERRUPT0001", "TF_VAR_s3_secret_ke
 
 
 @pytest.fixture
-def fleet(tmp_path: Path, flowservice: LocalFlowService, cli_config: Path) -> CdktfProject:
-    env = provider_env(flowservice, tmp_path / "token-cache") | CREDENTIALS | {"FLEET_CONNECTIONS": str(N)}
+def fleet(tmp_path: Path, local_aep: LocalAep, cli_config: Path) -> CdktfProject:
+    env = provider_env(local_aep, tmp_path / "token-cache") | CREDENTIALS | {"FLEET_CONNECTIONS": str(N)}
     project = CdktfProject.fleet(tmp_path / "app", cli_config, env)
     project.lock()
     return project
 
 
-def posts(server: LocalFlowService) -> int:
+def posts(server: LocalAep) -> int:
     """Creates the server committed, not POSTs received: a request the killed provider had only half
-    sent creates nothing (the local Flow Service drops it, as a gateway would)."""
+    sent creates nothing (the local AEP drops it, as a gateway would)."""
     return len([r for r in calls(server, "POST") if r["status"] == 201])
 
 
-def start_and_interrupt(project: CdktfProject, server: LocalFlowService, command: list[str],
+def start_and_interrupt(project: CdktfProject, server: LocalAep, command: list[str],
                         interrupt_with: Callable[[subprocess.Popen[str]], None]) -> tuple[int, str]:
     """Start a deploy, act once the server has committed a few creates, wait for the command to end."""
     server.set_faults(latency_ms=LATENCY_MS)
@@ -83,42 +83,42 @@ def assert_converged(project: CdktfProject, flow_api: FlowApi) -> None:
         assert in_state[connection["id"]]["etag"] == connection["etag"]
 
 
-def test_ctrl_c_of_make_deploy_is_graceful_then_converges(fleet: CdktfProject, flowservice: LocalFlowService,
+def test_ctrl_c_of_make_deploy_is_graceful_then_converges(fleet: CdktfProject, local_aep: LocalAep,
                                                           flow_api: FlowApi) -> None:
     """Through toolchain.cdk (what `make deploy` runs): in-flight creates finish and reach state."""
-    code, output = start_and_interrupt(fleet, flowservice, fleet.deploy_command(), interrupt)
+    code, output = start_and_interrupt(fleet, local_aep, fleet.deploy_command(), interrupt)
     assert code == 130, output
     assert "Interrupted" in output and "state is saved" in output
-    first = posts(flowservice)
+    first = posts(local_aep)
     created = {c["id"] for c in flow_api.list()}
     assert 0 < len(created) == first < N
     assert {c["id"] for c in fleet.connections_in_state()} == created  # graceful: nothing lost from state
-    flowservice.reset_requests()
+    local_aep.reset_requests()
     fleet.deploy()
-    assert first + posts(flowservice) == N  # every connection created exactly once
-    assert calls(flowservice, "PATCH") == []  # nothing to adopt
+    assert first + posts(local_aep) == N  # every connection created exactly once
+    assert calls(local_aep, "PATCH") == []  # nothing to adopt
     assert_converged(fleet, flow_api)
 
 
 def test_ctrl_c_of_bare_cdktf_leaves_creates_that_the_next_deploy_adopts(
-        fleet: CdktfProject, flowservice: LocalFlowService, flow_api: FlowApi) -> None:
+        fleet: CdktfProject, local_aep: LocalAep, flow_api: FlowApi) -> None:
     """`cdktf deploy` (or `cdktn deploy`) typed directly: cdktf 0.21 kills terraform, so committed
     creates can miss the state; the next deploy adopts them (one PATCH each) instead of creating
     duplicates. (cdktn stops terraform gracefully but exits 0: the exit status is not checked here;
     toolchain.cdk's is, above.)"""
     command = [str(fleet.cli), "deploy", fleet.stack, "--auto-approve"]
-    start_and_interrupt(fleet, flowservice, command, interrupt)
-    first = posts(flowservice)
-    flowservice.reset_requests()
+    start_and_interrupt(fleet, local_aep, command, interrupt)
+    first = posts(local_aep)
+    local_aep.reset_requests()
     run = fleet.deploy()
-    assert first + posts(flowservice) == N  # none created twice
-    adopted = len(calls(flowservice, "PATCH"))
+    assert first + posts(local_aep) == N  # none created twice
+    adopted = len(calls(local_aep, "PATCH"))
     assert ("will be adopted" in run.output) == (adopted > 0)
     assert_converged(fleet, flow_api)
 
 
 @pytest.mark.parametrize(("victim", "match"), [("terraform", is_terraform_apply), ("provider", is_provider)])
-def test_kill_9_mid_apply_then_converges(fleet: CdktfProject, flowservice: LocalFlowService, flow_api: FlowApi,
+def test_kill_9_mid_apply_then_converges(fleet: CdktfProject, local_aep: LocalAep, flow_api: FlowApi,
                                          victim: str, match: Callable[[list[str]], bool]) -> None:
     def kill(process: subprocess.Popen[str]) -> None:
         targets = find(process.pid, match)
@@ -126,35 +126,35 @@ def test_kill_9_mid_apply_then_converges(fleet: CdktfProject, flowservice: Local
         for pid in targets:
             os.kill(pid, signal.SIGKILL)
 
-    code, output = start_and_interrupt(fleet, flowservice, fleet.deploy_command(), kill)
+    code, output = start_and_interrupt(fleet, local_aep, fleet.deploy_command(), kill)
     assert code != 0, output
-    first = posts(flowservice)
-    first_calls = Counter((r["method"], r["status"]) for r in writes(flowservice))
-    flowservice.reset_requests()
+    first = posts(local_aep)
+    first_calls = Counter((r["method"], r["status"]) for r in writes(local_aep))
+    local_aep.reset_requests()
     again = fleet.deploy(check=False)
     assert again.returncode == 0, f"first run:\n{output[-3000:]}\nredeploy:\n{again.output[-5000:]}"
     assert_converged(fleet, flow_api)  # names each duplicate or orphan, if any
-    again_calls = Counter((r["method"], r["status"]) for r in writes(flowservice))
-    assert first + posts(flowservice) == N, (first_calls, again_calls, again.output[-3000:])
+    again_calls = Counter((r["method"], r["status"]) for r in writes(local_aep))
+    assert first + posts(local_aep) == N, (first_calls, again_calls, again.output[-3000:])
 
 
 # --- the whole ingestion path: connections, their source and target connections, dataflows -------
 
 FLOWS = 8
-KIND_PATHS = {"flowservice_s3_base_connection": "/connections", "flowservice_source_connection": "/sourceConnections",
-              "flowservice_target_connection": "/targetConnections", "flowservice_dataflow": "/flows"}
+KIND_PATHS = {"aep_s3_base_connection": "/connections", "aep_source_connection": "/sourceConnections",
+              "aep_target_connection": "/targetConnections", "aep_dataflow": "/flows"}
 
 
 @pytest.fixture
-def path_fleet(tmp_path: Path, flowservice: LocalFlowService, cli_config: Path) -> CdktfProject:
-    env = provider_env(flowservice, tmp_path / "token-cache") | CREDENTIALS
+def path_fleet(tmp_path: Path, local_aep: LocalAep, cli_config: Path) -> CdktfProject:
+    env = provider_env(local_aep, tmp_path / "token-cache") | CREDENTIALS
     env |= {"FLEET_CONNECTIONS": str(FLOWS), "FLEET_DATAFLOWS": str(FLOWS)}
     project = CdktfProject.fleet(tmp_path / "app", cli_config, env)
     project.lock()
     return project
 
 
-def created(server: LocalFlowService) -> Counter[str]:
+def created(server: LocalAep) -> Counter[str]:
     """Creates the server committed, per collection."""
     return Counter(r["template"] for r in server.requests()
                    if r["method"] == "POST" and r["status"] == 201 and r["template"] in KIND_PATHS.values())
@@ -175,7 +175,7 @@ def assert_path_converged(project: CdktfProject, flow_api: FlowApi) -> None:
 
 @pytest.mark.parametrize("how", ["ctrl-c", "ctrl-c-bare-cli", "kill-terraform", "kill-provider"])
 def test_the_whole_path_survives_an_interrupt_without_duplicates(
-        path_fleet: CdktfProject, flowservice: LocalFlowService, flow_api: FlowApi, how: str) -> None:
+        path_fleet: CdktfProject, local_aep: LocalAep, flow_api: FlowApi, how: str) -> None:
     """32 objects of four kinds at 400 ms per request, interrupted once the first creates are in:
     the next deploy makes exactly the missing ones (adopting what a kill left unrecorded)."""
     def kill(match: Callable[[list[str]], bool]) -> Callable[[subprocess.Popen[str]], None]:
@@ -188,14 +188,14 @@ def test_the_whole_path_survives_an_interrupt_without_duplicates(
                else path_fleet.deploy_command())
     action = {"ctrl-c": interrupt, "ctrl-c-bare-cli": interrupt, "kill-terraform": kill(is_terraform_apply),
               "kill-provider": kill(is_provider)}[how]
-    code, output = start_and_interrupt(path_fleet, flowservice, command, action)
+    code, output = start_and_interrupt(path_fleet, local_aep, command, action)
     if how == "ctrl-c":
         assert code == 130, output
-    first = created(flowservice)
+    first = created(local_aep)
     assert sum(first.values()) < 4 * FLOWS, "the interrupt came too late to test anything"
-    flowservice.reset_requests()
+    local_aep.reset_requests()
     again = path_fleet.deploy(check=False)
     assert again.returncode == 0, f"first run:\n{output[-3000:]}\nredeploy:\n{again.output[-5000:]}"
     assert_path_converged(path_fleet, flow_api)
-    total = first + created(flowservice)
+    total = first + created(local_aep)
     assert all(total[path] <= FLOWS for path in KIND_PATHS.values()), total  # nothing created twice

@@ -1,7 +1,7 @@
-"""The documented examples, run with plain Terraform (no CDKTF) against a real local Flow Service.
+"""The documented examples, run with plain Terraform (no CDKTF) against a real local AEP.
 
 CDKTF is deprecated upstream, so plain HCL must stay a working path: this runs
-`examples/resources/flowservice_s3_base_connection/` as a user would (init from the mirror,
+`examples/resources/aep_s3_base_connection/` as a user would (init from the mirror,
 apply, plan, rotate, import, destroy) and checks the server side after each step.
 """
 
@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from local_flowservice.testing import LocalFlowService
+from aep_local.testing import LocalAep
 from tests.conftest import FlowApi, provider_env
 from tests.e2e.requestlog import calls, writes
 from toolchain.project import RESOURCE_TYPE, ROOT
@@ -60,7 +60,7 @@ def state_of(folder: Path) -> dict:
     return instance["attributes"]
 
 
-def create_directly(server: LocalFlowService, api: FlowApi) -> dict:
+def create_directly(server: LocalAep, api: FlowApi) -> dict:
     """A connection someone made outside Terraform, with the Flow Service API itself."""
     body = {"name": "Made outside Terraform", "description": "to be imported",
             "auth": {"specName": "Access Key", "params": {"s3AccessKey": "AKIAOUTSIDE000000001",
@@ -72,20 +72,20 @@ def create_directly(server: LocalFlowService, api: FlowApi) -> dict:
     return response.json()
 
 
-def test_examples_with_plain_terraform(tmp_path: Path, flowservice: LocalFlowService, flow_api: FlowApi,
+def test_examples_with_plain_terraform(tmp_path: Path, local_aep: LocalAep, flow_api: FlowApi,
                                        cli_config: Path) -> None:
-    env = {**provider_env(flowservice, tmp_path / "token-cache"), **CREDENTIALS,
+    env = {**provider_env(local_aep, tmp_path / "token-cache"), **CREDENTIALS,
            "TF_CLI_CONFIG_FILE": str(cli_config), "CHECKPOINT_DISABLE": "1"}
     stack = copy_example(tmp_path / "stack")
 
     # init: offline, from the mirror named by the CLI config; no lock step.
     init = terraform(stack, env, "init")
-    assert "terraform.local/aep/flowservice" in init.stdout
+    assert "terraform.local/aep/aep" in init.stdout
 
     # create: one POST; the etag in state is the server's; no credential in state.
-    flowservice.reset_requests()
+    local_aep.reset_requests()
     terraform(stack, env, "apply", "-auto-approve")
-    assert [r["method"] for r in writes(flowservice)] == ["POST"]
+    assert [r["method"] for r in writes(local_aep)] == ["POST"]
     conn = state_of(stack)
     server_side = flow_api.connection(conn["id"])
     assert conn["etag"] == server_side["etag"]
@@ -96,17 +96,17 @@ def test_examples_with_plain_terraform(tmp_path: Path, flowservice: LocalFlowSer
     created_etag = conn["etag"]
 
     # no change: the plan is empty and nothing is written.
-    flowservice.reset_requests()
+    local_aep.reset_requests()
     plan = terraform(stack, env, "plan", "-detailed-exitcode")
     assert plan.returncode == 0, plan.stdout
-    assert writes(flowservice) == []
+    assert writes(local_aep) == []
 
     # rotate the session token: a new value and a new version, one PATCH against the etag in state.
     rotated = {"TF_VAR_s3_session_token": "plain-tf-session-token-002"}
-    flowservice.reset_requests()
+    local_aep.reset_requests()
     terraform(stack, env, "apply", "-auto-approve", "-var", "session_token_version=2", extra=rotated)
-    patches = calls(flowservice, "PATCH")
-    assert [r["method"] for r in writes(flowservice)] == ["PATCH"]
+    patches = calls(local_aep, "PATCH")
+    assert [r["method"] for r in writes(local_aep)] == ["PATCH"]
     assert patches[0]["if_match"].strip('"') == created_etag.strip('"')
     conn = state_of(stack)
     assert conn["session_token_wo_version"] == "2"
@@ -115,12 +115,12 @@ def test_examples_with_plain_terraform(tmp_path: Path, flowservice: LocalFlowSer
     assert plan.returncode == 0, plan.stdout
 
     # import a connection created outside Terraform, into a fresh folder and state.
-    outside = create_directly(flowservice, flow_api)
+    outside = create_directly(local_aep, flow_api)
     imported_dir = copy_example(tmp_path / "imported")
     terraform(imported_dir, env, "init")
-    flowservice.reset_requests()
+    local_aep.reset_requests()
     terraform(imported_dir, env, "import", ADDRESS, outside["id"])
-    assert writes(flowservice) == []
+    assert writes(local_aep) == []
     imported = state_of(imported_dir)
     assert imported["id"] == outside["id"]
     assert imported["etag"] == flow_api.connection(outside["id"])["etag"]
@@ -134,9 +134,9 @@ def test_examples_with_plain_terraform(tmp_path: Path, flowservice: LocalFlowSer
     assert "session_token_wo_version" in plan.stdout
 
     # the first apply after import sends the configured credentials once (one PATCH); then no changes.
-    flowservice.reset_requests()
+    local_aep.reset_requests()
     terraform(imported_dir, env, "apply", "-auto-approve")
-    assert [r["method"] for r in writes(flowservice)] == ["PATCH"]
+    assert [r["method"] for r in writes(local_aep)] == ["PATCH"]
     imported = state_of(imported_dir)
     assert imported["etag"] == flow_api.connection(outside["id"])["etag"]
     assert flow_api.connection(outside["id"])["name"] == "Amazon S3 base connection"
@@ -144,9 +144,9 @@ def test_examples_with_plain_terraform(tmp_path: Path, flowservice: LocalFlowSer
     assert plan.returncode == 0, plan.stdout
 
     # destroy the first stack: one DELETE; the imported connection is untouched.
-    flowservice.reset_requests()
+    local_aep.reset_requests()
     terraform(stack, env, "destroy", "-auto-approve", "-var", "session_token_version=2", extra=rotated)
-    assert [r["method"] for r in writes(flowservice)] == ["DELETE"]
+    assert [r["method"] for r in writes(local_aep)] == ["DELETE"]
     assert flow_api.get(conn["id"]).status_code == 404
     assert [c["id"] for c in flow_api.list()] == [outside["id"]]
     assert json.loads((stack / "terraform.tfstate").read_text())["resources"] == []

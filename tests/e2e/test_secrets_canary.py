@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from local_flowservice.testing import LocalFlowService
+from aep_local.testing import LocalAep
 from tests.conftest import provider_env
 from toolchain.project import CdktfProject, Run
 
@@ -35,12 +35,12 @@ def hits(needles: dict[str, str], haystacks: dict[str, str]) -> list[str]:
 
 
 def test_no_secret_in_any_artifact(tmp_path: Path, cli_config: Path) -> None:
-    (tmp_path / "flowservice-data").mkdir()
-    with LocalFlowService(data_dir=tmp_path / "flowservice-data", args=["--local-s3"]) as flowservice:
-        run_lifecycle(tmp_path, flowservice, cli_config)
+    (tmp_path / "local-aep-data").mkdir()
+    with LocalAep(data_dir=tmp_path / "local-aep-data", args=["--local-s3"]) as local_aep:
+        run_lifecycle(tmp_path, local_aep, cli_config)
 
 
-def run_lifecycle(tmp_path: Path, flowservice: LocalFlowService, cli_config: Path) -> None:
+def run_lifecycle(tmp_path: Path, local_aep: LocalAep, cli_config: Path) -> None:
     cache = tmp_path / "token-cache"
     values = {
         "access key": canary("AK"),
@@ -48,7 +48,7 @@ def run_lifecycle(tmp_path: Path, flowservice: LocalFlowService, cli_config: Pat
         "session token": canary("ST"),
         "rotated session token": canary("ST2"),
     }
-    env = provider_env(flowservice, cache) | {
+    env = provider_env(local_aep, cache) | {
         "TF_VAR_s3_access_key": values["access key"],
         "TF_VAR_s3_secret_key": values["secret key"],
         "TF_VAR_s3_session_token": values["session token"],
@@ -59,7 +59,7 @@ def run_lifecycle(tmp_path: Path, flowservice: LocalFlowService, cli_config: Pat
     project = CdktfProject(tmp_path / "app", cli_config, env, app_file=INGESTION_APP, stacks=("s3-ingestion",))
     project.lock()
     runs: list[Run] = [project.deploy()]
-    flowservice.tick()  # the dataflow's first run reads the files with the connection's credentials
+    local_aep.tick()  # the dataflow's first run reads the files with the connection's credentials
     runs.append(project.terraform("apply", "-refresh-only", "-auto-approve", "-no-color", "-input=false"))
     assert '"records_read"' in project.terraform("output", "-json", "dataflow_runs").stdout
 
@@ -78,12 +78,12 @@ def run_lifecycle(tmp_path: Path, flowservice: LocalFlowService, cli_config: Pat
     runs.append(project.deploy(rotate))
 
     # An error path: the server refuses the next PATCH outright; the message must not echo secrets.
-    flowservice.set_faults(methods=["PATCH"], script=["500", "500", "500", "500", "500", "500", "500"])
+    local_aep.set_faults(methods=["PATCH"], script=["500", "500", "500", "500", "500", "500", "500"])
     failing = project.deploy(check=False,
                             extra_env=rotate | {"S3_SESSION_TOKEN_VERSION": "3", "AEP_MAX_RETRIES": "1"})
     assert failing.returncode != 0 and "Flow Service update failed" in " ".join(failing.output.split())
     runs.append(failing)
-    flowservice.clear_faults()
+    local_aep.clear_faults()
     runs.append(project.destroy(extra_env=rotate))
 
     haystacks = {f"output of {' '.join(r.args[:3])} #{i}": r.output for i, r in enumerate(runs)}
@@ -95,11 +95,11 @@ def run_lifecycle(tmp_path: Path, flowservice: LocalFlowService, cli_config: Pat
     assert len(haystacks["TF_LOG=trace log"]) > 10_000  # the trace log really was written
     # Provider logs reach Terraform's log with their level and Flow Service's request ids.
     trace = haystacks["TF_LOG=trace log"]
-    assert re.search(r"\[DEBUG\] provider\.terraform-provider-flowservice[^:]*: PATCH /connections/\S+ -> 200 "
+    assert re.search(r"\[DEBUG\] provider\.terraform-provider-aep[^:]*: PATCH /connections/\S+ -> 200 "
                      r"in \d+ ms \(request id [0-9a-zA-Z-]{8,}\)", trace), "no request log lines in TF_LOG"
     assert hits(values, haystacks) == []
     # Positive control: the values did travel (the server stores what it was sent), so their
     # absence everywhere else means something.
     server_files = {str(p): p.read_bytes().decode("utf-8", "replace")
-                    for p in (tmp_path / "flowservice-data").rglob("*") if p.is_file()}
+                    for p in (tmp_path / "local-aep-data").rglob("*") if p.is_file()}
     assert {"secret key", "rotated session token"} <= {h.split(" in ")[0] for h in hits(values, server_files)}

@@ -21,7 +21,7 @@ from typing import Any
 import boto3
 import pytest
 
-from local_flowservice.testing import LocalFlowService
+from aep_local.testing import LocalAep
 from tests.conftest import ORG_ID, FlowApi, provider_env
 from tests.e2e.processes import wait_for
 from tests.e2e.repo_copy import copy_checkout, make
@@ -33,7 +33,7 @@ from toolchain.project import MAIN_STACKS, ROOT, CdktfProject, connections_of_st
 pytestmark = pytest.mark.e2e
 
 SANDBOXES = ("dev", "stage", "prod")
-#: A local Flow Service for main.py: its sandboxes, and an S3 API with the files its dataflows read.
+#: A local AEP for main.py: its sandboxes, and an S3 API with the files its dataflows read.
 SERVER_ARGS = ["--sandboxes", ",".join(SANDBOXES), "--local-s3"]
 CI_ORG = "CI000000000000000000000@AdobeOrg"
 SECRETS = {  # canaries: none may appear in plan.md, plan.json, cdk.tf.json or state
@@ -50,14 +50,14 @@ EXPECTED = {  # main.py: which connections each sandbox gets
 
 
 @pytest.fixture
-def team_server(tmp_path: Path) -> Iterator[LocalFlowService]:
+def team_server(tmp_path: Path) -> Iterator[LocalAep]:
     (tmp_path / "data").mkdir()
-    with LocalFlowService(data_dir=tmp_path / "data", args=SERVER_ARGS) as server:
+    with LocalAep(data_dir=tmp_path / "data", args=SERVER_ARGS) as server:
         yield server
 
 
 @pytest.fixture
-def main_project(tmp_path: Path, team_server: LocalFlowService, cli_config: Path) -> CdktfProject:
+def main_project(tmp_path: Path, team_server: LocalAep, cli_config: Path) -> CdktfProject:
     """A copy of main.py, locked, its provider pointed at the team server (each stack names its sandbox)."""
     env = provider_env(team_server, tmp_path / "token-cache") | SECRETS
     env.pop("AEP_SANDBOX_NAME")
@@ -66,7 +66,7 @@ def main_project(tmp_path: Path, team_server: LocalFlowService, cli_config: Path
     return project
 
 
-def names_by_sandbox(server: LocalFlowService, org_id: str = ORG_ID) -> dict[str, set[str]]:
+def names_by_sandbox(server: LocalAep, org_id: str = ORG_ID) -> dict[str, set[str]]:
     return {s: {c["name"] for c in FlowApi(server, s, org_id).list()} for s in SANDBOXES}
 
 
@@ -100,7 +100,7 @@ def plan(project: CdktfProject, extra: dict[str, str | None] | None = None) -> t
 
 
 @pytest.mark.framework
-def test_main_deploys_every_sandbox_and_plan_md_reviews_a_change(tmp_path: Path, team_server: LocalFlowService,
+def test_main_deploys_every_sandbox_and_plan_md_reviews_a_change(tmp_path: Path, team_server: LocalAep,
                                                                  main_project: CdktfProject) -> None:
     project = main_project
     project.deploy()  # cdktf deploy s3-dev s3-stage s3-prod, one state each (main.py's placement.json)
@@ -147,7 +147,7 @@ def test_main_deploys_every_sandbox_and_plan_md_reviews_a_change(tmp_path: Path,
     assert [s["status"] for s in doc["stacks"] if s["stack"] == "s3-qa"] == ["error"]
 
 
-def test_plain_terraform_runs_the_synthesized_stacks(team_server: LocalFlowService,
+def test_plain_terraform_runs_the_synthesized_stacks(team_server: LocalAep,
                                                      main_project: CdktfProject) -> None:
     """CDKTF is archived upstream: `terraform` alone in cdktf.out/stacks/<stack> works on the same state."""
     project = main_project
@@ -178,9 +178,9 @@ def state_bucket() -> Iterator[dict[str, str]]:
 
 
 def test_two_concurrent_deploys_of_one_stack_share_a_locked_state(
-        tmp_path: Path, flowservice: LocalFlowService, flow_api: FlowApi, cli_config: Path,
+        tmp_path: Path, local_aep: LocalAep, flow_api: FlowApi, cli_config: Path,
         state_bucket: dict[str, str]) -> None:
-    env = provider_env(flowservice, tmp_path / "token-cache") | SECRETS | state_bucket | {"FLEET_CONNECTIONS": "10"}
+    env = provider_env(local_aep, tmp_path / "token-cache") | SECRETS | state_bucket | {"FLEET_CONNECTIONS": "10"}
     first = CdktfProject.fleet(tmp_path / "alice", cli_config, env)
     second = CdktfProject.fleet(tmp_path / "bob", cli_config, env)
     first.lock()
@@ -198,7 +198,7 @@ def test_two_concurrent_deploys_of_one_stack_share_a_locked_state(
     @contextmanager
     def first_holds_the_lock(extra: dict[str, str] | None = None) -> Iterator[subprocess.Popen[str]]:
         """The first deploy started (slowed by latency) and holding the state lock; it is finished on exit."""
-        flowservice.set_faults(latency_ms=3000)
+        local_aep.set_faults(latency_ms=3000)
         alice = first.start(first.deploy_command(), extra)
 
         def holds_lock() -> bool:
@@ -215,7 +215,7 @@ def test_two_concurrent_deploys_of_one_stack_share_a_locked_state(
             if alice.poll() is None:
                 alice.kill()
                 alice.wait()
-            flowservice.clear_faults()
+            local_aep.clear_faults()
 
     with first_holds_the_lock():
         bob = second.deploy(check=False)  # no lock timeout: refused at once, changes nothing
@@ -230,14 +230,14 @@ def test_two_concurrent_deploys_of_one_stack_share_a_locked_state(
     rotation = {"FLEET_SESSION_TOKEN_VERSION": "2", "TF_VAR_s3_session_token": "rotated-CANARY-2"}
     with first_holds_the_lock(rotation):
         waiting = {"TF_CLI_ARGS_plan": "-lock-timeout=180s", "TF_CLI_ARGS_apply": "-lock-timeout=180s"} | rotation
-        flowservice.reset_requests()
+        local_aep.reset_requests()
         bob = second.deploy(waiting)
     assert bob.returncode == 0
-    assert len(calls(flowservice, "PATCH")) == 10  # the rotation, once: the second deploy had nothing to do
+    assert len(calls(local_aep, "PATCH")) == 10  # the rotation, once: the second deploy had nothing to do
     assert {c["etag"] for c in connections_in_bucket()} == {c["etag"] for c in flow_api.list()}
 
 
-def test_the_ci_workflow_plans_then_deploys(tmp_path: Path, team_server: LocalFlowService,
+def test_the_ci_workflow_plans_then_deploys(tmp_path: Path, team_server: LocalAep,
                                             state_bucket: dict[str, str]) -> None:
     """The workflow file's own shell steps, in order: the pull request job (make plan, post plan.md),
     then the main-branch job (make deploy, then make plan finds nothing to change)."""
@@ -263,7 +263,7 @@ def test_the_ci_workflow_plans_then_deploys(tmp_path: Path, team_server: LocalFl
     base = environment_without_secrets() | {"PATH": f"{bin_dir}:{os.environ['PATH']}", "HOME": str(tmp_path)}
     local = {"AEP_FLOW_SERVICE_URL": team_server.flow_url, "AEP_IMS_URL": team_server.ims_url,
              "TF_STATE_ENDPOINT": state_bucket["TF_STATE_ENDPOINT"],
-             "FLOWSERVICE_TOKEN_CACHE_DIR": str(tmp_path / "tc")}
+             "AEP_TOKEN_CACHE_DIR": str(tmp_path / "tc")}
 
     steps = workflow.run_job("plan", repo, values, base, local, tmp_path)
     assert [s.returncode for s in steps] == [0, 0], [s.output[-2000:] for s in steps]
@@ -302,7 +302,7 @@ def test_make_demo_on_another_port_and_a_port_in_use(tmp_path: Path) -> None:
         demo = make(repo, "demo", f"PORT={port}")
         assert demo.returncode == 0, demo.output[-3000:]
         assert f"http://127.0.0.1:{port}" in demo.output
-        server = LocalFlowService.attach(port)
+        server = LocalAep.attach(port)
         assert names_by_sandbox(server, "DEMO0000000000000000000@AdobeOrg") == EXPECTED  # the demo's org
         server.reset_requests()
         again = make(repo, "demo", f"PORT={port}")
@@ -313,12 +313,12 @@ def test_make_demo_on_another_port_and_a_port_in_use(tmp_path: Path) -> None:
                 and not r["path"].startswith("/ims")] == []
         assert "What the dataflows read:" in again.output and "72 records read, 70 written, 2 failed" in again.output
     finally:
-        make(repo, "flowservice-stop")
+        make(repo, "local-aep-stop")
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         busy = int(taken.getsockname()[1])
-        refused = make(repo, "flowservice-start", f"PORT={busy}")
+        refused = make(repo, "local-aep-start", f"PORT={busy}")
     assert refused.returncode != 0
     assert f"port {busy} on 127.0.0.1 is already in use" in refused.output
     assert f"make demo PORT={busy + 1}" in refused.output

@@ -7,9 +7,9 @@ import json
 import msgpack
 import pytest
 
-from flowservice_provider.protocol import codec
-from flowservice_provider.protocol import tfplugin6_pb2 as pb
-from flowservice_provider.protocol.resource import UNKNOWN, Attribute, Schema, Value
+from aep_provider.protocol import codec
+from aep_provider.protocol import tfplugin6_pb2 as pb
+from aep_provider.protocol.resource import UNKNOWN, Attribute, Schema, Value
 
 SCHEMA = Schema(
     version=3,

@@ -6,14 +6,14 @@ import io
 import json
 import logging
 
-from flowservice_provider.protocol import log
+from aep_provider.protocol import log
 
 
 def test_records_are_hclog_json_lines() -> None:
     stream = io.StringIO()
     handler = logging.StreamHandler(stream)
     handler.setFormatter(log.HclogFormatter())
-    logger = logging.getLogger("flowservice.test_log")
+    logger = logging.getLogger("aep.test_log")
     logger.addHandler(handler)
     logger.setLevel(log.TRACE)
     try:
@@ -23,7 +23,7 @@ def test_records_are_hclog_json_lines() -> None:
         logger.removeHandler(handler)
     first, second = (json.loads(line) for line in stream.getvalue().splitlines())
     assert first["@level"] == "warn" and first["@message"] == "hello there" and first["attempt"] == 2
-    assert first["@module"] == "flowservice.test_log" and first["@timestamp"].endswith("+00:00")
+    assert first["@module"] == "aep.test_log" and first["@timestamp"].endswith("+00:00")
     assert second["@level"] == "trace"
 
 
@@ -36,6 +36,6 @@ def test_level_from_env() -> None:
 
 
 def test_get_logger_is_under_the_provider_module() -> None:
-    assert log.get_logger("client").name == "flowservice.client"
-    assert log.get_logger("flowservice.x").name == "flowservice.x"
-    assert log.get_logger("flowservice") is logging.getLogger("flowservice")
+    assert log.get_logger("client").name == "aep.client"
+    assert log.get_logger("aep.x").name == "aep.x"
+    assert log.get_logger("aep") is logging.getLogger("aep")

@@ -16,10 +16,10 @@ from pathlib import Path
 import grpc
 import pytest
 
-from flowservice_provider.protocol import goplugin_pb2 as gp
-from flowservice_provider.protocol import health_pb2 as health
-from flowservice_provider.protocol import plugin
-from flowservice_provider.protocol import tfplugin6_pb2 as pb
+from aep_provider.protocol import goplugin_pb2 as gp
+from aep_provider.protocol import health_pb2 as health
+from aep_provider.protocol import plugin
+from aep_provider.protocol import tfplugin6_pb2 as pb
 
 PROVIDER = Path(__file__).with_name("testkv_provider.py")
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flowservice_provider.protocol import regenerate
+from aep_provider.protocol import regenerate
 
 
 def test_generated_modules_have_not_drifted(tmp_path: Path) -> None:
     for fresh in regenerate.generate(tmp_path):
         committed = regenerate.HERE / fresh.name
-        assert committed.exists(), f"{committed.name} missing: run python -m flowservice_provider.protocol.regenerate"
+        assert committed.exists(), f"{committed.name} missing: run python -m aep_provider.protocol.regenerate"
         assert committed.read_text() == fresh.read_text(), (
-            f"{committed.name} is stale: run python -m flowservice_provider.protocol.regenerate"
+            f"{committed.name} is stale: run python -m aep_provider.protocol.regenerate"
         )

@@ -9,9 +9,9 @@ from typing import Any
 import msgpack
 import pytest
 
-from flowservice_provider.protocol import codec, server
-from flowservice_provider.protocol import tfplugin6_pb2 as pb
-from flowservice_provider.protocol.resource import (
+from aep_provider.protocol import codec, server
+from aep_provider.protocol import tfplugin6_pb2 as pb
+from aep_provider.protocol.resource import (
     UNKNOWN,
     ApplyResult,
     Attribute,
@@ -377,7 +377,7 @@ def test_unexpected_exception_never_echoes_config(
     svc: server.ProviderServicer, provider: Provider, caplog: pytest.LogCaptureFixture
 ) -> None:
     provider.thing.fail = ValueError(f"cannot use token {SECRET} for name my-thing-name")
-    with caplog.at_level(logging.DEBUG, logger="flowservice"):
+    with caplog.at_level(logging.DEBUG, logger="aep"):
         resp = svc.ApplyResourceChange(
             pb.ApplyResourceChange.Request(
                 type_name=TYPE,

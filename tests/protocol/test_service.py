@@ -9,11 +9,11 @@ from pathlib import Path
 import grpc
 import pytest
 
-from flowservice_provider.protocol import goplugin_pb2 as gp
-from flowservice_provider.protocol import health_pb2 as health
-from flowservice_provider.protocol import server, service
-from flowservice_provider.protocol import tfplugin6_pb2 as pb
-from flowservice_provider.protocol.resource import ProviderHandler
+from aep_provider.protocol import goplugin_pb2 as gp
+from aep_provider.protocol import health_pb2 as health
+from aep_provider.protocol import server, service
+from aep_provider.protocol import tfplugin6_pb2 as pb
+from aep_provider.protocol.resource import ProviderHandler
 
 
 def test_every_rpc_of_the_provider_service_is_registered() -> None:

@@ -13,15 +13,15 @@ import sys
 import tempfile
 from pathlib import Path
 
-from flowservice_provider.protocol.plugin import MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE
+from aep_provider.protocol.plugin import MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE
 
 ROOT = Path(__file__).resolve().parents[2]
-HEAVY = ("requests", "urllib3", "cryptography.x509", "jsonschema", "flowservice_client.session", "cdktf")
+HEAVY = ("requests", "urllib3", "cryptography.x509", "jsonschema", "aep_client.session", "cdktf")
 
 
 def test_provider_entry_modules_import_nothing_heavy() -> None:
     code = (
-        "import sys, flowservice_provider.provider, flowservice_provider.protocol.plugin;"
+        "import sys, aep_provider.provider, aep_provider.protocol.plugin;"
         f"print(','.join(m for m in {HEAVY!r} if m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
@@ -37,7 +37,7 @@ def test_start_up_writes_no_key_material(tmp_path: Path) -> None:
     env = dict(os.environ, **{MAGIC_COOKIE_KEY: MAGIC_COOKIE_VALUE}, PLUGIN_PROTOCOL_VERSIONS="6",
                PLUGIN_CLIENT_CERT="present", TMPDIR=str(dirs["tmp"]), HOME=str(dirs["home"]),
                XDG_CACHE_HOME=str(dirs["cache"]))
-    proc = subprocess.Popen([sys.executable, "-m", "flowservice_provider"], cwd=tmp_path, env=env,
+    proc = subprocess.Popen([sys.executable, "-m", "aep_provider"], cwd=tmp_path, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
     try:
         assert proc.stdout is not None

@@ -11,7 +11,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from flowservice_provider.protocol import tlscert
+from aep_provider.protocol import tlscert
 
 
 @pytest.mark.parametrize(("algorithm", "key_type"), [

@@ -24,8 +24,8 @@ from typing import Any
 import grpc
 import pytest
 
-from flowservice_provider.protocol import plugin
-from flowservice_provider.protocol.warm import ENV_VAR, SERVER_ENV, warm_provider
+from aep_provider.protocol import plugin
+from aep_provider.protocol.warm import ENV_VAR, SERVER_ENV, warm_provider
 from toolchain.mirror import launcher_script
 
 PROBE = "tests.protocol.warm_probe:main"
@@ -150,8 +150,8 @@ def test_a_warm_launch_loads_nothing_heavy(run_dir: Path, warm: dict[str, str]) 
     proc = _probe(_launcher(run_dir), _env({**warm, "PYTHONPROFILEIMPORTTIME": "1"}))
     assert proc.returncode == 0
     loaded = {line.split("|")[-1].strip() for line in proc.stderr.splitlines() if line.startswith("import time:")}
-    assert "flowservice_provider.protocol.launch" in loaded
-    heavy = {"typing", "enum", "socket", "signal", "json", "re", "grpc", "flowservice_provider.protocol.plugin"}
+    assert "aep_provider.protocol.launch" in loaded
+    heavy = {"typing", "enum", "socket", "signal", "json", "re", "grpc", "aep_provider.protocol.plugin"}
     assert not loaded & heavy, sorted(loaded)
 
 
@@ -262,7 +262,7 @@ def test_a_stopped_server_lets_its_children_finish_and_new_launches_start_cold(r
 def _server(run_dir: Path, *args: str) -> subprocess.Popen[bytes]:
     """A bare server (preloading nothing) on ``run_dir/s.sock``, its log in ``run_dir/server.log``."""
     with (run_dir / "server.log").open("ab") as log:
-        proc = subprocess.Popen([sys.executable, "-m", "flowservice_provider.protocol.warm", "--socket",
+        proc = subprocess.Popen([sys.executable, "-m", "aep_provider.protocol.warm", "--socket",
                                  str(run_dir / "s.sock"), "--preload", "os:getpid", *args],
                                 stdout=subprocess.PIPE, stderr=log, stdin=subprocess.DEVNULL)
     assert proc.stdout is not None
@@ -304,7 +304,7 @@ def test_the_provider_through_the_warm_server(run_dir: Path, warm: dict[str, str
     env = _env({**warm, plugin.MAGIC_COOKIE_KEY: plugin.MAGIC_COOKIE_VALUE, "PLUGIN_PROTOCOL_VERSIONS": "6",
                 "TF_DISABLE_PLUGIN_TLS": "1", "TF_LOG": "debug", "TF_PROVIDER_STATS_DIR": str(stats),
                 "TF_PROVIDER_PROFILE_DIR": str(stats)})
-    proc = subprocess.Popen([str(_launcher(run_dir, "flowservice_provider.__main__:main"))], env=env,
+    proc = subprocess.Popen([str(_launcher(run_dir, "aep_provider.__main__:main"))], env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
     try:
         assert proc.stdout is not None
@@ -313,7 +313,7 @@ def test_the_provider_through_the_warm_server(run_dir: Path, warm: dict[str, str
         with grpc.insecure_channel(f"unix:{fields[3]}") as channel:
             schema = channel.unary_unary("/tfplugin6.Provider/GetProviderSchema",
                                          request_serializer=bytes, response_deserializer=bytes)
-            assert b"flowservice_s3_base_connection" in schema(b"", timeout=TIMEOUT)
+            assert b"aep_s3_base_connection" in schema(b"", timeout=TIMEOUT)
             channel.unary_unary("/plugin.GRPCController/Shutdown", request_serializer=bytes,
                                 response_deserializer=bytes)(b"", timeout=TIMEOUT)
         assert proc.wait(timeout=TIMEOUT) == 0
@@ -327,7 +327,7 @@ def test_the_provider_through_the_warm_server(run_dir: Path, warm: dict[str, str
     assert doc["rpcs"] == {"GetProviderSchema": 1} and doc["pid"] != proc.pid
     assert doc["warm"]["server_pid"] == _server_pid(run_dir) and doc["warm"]["launcher_pid"] == proc.pid
     late = doc["warm"]["imported_after_fork"]  # the preload has everything a provider loads, profiling aside
-    assert "cProfile" in late and not [name for name in late if name.startswith(("flowservice", "grpc", "google"))]
+    assert "cProfile" in late and not [name for name in late if name.startswith(("aep_", "grpc", "google"))]
     assert doc["cpu_user"] == pytest.approx(doc["warm"]["child_cpu_user"] + doc["warm"]["launcher_cpu"])
     assert (stats / f"{doc['pid']}.prof").stat().st_size  # TF_PROVIDER_PROFILE_DIR: the launcher's, read again
 
@@ -336,7 +336,7 @@ def test_each_forked_provider_makes_its_own_key(run_dir: Path, warm: dict[str, s
     """Children share the server's memory, not its random state: every certificate is new."""
     env = _env({**warm, plugin.MAGIC_COOKIE_KEY: plugin.MAGIC_COOKIE_VALUE, "PLUGIN_PROTOCOL_VERSIONS": "6",
                 "PLUGIN_CLIENT_CERT": "present"})
-    launcher = _launcher(run_dir, "flowservice_provider.__main__:main")
+    launcher = _launcher(run_dir, "aep_provider.__main__:main")
     certificates = set()
     for _ in range(3):
         proc = subprocess.Popen([str(launcher)], env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,

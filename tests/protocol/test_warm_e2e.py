@@ -1,7 +1,7 @@
 """End to end: real Terraform drives the ``testkv`` provider cold and through a warm server, alike.
 
 The same launcher (the mirror's, as ``toolchain.mirror`` writes it, running ``testkv_provider``)
-serves both runs; only ``FLOWSERVICE_WARM_PROVIDER`` differs. Every command must print, store and
+serves both runs; only ``AEP_WARM_PROVIDER`` differs. Every command must print, store and
 write the same (ids aside), and every provider process of the warm run must come from the server.
 """
 
@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from flowservice_provider.protocol.stats import STATS_DIR_ENV
-from flowservice_provider.protocol.warm import ENV_VAR, warm_provider
+from aep_provider.protocol.stats import STATS_DIR_ENV
+from aep_provider.protocol.warm import ENV_VAR, warm_provider
 from tests.protocol.test_e2e_terraform import MAIN_TF, _terraform, _workspace
 from tests.protocol.test_warm import _server_pid
 from toolchain.mirror import launcher_script
@@ -86,5 +86,5 @@ def test_plan_and_apply_through_the_warm_server_match_a_cold_run(tmp_path: Path)
         assert warm["server_pid"] == server and warm["launcher_pid"] != figures["pid"]
         late = warm["imported_after_fork"]
         assert "tests.protocol.testkv_provider" in late  # testkv's own modules only:
-        assert not [name for name in late if name.startswith(("flowservice", "grpc", "google", "msgpack"))], late
+        assert not [name for name in late if name.startswith(("aep_", "grpc", "google", "msgpack"))], late
     assert f"after {len(warm_figures)} provider processes; 0 still running" in log

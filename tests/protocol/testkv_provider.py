@@ -17,7 +17,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from flowservice_provider.protocol.resource import (
+from aep_provider.protocol.resource import (
     UNKNOWN,
     ApplyResult,
     Attribute,
@@ -219,7 +219,7 @@ class KVProvider(ProviderHandler):
 
 
 def main() -> None:
-    from flowservice_provider.protocol.plugin import serve
+    from aep_provider.protocol.plugin import serve
 
     serve(KVProvider())
 

@@ -17,9 +17,9 @@ import tempfile
 import time
 from pathlib import Path
 
+from aep_provider.protocol.stats import STATS_DIR_ENV
+from aep_provider.protocol.warm import warm_provider
 from benchmarks.startup import percentile, plugin_env
-from flowservice_provider.protocol.stats import STATS_DIR_ENV
-from flowservice_provider.protocol.warm import warm_provider
 from toolchain.mirror import launcher_script
 
 

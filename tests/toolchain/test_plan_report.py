@@ -11,7 +11,7 @@ import pytest
 from toolchain import plan
 from toolchain.plan import Problem, StackPlan
 
-PROVIDER = 'provider["terraform.local/aep/flowservice"]'
+PROVIDER = 'provider["terraform.local/aep/aep"]'
 
 
 def line(summary: str, detail: str = "", address: str | None = None, severity: str = "error") -> str:
@@ -27,28 +27,28 @@ def test_each_distinct_diagnostic_is_kept_once_in_order() -> None:
         line("Invalid provider configuration", "missing client_id (AEP_CLIENT_ID)", PROVIDER),
         line("Invalid provider configuration", "missing client_id (AEP_CLIENT_ID)", PROVIDER),
         "not json",
-        line("Flow Service read failed", "refused", "flowservice_s3_base_connection.a"),
+        line("Flow Service read failed", "refused", "aep_s3_base_connection.a"),
         line("Invalid provider configuration", "missing client_id (AEP_CLIENT_ID)", PROVIDER),
-        line("Flow Service read failed", "refused", "flowservice_s3_base_connection.b"),
+        line("Flow Service read failed", "refused", "aep_s3_base_connection.b"),
     ])
     found = plan.diagnostics_of(output)
     assert [(p.summary, p.address) for p in found] == [
         ("Invalid provider configuration", PROVIDER),
-        ("Flow Service read failed", "flowservice_s3_base_connection.a"),
-        ("Flow Service read failed", "flowservice_s3_base_connection.b"),
+        ("Flow Service read failed", "aep_s3_base_connection.a"),
+        ("Flow Service read failed", "aep_s3_base_connection.b"),
     ]
     assert found[0].where == "provider configuration"
 
 
-STACK_DOC = {"resource": {"flowservice_s3_base_connection": {"tutorial": {
+STACK_DOC = {"resource": {"aep_s3_base_connection": {"tutorial": {
     "name": "Tutorial", "access_key_wo": "${var.s3_access_key}", "secret_key_wo": "${var.s3_secret_key}",
     "session_token_wo": "${var.s3_session_token}", "access_key_wo_version": "1"}}}}
 
 
 def test_a_create_without_credentials_names_the_unset_variables() -> None:
     problem = Problem("error", "Credentials missing to re-create connection 'Tutorial'", "A create sends them.",
-                      "flowservice_s3_base_connection.tutorial")
-    other = Problem("error", "Flow Service read failed", "x", "flowservice_s3_base_connection.tutorial")
+                      "aep_s3_base_connection.tutorial")
+    other = Problem("error", "Flow Service read failed", "x", "aep_s3_base_connection.tutorial")
     (explained, untouched) = plan.explain_credentials([problem, other], STACK_DOC,
                                                       {"TF_VAR_s3_session_token": "set"})
     assert untouched == other
@@ -59,24 +59,24 @@ def test_a_create_without_credentials_names_the_unset_variables() -> None:
 
 
 def test_markdown_lists_errors_with_addresses_and_warnings_as_notes() -> None:
-    boom = Problem("error", "Boom", "line one\nline two", "flowservice_s3_base_connection.a")
+    boom = Problem("error", "Boom", "line one\nline two", "aep_s3_base_connection.a")
     failed = StackPlan("s3-dev").fail([boom])
     noted = StackPlan("s3-prod", problems=[Problem("warning", "will be adopted", "one PATCH", "x.b")])
     text = plan.render_markdown([failed, noted])
     assert "**errors in s3-dev**" in text
     assert "Planning failed in `s3-dev`:" in text
-    assert "- **Error** (`flowservice_s3_base_connection.a`): Boom\n  line one\n  line two" in text
+    assert "- **Error** (`aep_s3_base_connection.a`): Boom\n  line one\n  line two" in text
     assert "### Notes (1)" in text and "- **Warning** (`x.b`, `s3-prod`): will be adopted" in text
     doc = plan.render_json([failed, noted], plan.exit_code([failed, noted]))
     assert doc["exit_code"] == 1
-    assert doc["stacks"][0]["diagnostics"][0]["address"] == "flowservice_s3_base_connection.a"
-    assert doc["stacks"][0]["error"] == "flowservice_s3_base_connection.a: Boom: line one\nline two"
+    assert doc["stacks"][0]["diagnostics"][0]["address"] == "aep_s3_base_connection.a"
+    assert doc["stacks"][0]["error"] == "aep_s3_base_connection.a: Boom: line one\nline two"
 
 
 def test_a_deleted_connection_shows_as_drift_without_attribute_noise() -> None:
     deleted = {"actions": ["delete"], "before": {"name": "A", "bucket_name": "b"}, "after": None}
-    shown = {"resource_drift": [{"address": "flowservice_s3_base_connection.a", "name": "a",
-                                 "type": "flowservice_s3_base_connection", "change": deleted}]}
+    shown = {"resource_drift": [{"address": "aep_s3_base_connection.a", "name": "a",
+                                 "type": "aep_s3_base_connection", "change": deleted}]}
     changes, drift = plan.changes_of(shown)
     assert changes == [] and [(d.key, d.action, d.attributes) for d in drift] == [("a", "deleted", {})]
     text = plan.render_markdown([StackPlan("s3-dev", drift=drift)])

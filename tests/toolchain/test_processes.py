@@ -1,4 +1,4 @@
-"""The one liveness check the runner, the local Flow Service and the tests share."""
+"""The one liveness check the runner, the local AEP and the tests share."""
 
 from __future__ import annotations
 

@@ -4,7 +4,7 @@
 for sandbox ``FLEET_SANDBOX`` (default ``prod``); ``FLEET_SESSION_TOKEN_VERSION`` rotates every
 session token at once. ``FLEET_DATAFLOWS`` (default 0) gives that many of them a dataflow (a
 source connection of their folder, a target connection, a flow every 15 minutes) into the
-local Flow Service's seeded orders dataset. Credentials: ``TF_VAR_s3_access_key``,
+local AEP's seeded orders dataset. Credentials: ``TF_VAR_s3_access_key``,
 ``..._secret_key``, ``..._session_token``. ``FLEET_BOUND`` spreads the connections over stacks of at
 most that many (``s3-fleet``, ``s3-fleet-2``...), placed by ``placement.json`` beside the app.
 """
@@ -29,7 +29,7 @@ from constructs_lib import (
 )
 from toolchain.apps import FLEET_STACK
 
-#: The local Flow Service's seeded ids (prod's orders dataset, its schema and mapping set).
+#: The local AEP's seeded ids (prod's orders dataset, its schema and mapping set).
 DATASET = "64d0a1b2c3d4e5f6a7b8c9d2"
 SCHEMA = "https://ns.adobe.com/acme/schemas/5b7ff8b4e4a0c7d9b1f8a3c2d6e9f0a1"
 MAPPING = MappingSet("0f3a5c7e9b1d4f6a8c0e2a4c6e8a0c2e")

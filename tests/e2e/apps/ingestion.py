@@ -7,7 +7,7 @@ reports as outputs. Knobs, so each step of a test changes one thing:
 ``FLOW_DATASET``, ``FLOW_REPORTS`` (``false`` leaves the data sources out); the base connection
 reads ``S3_BUCKET_NAME`` (default ``acme-orders``), ``S3_FOLDER_PATH`` (``exports/orders``) and
 ``S3_SESSION_TOKEN_VERSION``.
-The ids are the local Flow Service's seeded ones in sandbox ``prod``.
+The ids are the local AEP's seeded ones in sandbox ``prod``.
 """
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ import os
 
 from constructs import Construct
 
-from constructs_lib import AccessKeyAuth, FlowserviceProvider, S3BaseConnection, synth
+from constructs_lib import AccessKeyAuth, AepProvider, S3BaseConnection, synth
 from constructs_lib.framework import cdk
 
 STACK_NAME = "s3-base-connection"
@@ -24,7 +24,7 @@ class S3BaseConnectionStack(cdk.TerraformStack):
     def __init__(self, scope: Construct, stack_id: str) -> None:
         super().__init__(scope, stack_id)
         env = os.environ.get
-        FlowserviceProvider(self, "flowservice")
+        AepProvider(self, "aep")
         auth = AccessKeyAuth.from_variables(self, prefix="s3",
                                             session_token_version=env("S3_SESSION_TOKEN_VERSION", "1"))
         self.connection = connection = S3BaseConnection(

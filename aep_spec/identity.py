@@ -1,0 +1,29 @@
+"""Who the provider is: where Terraform finds it, its version, and the resource types it serves."""
+
+from __future__ import annotations
+
+from typing import Final
+
+#: The provider's version; the Python distribution, the mirror layout, the CDKTF bindings'
+#: ``required_providers`` constraint and the client's User-Agent all take it from here.
+VERSION: Final = "0.2.0"
+
+HOSTNAME: Final = "terraform.local"
+NAMESPACE: Final = "aep"
+TYPE: Final = "aep"
+#: ``required_providers.aep.source``
+SOURCE: Final = f"{HOSTNAME}/{NAMESPACE}/{TYPE}"
+
+#: The resource types the provider serves, in the order of Adobe's tutorials.
+S3_BASE_CONNECTION: Final = "aep_s3_base_connection"
+SOURCE_CONNECTION: Final = "aep_source_connection"
+TARGET_CONNECTION: Final = "aep_target_connection"
+DATAFLOW: Final = "aep_dataflow"
+RESOURCE_TYPES: Final = (S3_BASE_CONNECTION, SOURCE_CONNECTION, TARGET_CONNECTION, DATAFLOW)
+#: Its data sources: a connection's files and folders (explore), a dataflow's recent runs.
+EXPLORE: Final = "aep_explore"
+DATAFLOW_RUNS: Final = "aep_dataflow_runs"
+
+#: How the provider's diagnostic for a create without its credentials begins; `make plan` looks
+#: for it to name the variables that would carry them (the provider knows only the attributes).
+CREDENTIALS_MISSING: Final = "Credentials missing"
