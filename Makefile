@@ -51,7 +51,7 @@ endif
 # (AEP_MAX_IN_FLIGHT, default 10), after synthesizing main.py with the chosen framework.
 STACKS_RUN = $(VENV_PY) -m toolchain.stacks
 
-.PHONY: help setup lock deploy destroy rebalance plan demo test test-unit test-e2e test-cdktn lint docs local-aep \
+.PHONY: help setup lock deploy destroy rebalance migrate plan demo test test-unit test-e2e test-cdktn lint docs local-aep \
 	local-aep-start local-aep-stop bench clean
 
 help:
@@ -64,6 +64,7 @@ help:
 	@echo "make plan         the same plan; exit 0 when it was made (changes or not), 2 when it failed"
 	@echo "make deploy       deploy STACKS (default '*') with your own AEP_* and TF_VAR_* settings (e.g. real AEP)"
 	@echo "make destroy      destroy STACKS"
+	@echo "make migrate      once after upgrading from 0.1.0: rename every stack's state entries (no call to AEP)"
 	@echo "make rebalance    even out every sandbox's stacks (BOUND=n for a new bound), moving state, not objects"
 	@echo "make local-aep  run the local AEP in the foreground (PORT=$(PORT) DATA=$(DATA))"
 	@echo "make local-aep-stop  stop the one 'make demo' started"
@@ -118,6 +119,11 @@ destroy: lock
 BOUND ?=
 rebalance: lock
 	$(VENV_PY) -m toolchain.rebalance --project $(ROOT) $(if $(BOUND),--bound $(BOUND))
+
+# Once, after upgrading from release 0.1.0: every stack's state moves to 0.2.0's provider and
+# type names (state pull/push, no call to AEP), and make demo's local AEP to its new data folder.
+migrate: lock
+	$(VENV_PY) -m toolchain.migrate --project $(ROOT) $(STACK_ARGS)
 
 # make turns every failing recipe into exit 2, so through make "changes" and "error" would look the
 # same: here a plan that was made exits 0 (changes or not) and only a failure fails. scripts/plan

@@ -27,9 +27,9 @@ PRELOAD = (
 def _provider() -> ProviderHandler:
     # Imported after the handshake line (serve calls factories then): Terraform waits for that line
     # on each of its 3-4 launches per command, and the provider's modules are not needed before it.
-    from aep_provider.provider import FlowServiceProvider
+    from aep_provider.provider import AepProviderHandler
 
-    return FlowServiceProvider()
+    return AepProviderHandler()
 
 
 def main() -> None:

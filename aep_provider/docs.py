@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from aep_provider.protocol.resource import Attribute, DataSourceHandler, ResourceHandler, Schema
-from aep_provider.provider import FlowServiceProvider
+from aep_provider.provider import AepProviderHandler
 
 ROOT = Path(__file__).resolve().parent.parent
 GENERATOR = "python -m aep_provider.docs"
@@ -168,7 +168,7 @@ def _generated_note() -> str:
 
 # ---- pages -------------------------------------------------------------------------------
 
-def render_provider(root: Path, provider: FlowServiceProvider) -> str:
+def render_provider(root: Path, provider: AepProviderHandler) -> str:
     """docs/index.md: what the provider is, how it authenticates, its arguments and their env vars."""
     template = root / "docs" / "templates" / "index.md.tmpl"
     description = provider.schema.description
@@ -195,12 +195,12 @@ RESOURCE = PageKind("Resource", "resources", "resource.tf", importable=True)
 DATA_SOURCE = PageKind("Data Source", "data-sources", "data-source.tf", importable=False)
 
 
-def page_path(provider: FlowServiceProvider, kind: PageKind, type_name: str) -> Path:
+def page_path(provider: AepProviderHandler, kind: PageKind, type_name: str) -> Path:
     """docs/resources/dataflow.md for aep_dataflow (the registry's layout)."""
     return Path("docs") / kind.folder / f"{type_name.removeprefix(f'{provider.type_name}_')}.md"
 
 
-def render_type(root: Path, provider: FlowServiceProvider, kind: PageKind,
+def render_type(root: Path, provider: AepProviderHandler, kind: PageKind,
                 handler: ResourceHandler | DataSourceHandler) -> str:
     """docs/<folder>/<name>.md: description, example, schema, and the template's prose sections."""
     page = page_path(provider, kind, handler.type_name)
@@ -222,7 +222,7 @@ def render_type(root: Path, provider: FlowServiceProvider, kind: PageKind,
 
 def render(root: Path = ROOT) -> dict[Path, str]:
     """Every page, keyed by its path relative to ``root``."""
-    provider = FlowServiceProvider()
+    provider = AepProviderHandler()
     pages = {Path("docs/index.md"): render_provider(root, provider)}
     handlers: list[tuple[PageKind, ResourceHandler | DataSourceHandler]] = [
         *((RESOURCE, handler) for handler in provider.resources().values()),

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from aep_provider.resources.flow_object import FlowObject
 
 PROVIDER_SCHEMA = Schema(
-    description="Manages Adobe Experience Platform Flow Service objects: S3 base connections, source and "
+    description="Manages Adobe Experience Platform ingestion objects: S3 base connections, source and "
                 "target connections, and dataflows.",
     attributes=(
         Attribute("flow_service_url", "string", optional=True, description=(
@@ -58,7 +58,7 @@ PROVIDER_SCHEMA = Schema(
 )
 
 
-class FlowServiceProvider(ProviderHandler):
+class AepProviderHandler(ProviderHandler):
     """Holds the configuration until a resource first needs the client, then builds it once."""
 
     type_name = identity.TYPE

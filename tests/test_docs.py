@@ -13,14 +13,14 @@ import pytest
 from aep_provider import docs
 from aep_provider.data_sources.dataflow_runs import SCHEMA as RUNS_SCHEMA
 from aep_provider.protocol.resource import Attribute, Schema
-from aep_provider.provider import PROVIDER_SCHEMA, FlowServiceProvider
+from aep_provider.provider import PROVIDER_SCHEMA, AepProviderHandler
 from aep_provider.resources.s3_base_connection import SCHEMA as S3_SCHEMA
 
 ROOT = Path(__file__).resolve().parent.parent
 RESOURCE_DOC = ROOT / "docs" / "resources" / "s3_base_connection.md"
 EXAMPLES = ROOT / "examples" / "resources" / "aep_s3_base_connection"
 RUNS_DOC = ROOT / "docs" / "data-sources" / "dataflow_runs.md"
-PROVIDER = FlowServiceProvider()
+PROVIDER = AepProviderHandler()
 #: (page, example folder, schema) of every resource and data source the provider serves.
 PAGES = [
     *((ROOT / "docs" / "resources" / f"{name.removeprefix('aep_')}.md",

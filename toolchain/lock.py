@@ -12,11 +12,13 @@ import argparse
 import fnmatch
 import json
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from aep_spec import legacy
 from toolchain import localdemo
 from toolchain.mirror import terraform_platform
 
@@ -32,9 +34,34 @@ def synth(project: Path, app: str = "main.py", python: str = sys.executable,
         raise SystemExit(done.returncode)
 
 
+LOCK_FILE = ".terraform.lock.hcl"
+
+
+def drop_lock_entry(folder: Path, keep_guard: bool) -> bool:
+    """Remove the 0.1.0 address's block from the folder's lock file (only the real 0.1.0 package's
+    when ``keep_guard``); True when the file changed."""
+    path = folder / LOCK_FILE
+    if not path.exists():
+        return False
+    text = path.read_text()
+    pattern = re.compile(r'(?ms)^provider "' + re.escape(legacy.SOURCE) + r'" \{\n(.*?)^\}\n\n?')
+    kept = pattern.sub(
+        lambda m: m.group(0) if keep_guard and f'version = "{legacy.GUARD_VERSION}"' in m.group(1) else "", text)
+    if kept == text:
+        return False
+    path.write_text(kept.rstrip("\n") + "\n")
+    return True
+
+
 def lock(stack_dir: Path, mirror: Path, environ: Mapping[str, str] | None = None,
          platform: str | None = None) -> Path:
-    """Lock every provider the stack requires, from the mirror only."""
+    """Lock every provider the stack requires, from the mirror only.
+
+    A lock file of release 0.1.0 pins ``terraform.local/aep/flowservice`` 0.1.0, a package the
+    mirror no longer has: that entry goes, so that init can install the guard a 0.1.0 state
+    needs (``aep_spec.legacy``), which then names the migration step at plan.
+    """
+    drop_lock_entry(stack_dir, keep_guard=True)
     env = dict(os.environ if environ is None else environ, CHECKPOINT_DISABLE="1")
     subprocess.run(
         ["terraform", "providers", "lock", f"-fs-mirror={mirror}", f"-platform={platform or terraform_platform()}"],
@@ -43,7 +70,7 @@ def lock(stack_dir: Path, mirror: Path, environ: Mapping[str, str] | None = None
         check=True,
         stdout=subprocess.DEVNULL,
     )
-    return stack_dir / ".terraform.lock.hcl"
+    return stack_dir / LOCK_FILE
 
 
 #: Where the framework writes a synthesis, relative to the project.

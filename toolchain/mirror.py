@@ -20,12 +20,15 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from aep_spec import legacy
 from aep_spec.identity import HOSTNAME, NAMESPACE, SOURCE, TYPE, VERSION
 
 #: The console script ``pyproject.toml`` declares for the provider.
 PROVIDER_SCRIPT = "terraform-provider-aep"
 #: What the launcher runs: the console script's entry point.
 ENTRY = "aep_provider.__main__:main"
+#: What the launcher at release 0.1.0's address runs: the guard that names the migration step.
+LEGACY_ENTRY = "aep_provider.legacy:main"
 
 
 def terraform_report(terraform: str = "terraform") -> dict[str, Any]:
@@ -44,9 +47,9 @@ def terraform_platform(terraform: str = "terraform", report: dict[str, Any] | No
     return platform
 
 
-def launcher_path(mirror: Path, platform: str) -> Path:
+def launcher_path(mirror: Path, platform: str, type_name: str = TYPE, version: str = VERSION) -> Path:
     """Where Terraform's unpacked mirror layout expects the provider executable."""
-    return mirror / HOSTNAME / NAMESPACE / TYPE / VERSION / platform / f"terraform-provider-{TYPE}_v{VERSION}"
+    return mirror / HOSTNAME / NAMESPACE / type_name / version / platform / f"terraform-provider-{type_name}_v{version}"
 
 
 def provider_script(python: Path) -> Path:
@@ -83,10 +86,10 @@ def cli_config(mirror: Path) -> str:
         "provider_installation {\n"
         "  filesystem_mirror {\n"
         f'    path    = "{mirror}"\n'
-        f'    include = ["{SOURCE}"]\n'
+        f'    include = ["{SOURCE}", "{legacy.SOURCE}"]\n'
         "  }\n"
         "  direct {\n"
-        f'    exclude = ["{SOURCE}"]\n'
+        f'    exclude = ["{SOURCE}", "{legacy.SOURCE}"]\n'
         "  }\n"
         "}\n"
         "disable_checkpoint = true\n"
@@ -107,12 +110,19 @@ def _write_if_changed(path: Path, text: str, mode: int) -> bool:
 
 
 def install(out: Path, python: Path, platform: str | None = None) -> tuple[Path, Path]:
-    """Write the launcher into ``out/mirror`` and the CLI config ``out/cli.tfrc``."""
+    """Write the launchers into ``out/mirror`` and the CLI config ``out/cli.tfrc``.
+
+    Two providers: ours, and at release 0.1.0's address the guard that stops a state not yet
+    migrated at plan (Terraform installs every provider a state names, used or not).
+    """
     mirror = out / "mirror"
-    launcher = launcher_path(mirror, platform or terraform_platform())
+    platform = platform or terraform_platform()
+    launcher = launcher_path(mirror, platform)
     exec_mode = stat.S_IRWXU | stat.S_IRGRP | stat.S_IXGRP | stat.S_IROTH | stat.S_IXOTH
     provider_script(python)  # installed: the project is in this venv
     _write_if_changed(launcher, launcher_script(python), exec_mode)
+    _write_if_changed(launcher_path(mirror, platform, legacy.TYPE, legacy.GUARD_VERSION),
+                      launcher_script(python, LEGACY_ENTRY), exec_mode)
     config = out / "cli.tfrc"
     _write_if_changed(config, cli_config(mirror), 0o644)
     return launcher, config

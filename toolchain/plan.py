@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from aep_spec import identity
+from aep_spec import identity, legacy
 from aep_spec.identity import CREDENTIALS_MISSING
 from toolchain import localdemo
 from toolchain.cdk import INTERRUPTED, wrapper_path
@@ -257,6 +257,9 @@ def stack_plan(project: Path, run: StackRun, environ: Mapping[str, str]) -> Stac
     if planned is not None:
         doc = json.loads((folder / "cdk.tf.json").read_text())
         result.problems.extend(explain_credentials(diagnostics_of("".join(planned)), doc, environ))
+        guard = [p for p in result.problems if p.summary == legacy.GUARD_SUMMARY]
+        if guard:  # a 0.1.0 state: the rest (Terraform's follow-up, plans of the new types) would mislead
+            result.problems = guard
     if not run.ok:
         fallback = [] if result.errors else [Problem("error", "terraform failed", _error_text("".join(run.output)))]
         return result.fail(fallback)

@@ -1,8 +1,8 @@
 """A copy of this checkout in which `make` targets run for real, as a user or a CI job runs them.
 
-The tracked files are copied; the installed parts (.venv, node_modules, the provider mirror and
-CLI config, the set-up stamps) are shared with this checkout, so `make` sees set-up as done and the
-copy's state, plan files and demo data stay in the copy.
+The tracked files (and new ones git does not ignore) are copied; the installed parts (.venv,
+node_modules, the provider mirror and CLI config, the set-up stamps) are shared with this checkout,
+so `make` sees set-up as done and the copy's state, plan files and demo data stay in the copy.
 """
 
 from __future__ import annotations
@@ -18,14 +18,23 @@ from toolchain.project import ROOT, Run, base_environment, layered, run_command
 SHARED = (".venv", "node_modules", ".tf")
 
 
-def copy_checkout(folder: Path) -> Path:
-    tracked = subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, check=True).stdout
-    for name in tracked.decode().split("\0"):
-        if not name or not (ROOT / name).exists():
-            continue
+def checkout_files() -> list[str]:
+    """This checkout's files as a commit of it would hold them: tracked, and new but not ignored."""
+    listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=ROOT,
+                            capture_output=True, check=True).stdout
+    return [name for name in listed.decode().split("\0") if name and (ROOT / name).is_file()]
+
+
+def copy_files(folder: Path, keep_times: bool = True) -> None:
+    """This checkout's files into ``folder``; without ``keep_times`` they are new, as a pull writes them."""
+    for name in checkout_files():
         target = folder / name
         target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(ROOT / name, target)
+        (shutil.copy2 if keep_times else shutil.copy)(ROOT / name, target)
+
+
+def copy_checkout(folder: Path) -> Path:
+    copy_files(folder)
     for name in SHARED:
         (folder / name).symlink_to(ROOT / name)
     stamps = folder / ".stamps"
