@@ -51,7 +51,7 @@ endif
 # (AEP_MAX_IN_FLIGHT, default 10), after synthesizing main.py with the chosen framework.
 STACKS_RUN = $(VENV_PY) -m toolchain.stacks
 
-.PHONY: help setup lock deploy destroy rebalance migrate plan demo test test-unit test-e2e test-cdktn lint docs local-aep \
+.PHONY: help setup lock deploy destroy rebalance migrate forget plan demo test test-unit test-e2e test-cdktn lint docs local-aep \
 	local-aep-start local-aep-stop bench clean
 
 help:
@@ -64,6 +64,7 @@ help:
 	@echo "make plan         the same plan; exit 0 when it was made (changes or not), 2 when it failed"
 	@echo "make deploy       deploy STACKS (default '*') with your own AEP_* and TF_VAR_* settings (e.g. real AEP)"
 	@echo "make destroy      destroy STACKS"
+	@echo "make forget       STACKS=...: stop managing stacks main.py no longer declares (objects stay; no call to AEP)"
 	@echo "make migrate      once after upgrading from 0.1.0: rename every stack's state entries (no call to AEP)"
 	@echo "make rebalance    even out every sandbox's stacks (BOUND=n for a new bound), moving state, not objects"
 	@echo "make local-aep  run the local AEP in the foreground (PORT=$(PORT) DATA=$(DATA))"
@@ -114,6 +115,11 @@ deploy: lock
 destroy: lock
 	$(STACKS_RUN) destroy --project $(ROOT) $(STACK_ARGS)
 
+# Stop managing stacks main.py no longer declares (a removed sandbox): their objects stay in AEP, their
+# state moves aside; no call to AEP. `make destroy STACKS=...` deletes them instead.
+forget: lock
+	$(VENV_PY) -m toolchain.states forget --project $(ROOT) $(STACK_ARGS)
+
 # Even out every sandbox's stacks under BOUND (default: main.py's), moving state only: no call to
 # AEP. Commit placement.json afterwards (and set the new bound in main.py).
 BOUND ?=
@@ -129,9 +135,11 @@ migrate: lock
 # same: here a plan that was made exits 0 (changes or not) and only a failure fails. scripts/plan
 # runs this target and exits 0 (no changes), 2 (changes) or 1 (error), as the plan status file says.
 PLAN_STATUS_FILE ?= $(RUN)/plan.status
-plan: lock
+# It synthesizes and locks itself (not through `lock`), so a refused main.py is reported in plan.md
+# too: a plan file is always this run's, never an earlier one.
+plan: setup
 	@mkdir -p $(dir $(PLAN_STATUS_FILE))
-	$(VENV_PY) -m toolchain.plan --project $(ROOT) --out $(ROOT)/plan.md --json $(ROOT)/plan.json \
+	$(VENV_PY) -m toolchain.plan --synth --project $(ROOT) --out $(ROOT)/plan.md --json $(ROOT)/plan.json \
 		--status-file $(PLAN_STATUS_FILE) $(STACK_ARGS)
 
 LOCAL_AEP_ARGS ?=

@@ -17,7 +17,7 @@ PRELOAD = (
     "aep_provider.protocol.server", "grpc._server", "grpc._utilities", "aep_provider.provider",
     "aep_provider.resources.s3_base_connection", "aep_provider.resources.s3_validation",
     "aep_provider.resources.source_connection", "aep_provider.resources.target_connection",
-    "aep_provider.resources.dataflow", "aep_provider.resources.inventory",
+    "aep_provider.resources.dataflow", "aep_provider.resources.inventory", "aep_provider.resources.ownership",
     "aep_provider.data_sources.dataflow_runs", "aep_provider.data_sources.explore",
     "requests", "aep_client", "aep_client.client", "aep_client.session",
     "aep_client.ims", "aep_client.retry",

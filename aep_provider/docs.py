@@ -140,11 +140,12 @@ def _default_label(value: Any) -> str:
 
 def environment_table(schema: Schema) -> str:
     """Argument -> environment variable -> default, straight from the client's configuration."""
-    from aep_client.config import ENV_VARS, FlowServiceConfig
+    from aep_client.config import FlowServiceConfig
+    from aep_provider.provider import PROVIDER_DEFAULTS, PROVIDER_ENV_VARS
 
-    defaults = {f.name: f.default for f in fields(FlowServiceConfig)}
+    defaults = {f.name: f.default for f in fields(FlowServiceConfig)} | PROVIDER_DEFAULTS
     rows = ["| argument | environment variable | default |", "|---|---|---|"]
-    for name, env in ENV_VARS.items():
+    for name, env in PROVIDER_ENV_VARS.items():
         default = defaults.get(name, MISSING)
         label = "none: set the argument or the variable" if default is MISSING else _default_label(default)
         is_list = not isinstance(schema.attribute(name).type, str)

@@ -6,8 +6,10 @@ this process 3-4 times per command, and several of those starts only ask for the
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING, Any
 
+from aep_client.config import ENV_VARS
 from aep_provider.protocol.resource import (
     UNKNOWN,
     Attribute,
@@ -25,6 +27,14 @@ if TYPE_CHECKING:
     from aep_client import FlowServiceClient, FlowServiceConfig
     from aep_provider.data_sources.base import FlowDataSource
     from aep_provider.resources.flow_object import FlowObject
+
+#: Where the ownership journal is when neither the provider block nor the environment says.
+OWNERSHIP_JOURNAL_ENV = "AEP_OWNERSHIP_JOURNAL"
+DEFAULT_OWNERSHIP_JOURNAL = ".aep-ownership"
+#: Every provider argument's environment fallback: the client's settings, and the provider's own.
+PROVIDER_ENV_VARS: dict[str, str] = {**ENV_VARS, "ownership_journal": OWNERSHIP_JOURNAL_ENV}
+#: Defaults of the provider's own arguments (the client's are in FlowServiceConfig).
+PROVIDER_DEFAULTS: dict[str, str] = {"ownership_journal": DEFAULT_OWNERSHIP_JOURNAL}
 
 PROVIDER_SCHEMA = Schema(
     description="Manages Adobe Experience Platform ingestion objects: S3 base connections, source and "
@@ -54,6 +64,12 @@ PROVIDER_SCHEMA = Schema(
             "Seconds one operation may take, retries included. Env: AEP_OPERATION_TIMEOUT. Default: 300.")),
         Attribute("max_retries", "number", optional=True, description=(
             "Retries of a throttled (429) or failed (5xx, connection) call. Env: AEP_MAX_RETRIES. Default: 5.")),
+        Attribute("ownership_journal", "string", optional=True, description=(
+            "Where this state records the objects it begins to create and holds: the evidence that lets "
+            "a deploy adopt an object an interrupted create left, and never another state's. Keep it "
+            "beside the state: a folder (relative to Terraform's working directory) or "
+            "`s3://BUCKET/PREFIX?region=R&endpoint=URL` (AWS credentials as for the S3 backend). "
+            f"Env: {OWNERSHIP_JOURNAL_ENV}. Default: `{DEFAULT_OWNERSHIP_JOURNAL}`.")),
     ),
 )
 
@@ -84,6 +100,7 @@ class AepProviderHandler(ProviderHandler):
         # The bounds of check() are enforced again by FlowServiceConfig, so no second pass here.
         diagnostics: list[Diagnostic] = []
         overrides: dict[str, Any] = {}
+        journal_at = config.pop("ownership_journal", None)
         for name, value in config.items():
             if value is UNKNOWN:
                 diagnostics.append(Diagnostic(
@@ -94,6 +111,15 @@ class AepProviderHandler(ProviderHandler):
                 overrides[name] = value
         if diagnostics:
             return diagnostics
+        from aep_provider.resources.ownership import JournalLocationError, open_journal
+
+        location = journal_at if isinstance(journal_at, str) else (
+            os.environ.get(OWNERSHIP_JOURNAL_ENV, "").strip() or DEFAULT_OWNERSHIP_JOURNAL)
+        try:
+            journal = open_journal(location)
+        except JournalLocationError as exc:
+            return [Diagnostic("error", "Invalid ownership_journal", f"{exc} ({OWNERSHIP_JOURNAL_ENV})",
+                               ("ownership_journal",))]
         try:
             cfg = FlowServiceConfig.from_env(overrides)
         except ConfigurationError as exc:
@@ -101,7 +127,7 @@ class AepProviderHandler(ProviderHandler):
             first = exc.attributes[0] if exc.attributes else None
             return [Diagnostic("error", "Invalid provider configuration", str(exc), (first,) if first else None)]
         self._config = cfg
-        context = ResourceContext(self._get_client, cfg.sandbox_name, cfg.client_id)
+        context = ResourceContext(self._get_client, cfg.sandbox_name, cfg.client_id, journal)
         for handler in self.handlers.values():
             handler.configure(context)
         for reader in self.readers.values():

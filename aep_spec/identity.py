@@ -20,6 +20,9 @@ SOURCE_CONNECTION: Final = "aep_source_connection"
 TARGET_CONNECTION: Final = "aep_target_connection"
 DATAFLOW: Final = "aep_dataflow"
 RESOURCE_TYPES: Final = (S3_BASE_CONNECTION, SOURCE_CONNECTION, TARGET_CONNECTION, DATAFLOW)
+#: What a reviewer calls an object of each resource type, in the tutorial's order.
+KIND_NOUNS: Final = {S3_BASE_CONNECTION: "base connection", SOURCE_CONNECTION: "source connection",
+                     TARGET_CONNECTION: "target connection", DATAFLOW: "dataflow"}
 #: Its data sources: a connection's files and folders (explore), a dataflow's recent runs.
 EXPLORE: Final = "aep_explore"
 DATAFLOW_RUNS: Final = "aep_dataflow_runs"
@@ -27,3 +30,7 @@ DATAFLOW_RUNS: Final = "aep_dataflow_runs"
 #: How the provider's diagnostic for a create without its credentials begins; `make plan` looks
 #: for it to name the variables that would carry them (the provider knows only the attributes).
 CREDENTIALS_MISSING: Final = "Credentials missing"
+
+#: The output every stack records its sandbox in: a stack the app stops declaring can still be
+#: destroyed in the right sandbox (toolchain.states).
+SANDBOX_OUTPUT: Final = "aep_sandbox"

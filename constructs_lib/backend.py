@@ -57,6 +57,19 @@ class StateBackend:
     def key(self, stack_id: str) -> str:
         return f"{self.prefix}/{stack_id}.tfstate"
 
+    def state_path(self, stack_id: str) -> str:
+        """Where a local stack's state file is: the project (the app's working folder), as CDKTF puts it."""
+        return os.path.abspath(f"terraform.{stack_id}.tfstate")
+
+    def ownership_journal(self, stack_id: str) -> str:
+        """Where a stack's ownership journal lives: beside its state (``<state>.owned``), so that a
+        fresh checkout with the same backend finds what the last run began (aep_provider's
+        ``ownership_journal``)."""
+        if self.kind == "local" or self.bucket is None:
+            return self.state_path(stack_id) + ".owned"
+        query = f"region={self.region}" + (f"&endpoint={self.endpoint}" if self.endpoint else "")
+        return f"s3://{self.bucket}/{self.key(stack_id)}.owned?{query}"
+
     def attach(self, stack: cdk.TerraformStack) -> None:
         """Give ``stack`` this backend (nothing to do for the local default)."""
         if self.kind == "local" or self.bucket is None:

@@ -108,6 +108,7 @@ class AepProvider(cdk.TerraformProvider):
         request_timeout: float | None = None,
         operation_timeout: float | None = None,
         max_retries: int | None = None,
+        ownership_journal: str | None = None,
         alias: str | None = None,
     ) -> None:
         path = construct_path(scope, id)
@@ -138,6 +139,7 @@ class AepProvider(cdk.TerraformProvider):
             "request_timeout": request_timeout,
             "operation_timeout": operation_timeout,
             "max_retries": max_retries,
+            "ownership_journal": ownership_journal,
         }
 
     # cdktf's base class ignores alias (generated bindings override it): the override here is

@@ -368,8 +368,9 @@ class SandboxStack(cdk.TerraformStack):
         if not isinstance(deployment, Deployment):
             deployment = Deployment(list(deployment))
         self.sandbox = sandbox
-        AepProvider(self, "aep", flow_service_url=settings.flow_service_url,
-                            ims_url=settings.ims_url, org_id=settings.org_id, sandbox_name=sandbox.name)
+        AepProvider(self, "aep", flow_service_url=settings.flow_service_url, ims_url=settings.ims_url,
+                    org_id=settings.org_id, sandbox_name=sandbox.name,
+                    ownership_journal=(backend or StateBackend()).ownership_journal(stack_id or sandbox.stack_id))
         if backend is not None:
             backend.attach(self)
         self.connections: dict[str, S3BaseConnection] = {}
@@ -390,6 +391,8 @@ class SandboxStack(cdk.TerraformStack):
                 path_type=flow.source.path_type, recursive=flow.source.recursive, format=flow.source.format,
                 dataset_id=flow.dataset_id, schema_id=flow.schema_id, schedule=flow.schedule, mapping=flow.mapping,
                 enabled=flow.enabled, bucket_name=flow.connection.bucket_name, folder_path=flow.connection.folder_path)
+        # Recorded in state: a stack main.py stops declaring can still be destroyed in its sandbox.
+        cdk.TerraformOutput(self, identity.SANDBOX_OUTPUT, value=sandbox.name)
         # Plain Terraform references (the resources are addressed by their keys): no jsii call each.
         for output, attribute in (("connection_ids", "id"), ("connection_etags", "etag")):
             references = {key: f"${{{RESOURCE_TYPE}.{key}.{attribute}}}" for key in self.connections}

@@ -101,6 +101,12 @@ class Placement:
             stacks[target].append(key)
             stacks[target].sort()
         if stacks != current:
+            if self.frozen and self.path is not None and sandbox in self.sandboxes:
+                name = self.path.name
+                raise ConstructError([PropViolation(
+                    f"placement ({self.path})", "sandboxes",
+                    f"is not what synth writes for sandbox {sandbox!r} (connections removed from main.py are still "
+                    f"placed), and {FROZEN_ENV} forbids changing it now: run `make plan` and commit {name}")])
             self.sandboxes[sandbox] = stacks
             self.changed = True
         return stacks

@@ -46,8 +46,9 @@ class FlowApi:
         response.raise_for_status()
         return response.json()["items"][0]
 
-    def list(self) -> list[dict]:
-        response = requests.get(f"{self.server.flow_url}/connections", headers=self.headers(), timeout=10)
+    def list(self, collection: str = "/connections") -> list[dict]:
+        """Every object of a collection (``/connections``, ``/sourceConnections``, ``/flows``...)."""
+        response = requests.get(f"{self.server.flow_url}{collection}", headers=self.headers(), timeout=10)
         response.raise_for_status()
         return response.json()["items"]
 

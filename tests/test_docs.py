@@ -149,12 +149,12 @@ def test_dataflow_page_documents_actions_ordering_and_import() -> None:
 
 
 def test_provider_page_lists_every_environment_fallback() -> None:
-    from aep_client.config import ENV_VARS
+    from aep_provider.provider import PROVIDER_ENV_VARS
 
     table = section((ROOT / "docs" / "index.md").read_text(), "## Environment Variables")
-    for name, env in ENV_VARS.items():
+    for name, env in PROVIDER_ENV_VARS.items():
         assert re.search(rf"^\| `{name}` \| `{env}`", table, re.M), name
-    assert set(ENV_VARS) == {attr.name for attr in PROVIDER_SCHEMA.attributes}
+    assert set(PROVIDER_ENV_VARS) == {attr.name for attr in PROVIDER_SCHEMA.attributes}
 
 
 def test_resource_page_documents_rotation_import_and_drift() -> None:

@@ -34,6 +34,30 @@ def synth(project: Path, app: str = "main.py", python: str = sys.executable,
         raise SystemExit(done.returncode)
 
 
+def prepare(project: Path, app: str = "main.py", stacks: Sequence[str] = (), mirror: Path | None = None,
+            echo: bool = False) -> str | None:
+    """Synthesize, then lock every stack from the mirror: `make lock`, and the plan's first step (it
+    writes a failure into plan.md). None when done, else what the app or Terraform said."""
+    done = subprocess.run([sys.executable, app], cwd=project, capture_output=True, text=True)
+    sys.stdout.write(done.stdout)
+    sys.stderr.write(done.stderr)
+    if done.returncode != 0:
+        return (done.stderr + done.stdout).strip() or f"{app} exited {done.returncode}"
+    mirror = (mirror or project / ".tf" / "mirror").resolve()
+    try:
+        platform = terraform_platform()
+        for stack in selected_stacks(project, stacks):
+            if (stack_dir(project, stack) / "cdk.tf.json").exists():
+                path = lock(stack_dir(project, stack), mirror, platform=platform)
+                if echo:
+                    print(f"provider lock file: {path.relative_to(project)}")
+    except subprocess.CalledProcessError as exc:
+        failure = f"locking the provider from {mirror} failed: `{' '.join(map(str, exc.cmd))}` exited {exc.returncode}"
+        print(failure, file=sys.stderr)
+        return failure
+    return None
+
+
 LOCK_FILE = ".terraform.lock.hcl"
 
 
@@ -108,13 +132,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     project = args.project.resolve()
     localdemo.apply(project)  # after `make demo`, main.py synthesizes for the demo's Flow Service
-    synth(project, args.app)
-    mirror = (args.mirror or project / ".tf" / "mirror").resolve()
-    platform = terraform_platform()
-    for stack in selected_stacks(project, args.stack or []):
-        path = lock(stack_dir(project, stack), mirror, platform=platform)
-        print(f"provider lock file: {path.relative_to(project)}")
-    return 0
+    # A failure is printed as it happens: the app's blocks (one per problem), or Terraform's.
+    return 0 if prepare(project, args.app, args.stack or [], args.mirror, echo=True) is None else 1
 
 
 if __name__ == "__main__":

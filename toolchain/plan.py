@@ -37,15 +37,15 @@ from aep_spec import identity, legacy
 from aep_spec.identity import CREDENTIALS_MISSING
 from toolchain import localdemo
 from toolchain.cdk import INTERRUPTED, wrapper_path
-from toolchain.lock import selected_stacks, stack_dir
+from toolchain.lock import prepare, selected_stacks, stack_dir
 from toolchain.stacks import Runner, StackRun, Step, bound_from, handle_interrupts, init_step, warm
+from toolchain.states import Backend, StateError, Undeclared, describe, repair_local_state, undeclared
 
 #: Attributes the server sets: their "known after apply" is noise in a review.
 SERVER_SET = frozenset({"id", "etag", "state", "created_at", "updated_at", "sandbox_name", "connection_spec_id",
                         "flow_spec_id"})
 #: What a reviewer calls each kind of object.
-KIND_NAMES = {identity.S3_BASE_CONNECTION: "base connection", identity.SOURCE_CONNECTION: "source connection",
-              identity.TARGET_CONNECTION: "target connection", identity.DATAFLOW: "dataflow"}
+KIND_NAMES = identity.KIND_NOUNS
 WRITE_ONLY_SUFFIX = "_wo_version"
 #: The actions a review lists, in its order.
 KINDS = ("create", "update", "replace", "delete")
@@ -311,8 +311,9 @@ def _kind_order(change: Change) -> tuple[int, str]:
     return (list(KIND_NAMES).index(change.kind) if change.kind in KIND_NAMES else 9, change.key)
 
 
-def render_markdown(plans: Sequence[StackPlan]) -> str:
-    """plan.md: per sandbox (however many stacks hold it), what would change, each change naming its stack."""
+def render_markdown(plans: Sequence[StackPlan], left: Sequence[Undeclared] = ()) -> str:
+    """plan.md: per sandbox (however many stacks hold it), what would change, each change naming its stack;
+    then the stacks that hold objects but are not declared any more."""
     counts = {a: sum(1 for p in plans for c in p.changes if c.action == a) for a in KINDS}
     groups = by_sandbox(plans)
     errors = [p.stack for p in plans if p.status == "error"]
@@ -357,13 +358,29 @@ def render_markdown(plans: Sequence[StackPlan]) -> str:
                 lines.append(f"- {change.label} in `{stack}`{deleted}")
                 for attribute, (before, after) in change.attributes.items():
                     lines.append(f"  - `{attribute}`: {before} -> {after}")
+    lines += undeclared_lines(left)
     text = "\n".join(lines)
     while "\n\n\n" in text:
         text = text.replace("\n\n\n", "\n\n")
     return text.rstrip("\n") + "\n"
 
 
-def render_json(plans: Sequence[StackPlan], exit_code: int) -> dict[str, Any]:
+def undeclared_lines(left: Sequence[Undeclared]) -> list[str]:
+    """plan.md's section on stacks with state that main.py no longer declares."""
+    if not left:
+        return []
+    lines = ["", f"## Not declared any more ({len(left)} stack{'s' if len(left) != 1 else ''})", "",
+             "These stacks hold objects in AEP, but main.py no longer declares them (a sandbox removed or renamed, "
+             "or a placement change). No deploy touches them until you choose:", ""]
+    for stack in left:
+        lines += [f"- {stack.line()}",
+                  f"  - delete them: `make destroy STACKS={stack.stack}`",
+                  f"  - keep them in AEP and stop managing them: `make forget STACKS={stack.stack}` (no call to AEP)",
+                  "  - keep managing them: declare the sandbox (or its connections) in main.py again"]
+    return lines
+
+
+def render_json(plans: Sequence[StackPlan], exit_code: int, left: Sequence[Undeclared] = ()) -> dict[str, Any]:
     """plan.json: the same per sandbox (each change with its stack), and per stack as it was planned."""
     def change(c: Change, stack: str | None = None) -> dict[str, Any]:
         out = {"address": c.address, "kind": KIND_NAMES.get(c.kind, c.kind), "key": c.key, "name": c.name,
@@ -376,6 +393,7 @@ def render_json(plans: Sequence[StackPlan], exit_code: int) -> dict[str, Any]:
         return out | ({"stack": stack} if stack else {})
 
     return {"exit_code": exit_code,
+            "undeclared": [{"stack": u.stack, "sandbox": u.sandbox, "objects": dict(u.objects)} for u in left],
             "sandboxes": {sandbox: {"stacks": [p.stack for p in members],
                                     "changes": [change(c, p.stack) for p in members for c in p.changes],
                                     "drift": [change(c, p.stack) for p in members for c in p.drift],
@@ -388,10 +406,11 @@ def render_json(plans: Sequence[StackPlan], exit_code: int) -> dict[str, Any]:
                        for p in plans]}
 
 
-def exit_code(plans: Sequence[StackPlan]) -> int:
+def exit_code(plans: Sequence[StackPlan], left: Sequence[Undeclared] = ()) -> int:
+    """1 when a stack failed, 2 when something would change or a stack holds objects nobody declares."""
     if any(p.status == "error" for p in plans):
         return 1
-    return 2 if any(p.changed for p in plans) else 0
+    return 2 if any(p.changed for p in plans) or left else 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -401,22 +420,69 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, default=Path("plan.json"))
     parser.add_argument("--status-file", type=Path, default=None,
                         help="write the exit status (0/1/2) here and exit 0 unless planning failed")
+    parser.add_argument("--synth", action="store_true",
+                        help="synthesize and lock first (what `make lock` does); a failure is reported in plan.md")
     parser.add_argument("stacks", nargs="*")
     args = parser.parse_args(argv)
     project = args.project.resolve()
     localdemo.apply(project, announce=True)
+    # Whatever happens next, no plan of an earlier run is left to be read as this one's.
+    for stale in (args.out, args.json):
+        stale.unlink(missing_ok=True)
+    failure = prepare(project, stacks=args.stacks) if args.synth else None
+    if failure is not None:
+        plans = [StackPlan("synthesis").fail([Problem("error", "main.py was refused at synthesis", failure)])]
+        return report(args, plans, [], 1)
     stacks = selected_stacks(project, args.stacks)
+    backend = Backend.from_env(os.environ)
+    whole = [p for p in args.stacks if p != "*"] == []
+    try:
+        left = undeclared(project, backend) if whole else []
+    except Exception as exc:  # noqa: BLE001 - a state store we cannot list is an error of this plan
+        plans = [StackPlan("states").fail([Problem("error", "The states could not be listed", str(exc))])]
+        return report(args, plans, [], 1)
+    repaired, refused = check_states(project, stacks, backend)
     runner = handle_interrupts(Runner(project, os.environ, bound_from(os.environ)))
     with warm(project, runner):
-        plans = plan_stacks(project, stacks, os.environ, runner.bound, runner)
-    code = INTERRUPTED if runner.interrupted else exit_code(plans)
-    args.out.write_text(render_markdown(plans))
-    args.json.write_text(json.dumps(render_json(plans, code), indent=2) + "\n")
+        plans = plan_stacks(project, [s for s in stacks if s not in refused], os.environ, runner.bound, runner)
+    for plan in plans:
+        if plan.stack in repaired:
+            plan.problems.insert(0, Problem("warning", "State restored from its backup", repaired[plan.stack]))
+    plans += [StackPlan(stack, sandbox=sandbox_of(project, stack)).fail([Problem("error", "State not readable", why)])
+              for stack, why in refused.items()]
+    code = INTERRUPTED if runner.interrupted else exit_code(plans, left)
+    return report(args, plans, left, code)
+
+
+def check_states(project: Path, stacks: Sequence[str], backend: Backend) -> tuple[dict[str, str], dict[str, str]]:
+    """Local states restored from their backup (stack -> what was done) and refused (stack -> why)."""
+    repaired: dict[str, str] = {}
+    refused: dict[str, str] = {}
+    if backend.kind != "local":
+        return repaired, refused
+    for stack in stacks:
+        try:
+            done = repair_local_state(project, stack)
+        except StateError as exc:
+            refused[stack] = str(exc)
+            continue
+        if done:
+            print(done, file=sys.stderr)
+            repaired[stack] = done
+    return repaired, refused
+
+
+def report(args: argparse.Namespace, plans: Sequence[StackPlan], left: Sequence[Undeclared], code: int) -> int:
+    """Write plan.md, plan.json and the status, print a line per stack, return the exit status."""
+    args.out.write_text(render_markdown(plans, left))
+    args.json.write_text(json.dumps(render_json(plans, code, left), indent=2) + "\n")
     for plan in plans:
         state = f"{len(plan.changes)} change(s)" if plan.changed else "no changes"
         if plan.status == "error":
             state = "error: " + "; ".join(f"{e.where + ': ' if e.where else ''}{e.summary}" for e in plan.errors)
         print(f"{plan.stack}: {state}" + (f", {len(plan.drift)} changed outside Terraform" if plan.drift else ""))
+    for stack in left:
+        print(f"{stack.stack}: not declared any more, still holds {describe(stack.objects)} (plan.md says what to do)")
     meaning = {0: "no changes", 1: "error", 2: "changes", INTERRUPTED: "interrupted"}[code]
     print(f"wrote {args.out} and {args.json} ({meaning}: exit status {code})")
     if args.status_file is not None:

@@ -41,7 +41,18 @@ from types import FrameType
 from aep_client.inflight import SlotServer
 from toolchain import localdemo
 from toolchain.cdk import INTERRUPTED, wrapper_path
-from toolchain.lock import selected_stacks, stack_dir
+from toolchain.lock import selected_stacks, stack_dir, synthesized_stacks
+from toolchain.states import (
+    Backend,
+    StateError,
+    Undeclared,
+    describe,
+    managed,
+    repair_local_state,
+    sandbox_of_state,
+    tombstone,
+    undeclared,
+)
 
 BOUND_ENV = "AEP_MAX_IN_FLIGHT"
 DEFAULT_BOUND = 10
@@ -265,7 +276,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_intermixed_args(argv)
     project = args.project.resolve()
     localdemo.apply(project, announce=True)
-    stacks = selected_stacks(project, args.stacks)
+    try:
+        stacks, left = stacks_to_run(project, args.verb, args.stacks, Backend.from_env(os.environ))
+    except StateError as exc:
+        print(f"{args.verb}: nothing was run: {exc}", file=sys.stderr)
+        return 1
     if not stacks:
         print("no stack to run")
         return 0
@@ -277,11 +292,46 @@ def main(argv: Sequence[str] | None = None) -> int:
     failed = [r for r in runs if not r.ok]
     print(f"\n{args.verb}: {len(runs) - len(failed)} of {len(stacks)} stack(s) done, at most {bound} "
           f"Flow Service call(s) in flight" + (f"; failed: {', '.join(r.stack for r in failed)}" if failed else ""))
+    for stack in left:
+        print(f"not touched: {stack.line()}, a stack main.py no longer declares; `make destroy STACKS={stack.stack}` "
+              f"deletes those objects, `make forget STACKS={stack.stack}` stops managing them")
     if runner.interrupted:
         sys.stderr.write("Interrupted; state is saved. Run the command again to finish: it converges to the "
                          "configuration without duplicates.\n")
         return INTERRUPTED
     return 1 if failed or len(runs) < len(stacks) else 0
+
+
+def stacks_to_run(project: Path, verb: str, names: Sequence[str],
+                  backend: Backend) -> tuple[list[str], list[Undeclared]]:
+    """The stacks a deploy or destroy runs, after checking their states (:mod:`toolchain.states`),
+    and the undeclared stacks it leaves alone. A stack with state that main.py no longer declares runs
+    only when named, and only to be destroyed (an empty configuration for it is written first)."""
+    stacks = selected_stacks(project, names)
+    declared = set(synthesized_stacks(project))
+    if not [n for n in names if n != "*"]:
+        left = undeclared(project, backend, sorted(declared))
+    else:
+        left = []
+    for stack in [s for s in stacks if s not in declared]:
+        state = backend.read(project, stack)
+        if not managed(state):
+            raise StateError(f"{stack}: no such stack: main.py does not declare it and no state holds objects for it")
+        if verb != "destroy":
+            raise StateError(f"{stack}: main.py no longer declares it; it still holds {describe(managed(state))}. "
+                             f"`make destroy STACKS={stack}` deletes them; `make forget STACKS={stack}` stops managing "
+                             "them (they stay in AEP); or declare it in main.py again")
+        sandbox = sandbox_of_state(state)
+        if not sandbox:
+            raise StateError(f"{stack}: its state does not say which sandbox it deployed to; declare it again in "
+                             "main.py to destroy it")
+        tombstone(project, stack, sandbox)
+    if backend.kind == "local":
+        for stack in stacks:
+            done = repair_local_state(project, stack)
+            if done:
+                print(done, file=sys.stderr)
+    return stacks, left
 
 
 if __name__ == "__main__":

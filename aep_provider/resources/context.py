@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from aep_client import Kind, ObjectRef
+    from aep_provider.resources.ownership import OwnershipJournal
 
 
 class FlowServiceApi(Protocol):
@@ -42,9 +43,11 @@ class ResourceContext:
     """The provider's configuration as resources need it.
 
     ``api`` is a factory so that building the HTTP client (and importing ``requests``) waits
-    for the first call that needs it; ``client_id`` tells this client's connections apart.
+    for the first call that needs it; ``client_id`` tells this client's connections apart;
+    ``journal`` holds this state's claims (what it creates and holds), beside the state.
     """
 
     api: Callable[[], FlowServiceApi]
     sandbox_name: str
     client_id: str
+    journal: OwnershipJournal

@@ -1,13 +1,14 @@
 """What every Flow Service object resource shares: one POST to create, one GET to refresh, one JSON
 Patch with ``If-Match: <etag in state>`` to update, one DELETE; the etag stored after every write;
-drift (deleted, edited, etag moved); import; adoption of this client's own unrecorded objects; and
-errors in the API's words.
+drift (deleted, edited, etag moved); import; adoption of an object this state began to create but
+never recorded (and of nothing else); and errors in the API's words.
 
 A kind (base connection, source connection, target connection, dataflow) keeps only what is its
 own: its schema, the body of its create, how a read record maps to state, the patch of a change,
 and which attributes replace it. The sandbox is listed once per process and kind (the
-:class:`Inventory`), so names, unique per sandbox and kind, tell an object an interrupted deploy of
-this client created but never recorded (adopted) from someone else's (refused, with how to import).
+:class:`Inventory`); names are unique per sandbox and kind, and the state's ownership journal
+(:mod:`aep_provider.resources.ownership`) tells an object this state began to create but never
+recorded (adopted) from any other of that name (refused, with who made it, when, and the ways out).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from aep_provider.protocol.resource import (
     known_str,
 )
 from aep_provider.resources.inventory import Inventory
+from aep_provider.resources.ownership import Claim
 from aep_spec import platform
 from aep_spec.rules import RuleViolation
 
@@ -251,18 +253,21 @@ class FlowObject(ResourceHandler):
         """Computed attributes of this kind that a create (or a replacement) sets, besides the common ones."""
 
     def _existing_named(self, name: str, planned: dict[str, Value]) -> list[Diagnostic]:
-        """At plan: an object of the same name is ours to adopt (a warning) or someone else's (an
-        error naming it). Costs one list call per plan and kind, shared by every create."""
+        """At plan: an object of the same name is this state's to adopt (a warning) or not (an error
+        naming it). Costs one list call per plan and kind, shared by every create."""
         found = self._lookup("plan", name)
+        if not found:
+            return []
         adoptable, why = self._adoptable(found, planned)
-        if adoptable is not None:
-            return [Diagnostic("warning", f"The {self.noun} {name!r} already exists and will be adopted", (
-                f"{adoptable['id']} in sandbox {self.context.sandbox_name!r} was created by this client (most likely "
-                f"by an interrupted deploy) but is not in Terraform's state. Apply adopts it instead of creating a "
-                "duplicate: at most one PATCH sets it to this configuration."), ("name",))]
-        if found:
+        if adoptable is None:
             raise self._foreign(name, found, why)
-        return []
+        claim = self._claim(name)
+        began = rfc3339(claim.began_ms) if claim else None
+        return [Diagnostic("warning", f"The {self.noun} {name!r} already exists and will be adopted", (
+            f"{adoptable['id']} in sandbox {self.context.sandbox_name!r} is this state's: its journal records that "
+            f"this state began to create it ({began}; most likely an interrupted deploy), but Terraform's state "
+            "does not hold it. Apply adopts it instead of creating a duplicate: at most one PATCH sets it to "
+            "this configuration."), ("name",))]
 
     def _lookup(self, operation: str, name: str, *, claim: bool = False) -> list[dict[str, Any]]:
         from aep_provider.resources.inventory import DuplicateNameError
@@ -274,26 +279,48 @@ class FlowObject(ResourceHandler):
                 raise error(f"Duplicate {self.noun} name", f"{exc}. Names must be unique per sandbox and kind.",
                             ("name",)) from None
 
+    @property
+    def journal_kind(self) -> str:
+        """This kind's folder in the ownership journal (its collection: ``connections``, ``flows``...)."""
+        return self.kind.path.strip("/")
+
+    def _claim(self, name: str) -> Claim | None:
+        try:
+            return self.context.journal.claim(self.journal_kind, self.context.sandbox_name, name)
+        except Exception as exc:  # noqa: BLE001 - unreadable evidence refuses adoption, with the reason
+            raise error("The ownership journal cannot be read", (
+                f"{self.context.journal.store.describe()}: {type(exc).__name__}: {exc}. It records which objects this "
+                "state began to create; without it no object can be adopted. Check ownership_journal "
+                "(AEP_OWNERSHIP_JOURNAL) and its credentials, then run the command again.")) from None
+
     def _adoptable(self, found: list[dict[str, Any]], planned: dict[str, Value]) -> tuple[dict[str, Any] | None, str]:
-        """The one object this client created that can become ``planned``, or why there is none."""
+        """The one object this state began to create (or holds) that can become ``planned``, or why
+        there is none: this client made it, and the state's journal claims it."""
         if len(found) != 1:
             return None, ""
         item = found[0]
         if not platform.is_client(item.get("createdClient"), self.context.client_id):
             return None, ""
+        claim = self._claim(str(item.get("name")))
+        if claim is None or not claim.admits(item):
+            return None, ""
         why = self.mismatch(item, planned)
         return (None, why) if why else (item, "")
 
     def _foreign(self, name: str, found: list[dict[str, Any]], why: str = "") -> DiagnosticsError:
-        ids = ", ".join(f"{item.get('id')} (created by {item.get('createdClient') or 'unknown'})" for item in found)
+        made = ", ".join(f"{item.get('id')} (created by {item.get('createdClient') or 'an unknown client'} "
+                         f"at {rfc3339(item.get('createdAt')) or 'an unknown time'})" for item in found)
         first = found[0].get("id")
-        reason = (f"It was created by this client but {why}: delete it in AEP, or import it and change the "
-                  "configuration to match. " if why else "")
+        reason = (f"This state began to create it, but {why}: delete it in AEP, or import it and change the "
+                  "configuration to match. " if why else
+                  "This state did not create it (its ownership journal has no record of it), so it belongs to "
+                  "someone else: another repository or state, or a person. ")
         return error(
             f"A {self.noun} named {name!r} already exists in sandbox {self.context.sandbox_name!r}",
-            f"Found {ids}; names are unique per sandbox and kind, so Terraform will not create another. {reason}"
-            f"To manage it here, import it: `.import_from({first!r})` on the construct in CDKTF, or "
-            f"`terraform import <address> {first}`. Otherwise rename this {self.noun}.",
+            f"Found {made}. Names are unique per sandbox and kind, so Terraform will not create another, and "
+            f"it adopts only what this state began to create. {reason}Two ways out: to manage that "
+            f"{self.noun} here (and stop managing it elsewhere), import it: `.import_from({first!r})` on the "
+            f"construct in CDKTF, or `terraform import <address> {first}`; or give this {self.noun} another name.",
             ("name",))
 
     # ---- apply time ------------------------------------------------------------------------
@@ -307,11 +334,44 @@ class FlowObject(ResourceHandler):
                 raise self._foreign(name, found, why)
             return ApplyResult(self._adopt(adoptable, planned, config))
         body = self.create_body(planned, config)
-        with self._api_errors("create"):
+        with self._journal_errors("create"):
+            self.context.journal.begin(self.journal_kind, self.context.sandbox_name, name, self.context.client_id)
+        with self._api_errors("create"), self._released_unless_sent(name):
             ref = self._api().create(self.kind, body)
         state = self.sent(self._written(planned, ref), body)
         with self._api_errors("create", ref.etag, state):
+            self._hold(name, ref.id)
             return ApplyResult(self.after_write(state, None, planned))
+
+    def _hold(self, name: str, object_id: str) -> None:
+        """This state holds ``object_id`` now: the journal says so (one small write)."""
+        with self._journal_errors("record"):
+            self.context.journal.hold(self.journal_kind, self.context.sandbox_name, name, self.context.client_id,
+                                      object_id)
+
+    @contextmanager
+    def _released_unless_sent(self, name: str) -> Iterator[None]:
+        """A create Flow Service refused outright (a 4xx) made nothing: its claim goes. Any other
+        failure may have made the object (a lost answer, a 5xx after the commit): the claim stays,
+        so the next deploy adopts it."""
+        from aep_client import FlowServiceError, OutcomeUnknownError
+
+        try:
+            yield
+        except FlowServiceError as exc:
+            if not isinstance(exc, OutcomeUnknownError) and exc.status is not None and 400 <= exc.status < 500:
+                self.context.journal.release(self.journal_kind, self.context.sandbox_name, name)
+            raise
+
+    @contextmanager
+    def _journal_errors(self, operation: str) -> Iterator[None]:
+        try:
+            yield
+        except Exception as exc:  # noqa: BLE001 - the journal's own failure, said as such
+            raise error(f"The ownership journal could not be written ({operation})", (
+                f"{self.context.journal.store.describe()}: {type(exc).__name__}: {exc}. Nothing was created without "
+                "a record of it. Check ownership_journal (AEP_OWNERSHIP_JOURNAL) and its credentials, then run "
+                "the command again.")) from None
 
     def _written(self, planned: dict[str, Value], ref: ObjectRef) -> dict[str, Value]:
         """State after a write: the plan's values, the new id and etag; what the plan left unknown and
@@ -342,6 +402,7 @@ class FlowObject(ResourceHandler):
 
         state = self._written(state, ObjectRef(object_id, str(state["etag"])))
         with self._api_errors("create", str(state["etag"]), state):
+            self._hold(known_str(planned, "name"), object_id)
             return self.after_write(state, current, planned)
 
     def read(self, state: dict[str, Value]) -> ReadResult:
@@ -356,7 +417,10 @@ class FlowObject(ResourceHandler):
                 if isinstance(state.get("name"), str):
                     self._gone[str(state["name"])] = known_str(state, "id")
                 return ReadResult(None)
-        return ReadResult(self.state_from_record(record, state))
+        new = self.state_from_record(record, state)
+        if state.get("name") is None and isinstance(new.get("name"), str):  # just imported: this state holds it
+            self._hold(str(new["name"]), known_str(new, "id"))
+        return ReadResult(new)
 
     def update(self, prior: dict[str, Value], planned: dict[str, Value], config: dict[str, Value]) -> ApplyResult:
         ops = self.patch_ops(prior, planned, config)
@@ -379,6 +443,11 @@ class FlowObject(ResourceHandler):
                     failed.state = dict(prior) | {"etag": exc.current_etag}
                     raise failed from None
             state = self._written(state, ref)
+            if prior.get("name") != planned.get("name"):  # the claim follows the object's new name
+                self._hold(known_str(planned, "name"), object_id)
+                with self._journal_errors("record"):
+                    self.context.journal.release(self.journal_kind, self.context.sandbox_name,
+                                                 known_str(prior, "name"))
         with self._api_errors("update", str(state["etag"]), state):
             return ApplyResult(self.after_write(state, prior, planned))
 
@@ -403,6 +472,9 @@ class FlowObject(ResourceHandler):
         with self._api_errors("delete"):
             self._api().delete(self.kind, object_id)
         self.inventory.leaving(object_id)
+        if isinstance(state.get("name"), str):
+            with self._journal_errors("record"):
+                self.context.journal.release(self.journal_kind, self.context.sandbox_name, str(state["name"]))
 
     def import_(self, import_id: str) -> dict[str, Value]:
         if not import_id.strip():

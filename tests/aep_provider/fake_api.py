@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import itertools
+import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,9 +17,37 @@ from typing import Any
 from aep_client import CONNECTIONS, FLOWS, Kind, NotFoundError, ObjectRef, PreconditionFailedError
 from aep_client.errors import FlowServiceError
 from aep_provider.resources.context import ResourceContext
+from aep_provider.resources.ownership import OwnershipJournal
 
 CLIENT_ID = "unit-client"
+
+
+def now_ms() -> int:
+    """Flow Service's clock, which adoption compares with the moment a create began."""
+    return int(time.time() * 1000)
 PREFIXES = {"/connections": "conn", "/sourceConnections": "src", "/targetConnections": "tgt", "/flows": "flow"}
+
+
+class MemoryStore:
+    """An ownership journal's store in memory (the real ones: files and S3, tested apart)."""
+
+    def __init__(self) -> None:
+        self.docs: dict[str, bytes] = {}
+
+    def read(self, key: str) -> bytes | None:
+        return self.docs.get(key)
+
+    def write(self, key: str, data: bytes) -> None:
+        self.docs[key] = data
+
+    def remove(self, key: str) -> None:
+        self.docs.pop(key, None)
+
+    def keys(self) -> Iterator[str]:
+        yield from sorted(self.docs)
+
+    def describe(self) -> str:
+        return "memory"
 
 
 @dataclass
@@ -32,6 +61,8 @@ class FakeConnectionsApi:
     explored: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     _ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
     _etags: Iterator[int] = field(default_factory=lambda: itertools.count(1))
+    #: The ownership journal of the one state these tests play (every handler made for this API shares it).
+    journal: OwnershipJournal = field(default_factory=lambda: OwnershipJournal(MemoryStore()))
 
     @property
     def connections(self) -> dict[str, dict[str, Any]]:
@@ -54,7 +85,7 @@ class FakeConnectionsApi:
         object_id = f"{PREFIXES[kind.path]}-{next(self._ids)}"
         record = copy.deepcopy(dict(body)) | {"id": object_id, "etag": self._etag(), "state": "enabled",
                                               "createdClient": CLIENT_ID, "sandboxName": "prod",
-                                              "createdAt": 1_700_000_000_000, "updatedAt": 1_700_000_000_000}
+                                              "createdAt": now_ms(), "updatedAt": now_ms()}
         self.of(kind)[object_id] = record
         return ObjectRef(object_id, record["etag"])
 
@@ -123,8 +154,9 @@ class FakeConnectionsApi:
         return self.create(CONNECTIONS, body)
 
 
-def context_for(api: FakeConnectionsApi, sandbox: str = "prod") -> ResourceContext:
-    return ResourceContext(lambda: api, sandbox, CLIENT_ID)
+def context_for(api: FakeConnectionsApi, sandbox: str = "prod",
+                journal: OwnershipJournal | None = None) -> ResourceContext:
+    return ResourceContext(lambda: api, sandbox, CLIENT_ID, journal or api.journal)
 
 
-__all__ = ["CLIENT_ID", "FLOWS", "FakeConnectionsApi", "context_for"]
+__all__ = ["CLIENT_ID", "FLOWS", "FakeConnectionsApi", "MemoryStore", "context_for"]

@@ -214,9 +214,10 @@ def test_dataflow_schedule_rules_are_checked_at_plan() -> None:
     assert handler.check(flow_config(handler, frequency="once", interval=None)) == []
 
 
-def test_an_unrecorded_flow_of_this_client_is_adopted_without_a_call(api: FakeConnectionsApi) -> None:
+def test_an_unrecorded_flow_of_this_state_is_adopted_without_a_call(api: FakeConnectionsApi) -> None:
     handler = made(Dataflow(), api)
     create(handler, flow_config(handler))  # created, then "lost": a fresh process finds it by name
+    assert api.journal.claim("flows", "prod", "orders daily") is not None  # the state's evidence
     fresh = made(Dataflow(), api)
     api.calls.clear()
     cfg = flow_config(fresh)

@@ -268,8 +268,12 @@ def test_unconfigured_handler_says_so() -> None:
 # --- interrupted deploys: adopt what this client created, refuse the rest --------------------
 
 
-def leftover(api: FakeConnectionsApi, name: str = "conn", client: str = CLIENT_ID, **params: str) -> str:
-    """A connection an interrupted deploy created: in AEP, not in state."""
+def leftover(api: FakeConnectionsApi, name: str = "conn", client: str = CLIENT_ID, claimed: bool = True,
+             **params: str) -> str:
+    """A connection an interrupted deploy of this state created (its journal claims it; with
+    ``claimed=False``, one another state created): in AEP, not in state."""
+    if claimed:
+        api.journal.begin("connections", "prod", name, CLIENT_ID)
     keys = {"s3AccessKey": "OLD", "s3SecretKey": "OLD"}
     ref = api.create_connection({"name": name, "auth": {"specName": "Access Key", "params": keys | params},
                                  "connectionSpec": {"id": "ecadc60c-7455-4d87-84dc-2a0e293d997b", "version": "1.0"}})
@@ -292,6 +296,38 @@ def test_leftover_of_this_client_is_adopted_not_duplicated(handler: S3BaseConnec
     assert {"op": "remove", "path": "/auth/params/bucketName"} in ops
     assert {"op": "add", "path": "/description", "value": "d"} in ops
     assert len(api.connections) == 1
+
+
+def test_connection_of_this_client_that_this_state_never_began_is_refused(handler: S3BaseConnection,
+                                                                         api: FakeConnectionsApi) -> None:
+    """Another repository or state with the same technical account and the same name: not adopted."""
+    existing = leftover(api, claimed=False)
+    cfg = config()
+    with pytest.raises(DiagnosticsError) as raised:
+        handler.plan(None, proposed_from(blank(), cfg), cfg)
+    (diag,) = raised.value.diagnostics
+    assert existing in diag.detail and CLIENT_ID in diag.detail and "did not create it" in diag.detail
+    assert "import_from" in diag.detail and "another name" in diag.detail and " at 20" in diag.detail
+    with pytest.raises(DiagnosticsError):
+        handler.create(proposed_from(blank(), cfg) | {"auth_spec_name": "Access Key"}, cfg)
+    assert api.operations() == ["list"]
+
+
+def test_a_claim_older_than_the_object_by_name_only_admits_objects_made_after_it(
+        handler: S3BaseConnection, api: FakeConnectionsApi) -> None:
+    """A claim left long ago (its create never reached Flow Service) does not reach an object someone
+    made before it; a claim that holds an id admits that object only."""
+    existing = leftover(api, claimed=False)
+    api.connections[existing]["createdAt"] -= 3_600_000
+    api.journal.begin("connections", "prod", "conn", CLIENT_ID)
+    cfg = config()
+    with pytest.raises(DiagnosticsError):
+        handler.plan(None, proposed_from(blank(), cfg), cfg)
+    api.journal.hold("connections", "prod", "conn", CLIENT_ID, "another-id")
+    with pytest.raises(DiagnosticsError):
+        handler.plan(None, proposed_from(blank(), cfg), cfg)
+    api.journal.hold("connections", "prod", "conn", CLIENT_ID, existing)
+    assert [d.severity for d in handler.plan(None, proposed_from(blank(), cfg), cfg).diagnostics] == ["warning"]
 
 
 def test_connection_of_another_client_is_refused_with_how_to_import(handler: S3BaseConnection,

@@ -157,12 +157,13 @@ def test_pointed_elsewhere_nothing_is_filled_in_and_errors_name_what_is_missing(
         assert plan_script(repo, env=settings | SECRETS).returncode == 2
         assert all(secret not in plan_md(repo) for secret in SECRETS.values())
 
-    # A declaration that breaks a rule: refused at synth, before any plan: 1.
+    # A declaration that breaks a rule: refused at synth, before any plan: 1, and plan.md says so.
     main_py = repo / "main.py"
     main_py.write_text(main_py.read_text().replace('bucket_name="acme-orders-dev"', 'bucket_name="Acme_Orders"'))
     run = plan_script(repo)
     assert run.returncode == 1
-    assert "bucket_name" in run.output and "planning failed before any plan could be made" in run.output
+    assert "bucket_name" in run.output and "planning failed (exit 1); plan.md says why" in run.output
+    assert "main.py was refused at synthesis" in plan_md(repo) and "Acme_Orders" in plan_md(repo)
 
 
 def as_in_a_terminal() -> None:
