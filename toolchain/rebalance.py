@@ -32,6 +32,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from aep_provider.provider import AepProviderHandler
+from aep_provider.resources.ownership import OwnershipJournal, open_journal
+from aep_spec import identity
 from constructs_lib.placement import Placement, balanced
 from toolchain import localdemo
 from toolchain.lock import stack_dir, synth
@@ -123,9 +126,43 @@ def _next(state: dict[str, Any], template: Mapping[str, Any]) -> dict[str, Any]:
     return state
 
 
+def journal_of(project: Path, stack: str) -> tuple[OwnershipJournal, str] | None:
+    """A synthesized stack's ownership journal and sandbox (its provider block says where)."""
+    path = stack_dir(project, stack) / "cdk.tf.json"
+    if not path.exists():
+        return None
+    blocks = (json.loads(path.read_text()).get("provider") or {}).get(identity.TYPE) or [{}]
+    where, sandbox = blocks[0].get("ownership_journal"), blocks[0].get("sandbox_name")
+    if not isinstance(where, str) or not isinstance(sandbox, str):
+        return None
+    return open_journal(where), sandbox
+
+
+def move_claims(project: Path, moved: Sequence[tuple[str, str, str, str]]) -> int:
+    """The journal records of moved objects follow them ((type, name, source stack, target stack)):
+    the state that now holds an object is the one that may adopt it back or recover it."""
+    kinds = {name: handler.journal_kind for name, handler in AepProviderHandler().handlers.items()}
+    count = 0
+    for kind_type, name, source, target in moved:
+        leaving, arriving = journal_of(project, source), journal_of(project, target)
+        if kind_type not in kinds or leaving is None or arriving is None:
+            continue
+        old, sandbox = leaving
+        new = arriving[0]
+        key = old.key(kinds[kind_type], sandbox, name)
+        data = old.store.read(key)
+        if data is not None:
+            new.store.write(key, data)
+            old.store.remove(key)
+            count += 1
+    return count
+
+
 def apply_moves(states: States, moves: Sequence[Move], journal: Path) -> int:
-    """Move each resource, source state first; the journal keeps the moved resources until the target has them."""
+    """Move each resource, source state first; the journal keeps the moved resources until the target has them.
+    Then the ownership records of what moved follow it."""
     moved = 0
+    claims: list[tuple[str, str, str, str]] = []
     pending: dict[str, Any] = json.loads(journal.read_text()) if journal.exists() else {}
     by_pair: dict[tuple[str, str], list[str]] = {}
     for move in moves:
@@ -133,6 +170,8 @@ def apply_moves(states: States, moves: Sequence[Move], journal: Path) -> int:
     for (source, target), addresses in by_pair.items():
         source_state = states.pull(source)
         taken = {a: _take(source_state, a) for a in addresses}
+        claims += [(r["type"], str(i["attributes"]["name"]), source, target) for rs in taken.values() for r in rs
+                   for i in r.get("instances") or [] if isinstance((i.get("attributes") or {}).get("name"), str)]
         key = f"{source}->{target}"
         pending[key] = {"target": target, "resources": [r for rs in taken.values() for r in rs],
                         "template": {k: source_state.get(k) for k in ("version", "terraform_version")}}
@@ -149,6 +188,7 @@ def apply_moves(states: States, moves: Sequence[Move], journal: Path) -> int:
         del pending[key]
         journal.write_text(json.dumps(pending))
     journal.unlink(missing_ok=True)
+    move_claims(states.project, claims)
     return moved
 
 

@@ -95,6 +95,9 @@ def test_placement_holds_through_deploys_and_a_rebalance_moves_state_without_a_c
     moved = holder(fleet)
     assert set(moved) == set(after)
     assert {s: sorted(k for k, h in moved.items() if h == s) for s in fleet.stacks} == placement(fleet)
+    # Each object's ownership record moved with it: the stack that holds it is the one that may adopt it.
+    claims = {s: len(list((fleet.folder / f"terraform.{s}.tfstate.owned").rglob("*.json"))) for s in fleet.stacks}
+    assert claims == {s: len(keys) for s, keys in placement(fleet).items()}
     # Every stack plans nothing: the moved objects kept their ids, etags and credential versions.
     local_aep.reset_requests()
     plan = fleet.run([sys.executable, "-m", "toolchain.plan", "--project", ".", "--out", "plan.md",
