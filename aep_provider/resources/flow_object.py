@@ -87,8 +87,9 @@ def as_dict(value: Any) -> dict[str, Any]:
 
 
 def rule_diagnostics(violations: Iterable[RuleViolation]) -> list[Diagnostic]:
-    """Broken rules as plan-time errors, each pointing Terraform at its attribute."""
-    return [Diagnostic("error", f"Invalid {v.field}", str(v), (v.field,)) for v in violations]
+    """Broken rules as plan-time errors, each pointing Terraform at its attribute and showing the
+    value declared (never a secret: its check keeps it hidden)."""
+    return [Diagnostic("error", f"Invalid {v.field}", v.described(), (v.field,)) for v in violations]
 
 
 def put(ops: Ops, path: str, old: Value, new: Value) -> None:
