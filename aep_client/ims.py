@@ -118,7 +118,8 @@ def fetch_token(
     secrets = [config.client_secret]
     if status >= 400:
         raise error_from_response(
-            status, body, headers, method="POST", path=TOKEN_PATH, secrets=secrets, ims=True
+            status, body, headers, method="POST", path=TOKEN_PATH, secrets=secrets, ims=True,
+            endpoint=config.ims_endpoint,
         )
     try:
         payload = json.loads(body.decode("utf-8"))

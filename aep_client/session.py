@@ -248,6 +248,7 @@ class FlowServiceSession:
                 path=path,
                 secrets=secret_list + self.tokens.secrets(),
                 etag_sent=all_headers.get("If-Match"),
+                endpoint=self.config.flow_service_endpoint,
             )
         return resp
 

@@ -459,9 +459,15 @@ class FlowObject(ResourceHandler):
 
 
 def api_failure(operation: str, exc: Exception) -> DiagnosticsError:
-    """A failed call as a diagnostic in the API's words: which service, status, code, request id."""
-    from aep_client import FlowServiceError
+    """A failed call as a diagnostic in the API's words: which service, status, code, request id.
 
+    A failure of the endpoint itself (unreachable, no API at its path) is said without the object
+    or the operation: every object meets the same one, and a report shows it once, with a count.
+    """
+    from aep_client import EndpointError, FlowServiceError
+
+    if isinstance(exc, EndpointError):
+        return error(exc.headline, exc.cause)
     if isinstance(exc, FlowServiceError):
         return error(f"{exc.service} {operation} failed", str(exc))
     return error(f"Flow Service {operation} failed", f"{type(exc).__name__}: {exc}")
