@@ -381,7 +381,8 @@ class UnknownPathError(EndpointError):
 
     @property
     def cause(self) -> str:
-        return (f"Its paths {self.answer} ({', '.join(self._details()[:2])}), which is not {self.endpoint.service} "
+        code = f", code {self.code}" if self.code else ""
+        return (f"Its paths {self.answer} (status {self.status}{code}), which is not {self.endpoint.service} "
                 f"saying that an object does not exist: nothing is taken as deleted. {self.hint}")
 
 

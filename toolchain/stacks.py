@@ -18,7 +18,8 @@ synthesized stack). What ``make deploy`` and ``make destroy`` run after synthesi
   graceful stop (operations in flight finish and reach state); no stack starts after it, and the
   command waits for every Terraform to save state and release its lock before it returns 130.
 * **Exit status.** 0 when every stack succeeded, 1 when one failed (its output says why), 130
-  when interrupted. Each line of output is prefixed with its stack.
+  when interrupted. Each line of output is prefixed with its stack; a diagnostic that many objects
+  or stacks meet is shown once, then counted (:mod:`toolchain.console`).
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ from types import FrameType
 from aep_client.inflight import SlotServer
 from toolchain import localdemo
 from toolchain.cdk import INTERRUPTED, wrapper_path
+from toolchain.console import Console
 from toolchain.lock import selected_stacks, stack_dir
 
 BOUND_ENV = "AEP_MAX_IN_FLIGHT"
@@ -115,7 +117,7 @@ class Runner:
     """Runs commands in stack folders, at most ``bound`` Flow Service calls in flight in all."""
 
     def __init__(self, project: Path, environ: Mapping[str, str], bound: int,
-                 echo: Callable[[str], None] | None = None) -> None:
+                 echo: Console | None = None) -> None:
         self.project = project
         self.environ = dict(environ, TF_INPUT="0", CHECKPOINT_DISABLE="1")
         self.bound = bound
@@ -206,8 +208,10 @@ class Runner:
         for line in process.stdout:
             output.append(line)
             if self.echo is not None:
-                self.echo(f"{stack}  {line}")
+                self.echo.line(stack, line)
         code = process.wait()
+        if self.echo is not None:
+            self.echo.done(stack)
         with self._lock:
             self._running.pop(f"{stack}:{process.pid}", None)
         return code if code >= 0 else 128 - code
@@ -251,12 +255,6 @@ def terraform_command(verb: str, folder: Path, environ: Mapping[str, str], paral
             Step((str(wrapper_path()), verb, *flags, "-input=false", "-no-color", f"-parallelism={parallelism}"))]
 
 
-def echo(line: str) -> None:
-    """Print a stack's line as it comes (lines of stacks side by side interleave, each prefixed)."""
-    sys.stdout.write(line)
-    sys.stdout.flush()
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("verb", choices=["apply", "destroy"])
@@ -270,10 +268,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("no stack to run")
         return 0
     bound = bound_from(os.environ)
-    runner = handle_interrupts(Runner(project, os.environ, bound, echo=echo))
+    console = Console(project)
+    runner = handle_interrupts(Runner(project, os.environ, bound, echo=console))
     with warm(project, runner):
         runs = runner.run_all(stacks, lambda stack, parallelism: terraform_command(
             args.verb, stack_dir(project, stack), runner.environ, parallelism))
+    for line in console.summary():
+        print(line)
     failed = [r for r in runs if not r.ok]
     print(f"\n{args.verb}: {len(runs) - len(failed)} of {len(stacks)} stack(s) done, at most {bound} "
           f"Flow Service call(s) in flight" + (f"; failed: {', '.join(r.stack for r in failed)}" if failed else ""))
