@@ -59,14 +59,16 @@ class RetryPolicy:
     backoff_max: float = 30.0
     statuses: frozenset[int] = RETRY_STATUSES
     jitter: Callable[[], float] = field(default=random.random, repr=False, compare=False)
-    #: Seconds a connection may take to open.
+    #: Seconds a connection may take to open, and the least worth giving a last attempt.
     connect_timeout: float = 5.0
+    shortest_connect: float = 0.1
     #: Seconds, from the first connection failure of an endpoint, after which none is retried.
     unreachable_after: float = 12.0
 
     def retries_unreachable(self, failing_for: float, delay: float) -> bool:
-        """Does a retry that waits ``delay`` still start within the bound for connection failures?"""
-        return failing_for + delay < self.unreachable_after
+        """Does a retry that waits ``delay`` still have time to connect within the bound for
+        connection failures?"""
+        return failing_for + delay + self.shortest_connect <= self.unreachable_after
 
     def retries_status(self, status: int, *, safe: bool) -> bool:
         """Is an answer with this status worth sending the request again?"""

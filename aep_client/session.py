@@ -45,6 +45,7 @@ from .errors import (
 )
 from .ims import TokenProvider
 from .inflight import SlotAdapter, SlotUnavailable, slots_from_env
+from .progress import RetryNote, reporter_from_env
 from .reachability import Reachability, origin_of, unreachable_reason
 from .retry import RETRY_STATUSES, RetryPolicy
 
@@ -167,6 +168,7 @@ class FlowServiceSession:
         wall_clock: Callable[[], float] = time.time,
         user_agent: str | None = None,
         retry_policy: RetryPolicy | None = None,
+        progress: Callable[[RetryNote], None] | None = None,
     ) -> None:
         self.config = config
         self.http = http if http is not None else build_http_session()
@@ -183,6 +185,8 @@ class FlowServiceSession:
         )
         self._env_settings: dict[str, dict[str, Any]] = {}
         self.reachability = Reachability(clock)
+        #: Told of each retry (the terminal of the command that started Terraform, when it listens).
+        self.progress = progress if progress is not None else reporter_from_env()
 
     # -- public helpers -------------------------------------------------------------------
 
@@ -332,8 +336,8 @@ class FlowServiceSession:
                 method, url, params=params, data=data, json=json_body, headers=send_headers
             ).prepare()
             timeout = min(self.config.request_timeout, remaining)
-            connect_timeout = max(0.1, min(timeout, policy.connect_timeout,
-                                           self.reachability.left(origin, policy.unreachable_after)))
+            connect_timeout = max(policy.shortest_connect, min(
+                timeout, policy.connect_timeout, self.reachability.left(origin, policy.unreachable_after)))
             stats.attempts += 1
             started = self.clock()
             try:
@@ -379,6 +383,8 @@ class FlowServiceSession:
                     raise failure from None
                 retries += 1
                 log.info("retrying %s %s in %.2f s (attempt %d)", method, path, delay, stats.attempts + 1)
+                self._retrying(endpoint, unreachable_reason(err) if kind == _NOT_SENT else "no answer",
+                               stats.attempts + 1, delay)
                 self._pause(delay, method, path, service)
                 continue
 
@@ -428,6 +434,7 @@ class FlowServiceSession:
                     log.info("%s %s: Retry-After %.1f s is beyond the operation deadline", method, path, delay)
                 return resp
             log.info("retrying %s %s after %d in %.2f s (attempt %d)", method, path, status, delay, stats.attempts + 1)
+            self._retrying(endpoint, f"answered {status}", stats.attempts + 1, delay)
             self._pause(delay, method, path, service)
 
     def stop(self) -> None:
@@ -448,6 +455,11 @@ class FlowServiceSession:
         if self._stopping.is_set():
             raise OperationTimeoutError(None, None, "Stopped", "Terraform was interrupted; the call is not retried",
                                         method=method, path=path, service=service)
+
+    def _retrying(self, endpoint: Endpoint, reason: str, attempt: int, delay: float) -> None:
+        if self.progress is not None:
+            self.progress(RetryNote(endpoint.service, endpoint.url, reason, attempt,
+                                    self.retry_policy.max_retries + 1, delay))
 
     def _can_wait(self, delay: float, deadline: float) -> bool:
         # Waiting only makes sense if some time is left to make the next attempt afterwards.

@@ -41,7 +41,7 @@ from aep_spec.identity import CREDENTIALS_MISSING
 from toolchain import localdemo
 from toolchain.cdk import INTERRUPTED, wrapper_path
 from toolchain.lock import selected_stacks, stack_dir
-from toolchain.stacks import Runner, StackRun, Step, bound_from, handle_interrupts, init_step, warm
+from toolchain.stacks import Runner, StackRun, Step, bound_from, handle_interrupts, init_step, terminal, warm
 
 #: Attributes the server sets: their "known after apply" is noise in a review.
 SERVER_SET = frozenset({"id", "etag", "state", "created_at", "updated_at", "sandbox_name", "connection_spec_id",
@@ -498,7 +498,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     project = args.project.resolve()
     localdemo.apply(project, announce=True)
     stacks = selected_stacks(project, args.stacks)
-    runner = handle_interrupts(Runner(project, os.environ, bound_from(os.environ)))
+    runner = handle_interrupts(Runner(project, os.environ, bound_from(os.environ), progress=terminal()))
     with warm(project, runner):
         plans = plan_stacks(project, stacks, os.environ, runner.bound, runner)
     code = INTERRUPTED if runner.interrupted else exit_code(plans)

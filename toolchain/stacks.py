@@ -38,8 +38,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
+from typing import TextIO
 
 from aep_client.inflight import SlotServer
+from aep_client.progress import ProgressListener
 from toolchain import localdemo
 from toolchain.cdk import INTERRUPTED, wrapper_path
 from toolchain.console import Console
@@ -117,8 +119,10 @@ class Runner:
     """Runs commands in stack folders, at most ``bound`` Flow Service calls in flight in all."""
 
     def __init__(self, project: Path, environ: Mapping[str, str], bound: int,
-                 echo: Console | None = None) -> None:
+                 echo: Console | None = None, progress: TextIO | None = None) -> None:
         self.project = project
+        #: Where each retry of a provider is shown as it happens (a terminal), if anywhere.
+        self.progress = progress
         self.environ = dict(environ, TF_INPUT="0", CHECKPOINT_DISABLE="1")
         self.bound = bound
         self.echo = echo
@@ -161,8 +165,8 @@ class Runner:
             finally:
                 running.release()
 
-        with SlotServer(self.bound) as slots:
-            self.environ.update(slots.environ)
+        with SlotServer(self.bound) as slots, self._progress() as listener:
+            self.environ.update(slots.environ | listener)
             try:
                 for stack in stacks:
                     running.acquire()
@@ -175,9 +179,18 @@ class Runner:
                 for thread in threads:
                     thread.join()
             finally:
-                for name in slots.environ:
+                for name in [*slots.environ, *listener]:
                     self.environ.pop(name, None)
         return [results[s] for s in stacks if s in results]
+
+    @contextmanager
+    def _progress(self) -> Iterator[dict[str, str]]:
+        """The environment that has providers report their retries to :attr:`progress`."""
+        if self.progress is None:
+            yield {}
+            return
+        with ProgressListener(self.progress) as listener:
+            yield listener.environ
 
     def _stack(self, stack: str, steps: list[Step]) -> StackRun:
         folder = stack_dir(self.project, stack)
@@ -215,6 +228,11 @@ class Runner:
         with self._lock:
             self._running.pop(f"{stack}:{process.pid}", None)
         return code if code >= 0 else 128 - code
+
+
+def terminal() -> TextIO | None:
+    """stderr when a user watches it (a terminal), for the retries shown as they happen; in CI, None."""
+    return sys.stderr if sys.stderr.isatty() else None
 
 
 def handle_interrupts(runner: Runner) -> Runner:
@@ -269,7 +287,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     bound = bound_from(os.environ)
     console = Console(project)
-    runner = handle_interrupts(Runner(project, os.environ, bound, echo=console))
+    runner = handle_interrupts(Runner(project, os.environ, bound, echo=console, progress=terminal()))
     with warm(project, runner):
         runs = runner.run_all(stacks, lambda stack, parallelism: terraform_command(
             args.verb, stack_dir(project, stack), runner.environ, parallelism))
