@@ -22,7 +22,7 @@ import requests
 from aep_local.testing import LocalAep
 from tests.conftest import FlowApi
 from tests.e2e.processes import wait_for
-from tests.e2e.repo_copy import copy_checkout, make, make_environment, plan_script
+from tests.e2e.repo_copy import after_demo, copy_checkout, make, make_environment, plan_script
 from tests.e2e.test_team_workflow import (
     EXPECTED,
     SANDBOXES,
@@ -66,14 +66,8 @@ def delete_connection(api: FlowApi, name: str) -> str:
 @pytest.fixture
 def demo(tmp_path: Path) -> Iterator[tuple[Path, int]]:
     """A fresh copy of the project after `make demo` on a free port; its server stopped at the end."""
-    repo = copy_checkout(tmp_path / "repo")
-    port = free_port()
-    try:
-        done = make(repo, "demo", f"PORT={port}")
-        assert done.returncode == 0, done.output[-3000:]
-        yield repo, port
-    finally:
-        make(repo, "local-aep-stop")
+    with after_demo(copy_checkout(tmp_path / "repo"), free_port()) as made:
+        yield made
 
 
 def test_after_make_demo_plan_deploy_destroy_work_and_exit_truthfully(demo: tuple[Path, int]) -> None:
