@@ -19,6 +19,8 @@ if TYPE_CHECKING:
         AuthenticationError,
         BadRequestError,
         ConfigurationError,
+        Endpoint,
+        EndpointError,
         FlowServiceError,
         ImsAuthenticationError,
         ImsError,
@@ -31,6 +33,8 @@ if TYPE_CHECKING:
         RateLimitedError,
         ServerError,
         TransportError,
+        UnknownPathError,
+        UnreachableError,
     )
     from .ims import TokenProvider
     from .kinds import CONNECTIONS, FLOWS, SOURCE_CONNECTIONS, TARGET_CONNECTIONS, Kind
@@ -53,6 +57,8 @@ _EXPORTS = {
     "AuthenticationError": "errors",
     "BadRequestError": "errors",
     "ConfigurationError": "errors",
+    "Endpoint": "errors",
+    "EndpointError": "errors",
     "FlowServiceError": "errors",
     "ImsAuthenticationError": "errors",
     "ImsError": "errors",
@@ -65,6 +71,8 @@ _EXPORTS = {
     "ServerError": "errors",
     "NotSentError": "errors",
     "TransportError": "errors",
+    "UnknownPathError": "errors",
+    "UnreachableError": "errors",
 }
 
 __all__ = [
@@ -78,6 +86,8 @@ __all__ = [
     "CallStats",
     "ConfigurationError",
     "ConnectionRef",
+    "Endpoint",
+    "EndpointError",
     "FlowServiceClient",
     "FlowServiceConfig",
     "FlowServiceError",
@@ -96,6 +106,8 @@ __all__ = [
     "ServerError",
     "TokenProvider",
     "TransportError",
+    "UnknownPathError",
+    "UnreachableError",
     "__version__",
 ]
 

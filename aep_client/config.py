@@ -10,7 +10,7 @@ from typing import Any
 
 from aep_spec import platform
 
-from .errors import ConfigurationError
+from .errors import ConfigurationError, Endpoint
 
 __all__ = ["DEFAULT_FLOW_SERVICE_URL", "DEFAULT_IMS_URL", "DEFAULT_SCOPES", "ENV_VARS", "REQUIRED_SETTINGS",
            "FlowServiceConfig"]
@@ -118,6 +118,16 @@ class FlowServiceConfig:
         set_(self, "request_timeout", _number("request_timeout", self.request_timeout))
         set_(self, "operation_timeout", _number("operation_timeout", self.operation_timeout))
         set_(self, "max_retries", _number("max_retries", self.max_retries, integer=True, strict=False))
+
+    @property
+    def flow_service_endpoint(self) -> Endpoint:
+        """Flow Service's URL and the setting it comes from, for errors that are the URL's."""
+        return Endpoint("Flow Service", ENV_VARS["flow_service_url"], self.flow_service_url, DEFAULT_FLOW_SERVICE_URL)
+
+    @property
+    def ims_endpoint(self) -> Endpoint:
+        """IMS's URL and the setting it comes from, for errors that are the URL's."""
+        return Endpoint("Adobe IMS", ENV_VARS["ims_url"], self.ims_url, DEFAULT_IMS_URL)
 
     def __repr__(self) -> str:
         shown = []

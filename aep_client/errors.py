@@ -12,13 +12,18 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
+
+from aep_spec.identity import UNREACHABLE
 
 __all__ = [
     "AmbiguousCreateError",
     "AuthenticationError",
     "BadRequestError",
     "ConfigurationError",
+    "Endpoint",
+    "EndpointError",
     "FlowServiceError",
     "ImsAuthenticationError",
     "ImsError",
@@ -31,6 +36,8 @@ __all__ = [
     "RateLimitedError",
     "ServerError",
     "TransportError",
+    "UnknownPathError",
+    "UnreachableError",
     "error_from_response",
     "redact",
 ]
@@ -43,6 +50,10 @@ _MIN_SECRET_LEN = 4
 _BEARER = re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]+")
 _TYPE_CODE = re.compile(r"([A-Z][A-Z0-9_]*)-(\d+)-(\d{3})$")
 
+#: Flow Service's codes of a 404 that answers for the object asked about: it does not exist in
+#: this sandbox (1101; 1102 in the sources catalogue), or the sandbox itself does not (2100, 2101).
+NOT_FOUND_CODES = frozenset({"1101", "1102", "2100", "2101"})
+_FLOW_TYPE = re.compile(r"/FLOW-\d+-404$")
 # Gateway codes that mean "your credentials are wrong or missing" rather than "not allowed".
 _GATEWAY_AUTH_CODES = frozenset({"401013", "403010", "403000", "403003"})
 _IMS_AUTH_CODES = frozenset({"invalid_client", "unauthorized_client", "invalid_grant"})
@@ -275,6 +286,106 @@ class AmbiguousCreateError(OutcomeUnknownError):
         return parts
 
 
+@dataclass(frozen=True)
+class Endpoint:
+    """Where a service is reached: the service, the setting that holds its URL, and that URL, so an
+    error about the endpoint can name what to fix (``AEP_IMS_URL=...``)."""
+
+    service: str  # "Flow Service" or "Adobe IMS"
+    setting: str  # the environment variable of the provider's attribute
+    url: str
+    #: What the URL is where it works (Adobe's), for a message about a wrong one.
+    usual: str = ""
+
+    def __str__(self) -> str:
+        return f"{self.setting}={self.url}"
+
+
+class EndpointError(FlowServiceError):
+    """A failure that is the endpoint's, not an object's: every call to it would meet it.
+
+    ``headline`` and ``cause`` say it without naming the object of the call that met it, so that
+    one diagnostic text serves every object (a report shows the cause once, with a count).
+    """
+
+    endpoint: Endpoint
+
+    @property
+    def headline(self) -> str:
+        raise NotImplementedError
+
+    @property
+    def cause(self) -> str:
+        raise NotImplementedError
+
+
+class UnreachableError(EndpointError, TransportError):
+    """No connection could be made to the endpoint (refused, the host name does not resolve, the
+    connect timed out) within the retries' bound for such failures. The session remembers it: later
+    calls to the endpoint in this process fail at once with the same error."""
+
+    default_title = "Unreachable"
+
+    def __init__(self, endpoint: Endpoint, reason: str, bound: float, *, method: str | None = None,
+                 path: str | None = None) -> None:
+        self.endpoint = endpoint
+        self.reason = reason
+        self.bound = bound
+        self.hint = f"Check {endpoint.setting}, the network and any proxy settings, then run the command again."
+        super().__init__(None, None, None, f"{endpoint}: {reason}", method=method, path=path,
+                         service=endpoint.service)
+
+    def again(self, method: str, path: str) -> UnreachableError:
+        """The same error for a later call, which fails at once."""
+        return UnreachableError(self.endpoint, self.reason, self.bound, method=method, path=path)
+
+    @property
+    def headline(self) -> str:
+        return f"{UNREACHABLE} {self.endpoint.service}: {self.endpoint}"
+
+    @property
+    def cause(self) -> str:
+        return (f"No connection to {self.endpoint.url}: {self.reason} (retried for up to {self.bound:g} s, "
+                f"then every call failed at once). {self.hint}")
+
+
+class UnknownPathError(EndpointError):
+    """A 404 that is not Flow Service's answer about the object asked for (a gateway's, a web
+    server's page, an empty body): no API answers at that path, so the URL's path is probably
+    wrong. Never read as "the object was deleted"."""
+
+    default_title = "No such API path"
+
+    def __init__(self, endpoint: Endpoint, *args: Any, **kwargs: Any) -> None:
+        self.endpoint = endpoint
+        self.hint = f"The path is probably wrong in {endpoint.setting}" + (
+            f" (Adobe's: {endpoint.usual})" if endpoint.usual else "") + "."
+        super().__init__(*args, service=endpoint.service, **kwargs)
+
+    @property
+    def url(self) -> str:
+        return self.endpoint.url + (self.path or "")
+
+    def _render(self) -> str:
+        call = " ".join(part for part in (self.service, self.method, self.url) if part)
+        return f"{call}: {self.title}: {self.answer} ({', '.join(self._details())}). {self.hint}"
+
+    @property
+    def answer(self) -> str:
+        """What came back, in words (the body's message, if it had one)."""
+        return f"answered {self.message!r}" if self.message else f"answered with no error body of {self.service}"
+
+    @property
+    def headline(self) -> str:
+        return f"No {self.endpoint.service} API at {self.endpoint}"
+
+    @property
+    def cause(self) -> str:
+        code = f", code {self.code}" if self.code else ""
+        return (f"Its paths {self.answer} (status {self.status}{code}), which is not {self.endpoint.service} "
+                f"saying that an object does not exist: nothing is taken as deleted. {self.hint}")
+
+
 class ImsError(FlowServiceError):
     """Adobe IMS refused or failed to issue an access token."""
 
@@ -339,6 +450,11 @@ def _header(headers: Mapping[str, str] | None, name: str) -> str | None:
     return value
 
 
+def answers_for_object(error_type: str | None, code: str | None) -> bool:
+    """Is this Flow Service's problem document saying that the object asked for does not exist?"""
+    return bool(error_type and _FLOW_TYPE.search(error_type)) and code in NOT_FOUND_CODES
+
+
 def error_from_response(
     status: int,
     body: bytes | str | Mapping[str, Any] | None,
@@ -349,12 +465,18 @@ def error_from_response(
     secrets: Iterable[str | None] = (),
     etag_sent: str | None = None,
     ims: bool = False,
+    endpoint: Endpoint | None = None,
 ) -> FlowServiceError:
     """Build the typed error for an HTTP error response of Flow Service, the gateway or IMS.
 
     Understands the three body shapes Adobe uses: Flow's problem document (``type`` ending in
     ``FLOW-NNNN-SSS``), the API gateway's ``{error_code, message}`` and IMS' ``{error,
     error_description}``. Anything else falls back to the status line.
+
+    A 404 is :class:`NotFoundError` only when Flow Service's problem document says the object (or
+    its sandbox) does not exist; any other 404 (a gateway's body, an HTML page, nothing, or IMS's
+    token path missing) means no API answers at the URL: :class:`UnknownPathError` naming
+    ``endpoint``, the setting that holds the URL.
     """
     secrets = list(secrets)
     doc = _decode_body(body)
@@ -405,6 +527,12 @@ def error_from_response(
     common: dict[str, Any] = {"method": method, "path": path, "error_type": error_type}
     args = (status, code, title, message_text, request_id)
 
+    if status == 404 and (ims or not answers_for_object(error_type, code)):
+        # Not Flow Service speaking of the object asked for: no API at this path.
+        if endpoint is not None:
+            return UnknownPathError(endpoint, *args, **common)
+        if not ims:
+            return FlowServiceError(*args, **common)
     if ims:
         if status == 401 or (ims_code in _IMS_AUTH_CODES):
             return ImsAuthenticationError(*args, **common)

@@ -7,7 +7,8 @@ would be slow and noisy, so tokens are cached on disk and shared by those proces
   the secret, so the file name reveals nothing and a rotated secret never reuses an old token;
 * files are 0600 in a 0700 directory owned by the user, written atomically (temp file + rename);
 * an ``fcntl.flock`` lock per cache file serialises the fetch, so processes starting together
-  make one token request; the others read what the first one wrote;
+  make one token request; the others read what the first one wrote, or the failure it met when
+  IMS could not be reached (they fail at once instead of each retrying the dead endpoint in turn);
 * anything odd about the cache (corrupt, wrong owner, too permissive, unwritable) just means
   "no cache": fetch from IMS as if it were not there.
 """
@@ -25,9 +26,10 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from .config import FlowServiceConfig
-from .errors import FlowServiceError, ImsError, error_from_response, redact
+from .errors import FlowServiceError, ImsError, UnreachableError, error_from_response, redact
 
 __all__ = [
     "CACHE_DIR_ENV",
@@ -118,7 +120,8 @@ def fetch_token(
     secrets = [config.client_secret]
     if status >= 400:
         raise error_from_response(
-            status, body, headers, method="POST", path=TOKEN_PATH, secrets=secrets, ims=True
+            status, body, headers, method="POST", path=TOKEN_PATH, secrets=secrets, ims=True,
+            endpoint=config.ims_endpoint,
         )
     try:
         payload = json.loads(body.decode("utf-8"))
@@ -146,6 +149,7 @@ class TokenCache:
         self.key = key
         self.path = directory / f"{key[:40]}.json"
         self.lock_path = directory / f"{key[:40]}.lock"
+        self.unreachable_path = directory / f"{key[:40]}.unreachable.json"
         self._usable: bool | None = None
 
     def usable(self) -> bool:
@@ -170,10 +174,49 @@ class TokenCache:
 
     def read(self) -> Token | None:
         """The cached token, or ``None`` when absent, unreadable, foreign or corrupt."""
+        doc = self._read(self.path)
+        try:
+            if doc is None:
+                return None
+            token = Token(
+                access_token=doc["access_token"],
+                expires_at=float(doc["expires_at"]),
+                fetched_at=float(doc["fetched_at"]),
+                token_type=str(doc.get("token_type") or "bearer"),
+            )
+            if not isinstance(token.access_token, str) or not token.access_token:
+                return None
+            return token
+        except (ValueError, KeyError, TypeError, AttributeError):
+            log.debug("token cache entry is corrupt; ignoring it")
+            return None
+
+    def write(self, token: Token) -> None:
+        """Atomically replace the entry (0600 temp file, fsync, rename); failures are only logged."""
+        self._write(self.path, {"access_token": token.access_token, "token_type": token.token_type,
+                                "expires_at": token.expires_at, "fetched_at": token.fetched_at})
+
+    def record_unreachable(self, failure: UnreachableError, at: float) -> None:
+        """Tell the processes waiting for this entry's lock that IMS could not be reached at ``at``."""
+        self._write(self.unreachable_path, {"reason": failure.reason, "bound": failure.bound, "at": at})
+
+    def unreachable_since(self, since: float) -> tuple[str, float] | None:
+        """``(reason, bound)`` of an IMS failure another process recorded after ``since``
+        (while this one waited for the lock): the same failure, not to be met again."""
+        doc = self._read(self.unreachable_path)
+        try:
+            if doc is None or float(doc["at"]) <= since:
+                return None
+            return str(doc["reason"]), float(doc["bound"])
+        except (ValueError, KeyError, TypeError):
+            return None
+
+    def _read(self, path: Path) -> dict[str, Any] | None:
+        """One of this entry's files, or ``None`` when absent, unreadable, foreign or corrupt."""
         if not self.usable():
             return None
         try:
-            fd = os.open(self.path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0))
+            fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0))
         except FileNotFoundError:
             return None
         except OSError as err:
@@ -193,35 +236,20 @@ class TokenCache:
             os.close(fd)
         try:
             doc = json.loads(raw.decode("utf-8"))
-            if doc.get("format") != _CACHE_FORMAT or doc.get("key") != self.key:
-                return None
-            token = Token(
-                access_token=doc["access_token"],
-                expires_at=float(doc["expires_at"]),
-                fetched_at=float(doc["fetched_at"]),
-                token_type=str(doc.get("token_type") or "bearer"),
-            )
-            if not isinstance(token.access_token, str) or not token.access_token:
-                return None
-            return token
-        except (ValueError, KeyError, TypeError, AttributeError, UnicodeDecodeError):
+        except (ValueError, UnicodeDecodeError):
             log.debug("token cache entry is corrupt; ignoring it")
             return None
+        if not isinstance(doc, dict) or doc.get("format") != _CACHE_FORMAT or doc.get("key") != self.key:
+            return None
+        return doc
 
-    def write(self, token: Token) -> None:
-        """Atomically replace the entry (0600 temp file, fsync, rename); failures are only logged."""
+    def _write(self, path: Path, content: dict[str, Any]) -> None:
+        """Atomically replace one of this entry's files (0600 temp file, fsync, rename); failures
+        are only logged."""
         if not self.usable():
             return
-        doc = {
-            "format": _CACHE_FORMAT,
-            "key": self.key,
-            "access_token": token.access_token,
-            "token_type": token.token_type,
-            "expires_at": token.expires_at,
-            "fetched_at": token.fetched_at,
-        }
-        data = json.dumps(doc).encode()
-        tmp = self.directory / f".{self.path.name}.{os.getpid()}.{os.urandom(6).hex()}.tmp"
+        data = json.dumps({"format": _CACHE_FORMAT, "key": self.key, **content}).encode()
+        tmp = self.directory / f".{path.name}.{os.getpid()}.{os.urandom(6).hex()}.tmp"
         try:
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
             try:
@@ -229,7 +257,7 @@ class TokenCache:
                 os.fsync(fd)
             finally:
                 os.close(fd)
-            os.replace(tmp, self.path)
+            os.replace(tmp, path)
         except OSError as err:
             log.warning("could not write token cache (%s)", type(err).__name__)
             try:
@@ -305,6 +333,8 @@ class TokenProvider:
         self._lock = threading.Lock()
         self._token: Token | None = None
         self._rejected: set[str] = set()
+        #: IMS could not be reached (here or, while this process waited, in another): fail at once.
+        self._unreachable: UnreachableError | None = None
         self.fetch_count = 0
         self.cache: TokenCache | None = None
         if use_cache:
@@ -325,6 +355,8 @@ class TokenProvider:
     def get_token(self, deadline: float | None = None) -> str:
         """A bearer token valid for at least a few more minutes."""
         with self._lock:
+            if self._unreachable is not None:
+                raise self._unreachable.again("POST", TOKEN_PATH)
             if self._acceptable(self._token):
                 assert self._token is not None
                 return self._token.access_token
@@ -336,15 +368,25 @@ class TokenProvider:
                 return cached.access_token
             if self.cache is None:
                 return self._fetch(deadline).access_token
+            waiting_since = self._clock()
             with self.cache.locked(self._lock_wait(deadline)):
-                # Another process may have fetched while we waited for the lock.
+                # Another process may have fetched while we waited for the lock, or failed to.
                 cached = self.cache.read()
                 if self._acceptable(cached):
                     assert cached is not None
                     self._token = cached
                     log.debug("using IMS token fetched by another process")
                     return cached.access_token
-                token = self._fetch(deadline)
+                failed = self.cache.unreachable_since(waiting_since)
+                if failed is not None:
+                    self._unreachable = UnreachableError(self.config.ims_endpoint, *failed, method="POST",
+                                                         path=TOKEN_PATH)
+                    raise self._unreachable
+                try:
+                    token = self._fetch(deadline)
+                except UnreachableError as unreachable:
+                    self.cache.record_unreachable(unreachable, self._clock())
+                    raise
                 self.cache.write(token)
                 return token.access_token
 
@@ -373,6 +415,9 @@ class TokenProvider:
         self.fetch_count += 1
         try:
             token = fetch_token(self.config, self._post_form, deadline=deadline, now=self._clock)
+        except UnreachableError as unreachable:
+            self._unreachable = unreachable
+            raise
         except FlowServiceError:
             raise
         except Exception as err:  # noqa: BLE001 - any foreign transport error: keep secrets out of its text

@@ -18,9 +18,7 @@ finishes the calls on the wire, not the ones queued behind them.
 from __future__ import annotations
 
 import os
-import shutil
 import socket
-import tempfile
 import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -28,6 +26,8 @@ from typing import Any
 
 import requests
 from requests.adapters import HTTPAdapter
+
+from .command_socket import CommandSocket
 
 __all__ = ["SOCKET_ENV", "SlotAdapter", "SlotServer", "SlotUnavailable", "slots_from_env"]
 
@@ -40,45 +40,33 @@ class SlotUnavailable(requests.exceptions.ConnectionError):
     """The command's slot server is gone: the request was not sent."""
 
 
-class SlotServer:
+class SlotServer(CommandSocket):
     """``bound`` slots for the processes of one command, while the ``with`` block runs."""
+
+    env = SOCKET_ENV
+    kind = socket.SOCK_STREAM
+    name = "in-flight"
 
     def __init__(self, bound: int) -> None:
         if bound < 1:
             raise ValueError("bound must be at least 1")
+        super().__init__()
         self.bound = bound
         self._free = threading.Semaphore(bound)
-        self._folder = tempfile.mkdtemp(prefix="aep-")  # short: a socket path has ~100 bytes
-        self.path = os.path.join(self._folder, "in-flight.sock")
-        self._listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self._listener.bind(self.path)
-        self._listener.listen(256)
+        self._socket.listen(256)
         self._granted = 0
         self.peak = 0
         self._count = threading.Lock()
 
-    @property
-    def environ(self) -> dict[str, str]:
-        """What a provider's environment needs to take its slots here."""
-        return {SOCKET_ENV: self.path}
-
-    def __enter__(self) -> SlotServer:
-        threading.Thread(target=self._accept, name="in-flight-slots", daemon=True).start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._listener.close()
-        shutil.rmtree(self._folder, ignore_errors=True)
-
-    def _accept(self) -> None:
+    def _serve(self) -> None:
         while True:
             try:
-                conn, _ = self._listener.accept()
+                conn, _ = self._socket.accept()
             except OSError:
                 return  # closed: the command ended
-            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
+            threading.Thread(target=self._slot, args=(conn,), daemon=True).start()
 
-    def _serve(self, conn: socket.socket) -> None:
+    def _slot(self, conn: socket.socket) -> None:
         """Grant a slot when one is free; take it back when the client closes the connection."""
         with conn:
             self._free.acquire()

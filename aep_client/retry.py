@@ -45,6 +45,12 @@ class RetryPolicy:
     ``safe`` requests (idempotent, or conditional with ``If-Match``) are retried on every status
     of ``statuses`` and on lost answers; an unsafe one (a create) only on 429, which the gateway
     answers without processing anything.
+
+    Connection-level failures (refused, the host name does not resolve, the connect timed out) are
+    bounded in time as well as in number: an endpoint that no connection reaches is a wrong setting
+    or a server that is down far more often than a blip, and a user should hear so in seconds. A
+    connect that takes longer than ``connect_timeout`` is not coming (a request that was connected
+    still has ``request_timeout`` to be answered).
     """
 
     max_retries: int = 5
@@ -53,6 +59,16 @@ class RetryPolicy:
     backoff_max: float = 30.0
     statuses: frozenset[int] = RETRY_STATUSES
     jitter: Callable[[], float] = field(default=random.random, repr=False, compare=False)
+    #: Seconds a connection may take to open, and the least worth giving a last attempt.
+    connect_timeout: float = 5.0
+    shortest_connect: float = 0.1
+    #: Seconds, from the first connection failure of an endpoint, after which none is retried.
+    unreachable_after: float = 12.0
+
+    def retries_unreachable(self, failing_for: float, delay: float) -> bool:
+        """Does a retry that waits ``delay`` still have time to connect within the bound for
+        connection failures?"""
+        return failing_for + delay + self.shortest_connect <= self.unreachable_after
 
     def retries_status(self, status: int, *, safe: bool) -> bool:
         """Is an answer with this status worth sending the request again?"""

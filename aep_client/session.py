@@ -10,6 +10,9 @@ Retry policy (why it looks like this): see :mod:`aep_client.retry`.
   connect timeout, DNS) or was answered 429. A read timeout, a reset after sending or a 5xx
   raises :class:`OutcomeUnknownError` so the caller can reconcile instead of duplicating.
 * A 401 invalidates the token and is retried once with a fresh one; a second 401 fails.
+* Connection-level failures of one endpoint are retried within one window
+  (:attr:`RetryPolicy.unreachable_after`); then the session gives up on it and every later call
+  fails at once with the same :class:`UnreachableError` (:mod:`aep_client.reachability`).
 """
 
 from __future__ import annotations
@@ -31,15 +34,19 @@ from urllib3.exceptions import ProxyError as Urllib3ProxyError
 from ._version import __version__
 from .config import FlowServiceConfig
 from .errors import (
+    Endpoint,
     NotSentError,
     OperationTimeoutError,
     OutcomeUnknownError,
     TransportError,
+    UnreachableError,
     error_from_response,
     redact,
 )
 from .ims import TokenProvider
 from .inflight import SlotAdapter, SlotUnavailable, slots_from_env
+from .progress import RetryNote, reporter_from_env
+from .reachability import Reachability, origin_of, unreachable_reason
 from .retry import RETRY_STATUSES, RetryPolicy
 
 __all__ = [
@@ -161,6 +168,7 @@ class FlowServiceSession:
         wall_clock: Callable[[], float] = time.time,
         user_agent: str | None = None,
         retry_policy: RetryPolicy | None = None,
+        progress: Callable[[RetryNote], None] | None = None,
     ) -> None:
         self.config = config
         self.http = http if http is not None else build_http_session()
@@ -176,6 +184,9 @@ class FlowServiceSession:
             monotonic=clock,
         )
         self._env_settings: dict[str, dict[str, Any]] = {}
+        self.reachability = Reachability(clock)
+        #: Told of each retry (the terminal of the command that started Terraform, when it listens).
+        self.progress = progress if progress is not None else reporter_from_env()
 
     # -- public helpers -------------------------------------------------------------------
 
@@ -238,6 +249,7 @@ class FlowServiceSession:
             authenticate=True,
             secrets=secret_list,
             stats=stats if stats is not None else CallStats(),
+            endpoint=self.config.flow_service_endpoint,
         )
         if resp.status_code >= 400:
             raise error_from_response(
@@ -248,6 +260,7 @@ class FlowServiceSession:
                 path=path,
                 secrets=secret_list + self.tokens.secrets(),
                 etag_sent=all_headers.get("If-Match"),
+                endpoint=self.config.flow_service_endpoint,
             )
         return resp
 
@@ -268,7 +281,7 @@ class FlowServiceSession:
             authenticate=False,
             secrets=[self.config.client_secret],
             stats=CallStats(),
-            service="Adobe IMS",
+            endpoint=self.config.ims_endpoint,
         )
         return resp.status_code, resp.content, resp.headers
 
@@ -296,12 +309,15 @@ class FlowServiceSession:
         authenticate: bool,
         secrets: list[str],
         stats: CallStats,
-        service: str = "Flow Service",
+        endpoint: Endpoint,
     ) -> requests.Response:
         policy = self.retry_policy
+        service = endpoint.service
+        origin = origin_of(url)
         retries = 0  # re-sends so far (a token refresh after a 401 does not count)
         env = self._environment(url)
         while True:
+            self.reachability.check(origin, method, path)
             remaining = deadline - self.clock()
             if remaining <= 0:
                 raise OperationTimeoutError(
@@ -320,12 +336,14 @@ class FlowServiceSession:
                 method, url, params=params, data=data, json=json_body, headers=send_headers
             ).prepare()
             timeout = min(self.config.request_timeout, remaining)
+            connect_timeout = max(policy.shortest_connect, min(
+                timeout, policy.connect_timeout, self.reachability.left(origin, policy.unreachable_after)))
             stats.attempts += 1
             started = self.clock()
             try:
                 resp = self.http.send(
                     prepared,
-                    timeout=(timeout, timeout),
+                    timeout=(connect_timeout, timeout),
                     allow_redirects=False,
                     stream=False,
                     verify=env.get("verify", True),
@@ -353,16 +371,24 @@ class FlowServiceSession:
                             method=method, path=path, cause=failure,
                         ) from None
                     stats.ambiguous = True
-                if not policy.allows(retries):
+                delay = policy.backoff(retries + 1)
+                more = policy.allows(retries) and self._can_wait(delay, deadline)
+                if kind == _NOT_SENT:
+                    failing_for = self.reachability.failing_for(origin, started)
+                    if not (more and policy.retries_unreachable(failing_for, delay)):
+                        raise self.reachability.give_up(origin, UnreachableError(
+                            endpoint, unreachable_reason(err), policy.unreachable_after, method=method, path=path,
+                        )) from None
+                elif not more:
                     raise failure from None
                 retries += 1
-                delay = policy.backoff(retries)
-                if not self._can_wait(delay, deadline):
-                    raise failure from None
                 log.info("retrying %s %s in %.2f s (attempt %d)", method, path, delay, stats.attempts + 1)
+                self._retrying(endpoint, unreachable_reason(err) if kind == _NOT_SENT else "no answer",
+                               stats.attempts + 1, delay)
                 self._pause(delay, method, path, service)
                 continue
 
+            self.reachability.answered(origin)
             status = resp.status_code
             elapsed = (self.clock() - started) * 1000
             request_id = _request_id(resp)
@@ -408,6 +434,7 @@ class FlowServiceSession:
                     log.info("%s %s: Retry-After %.1f s is beyond the operation deadline", method, path, delay)
                 return resp
             log.info("retrying %s %s after %d in %.2f s (attempt %d)", method, path, status, delay, stats.attempts + 1)
+            self._retrying(endpoint, f"answered {status}", stats.attempts + 1, delay)
             self._pause(delay, method, path, service)
 
     def stop(self) -> None:
@@ -428,6 +455,11 @@ class FlowServiceSession:
         if self._stopping.is_set():
             raise OperationTimeoutError(None, None, "Stopped", "Terraform was interrupted; the call is not retried",
                                         method=method, path=path, service=service)
+
+    def _retrying(self, endpoint: Endpoint, reason: str, attempt: int, delay: float) -> None:
+        if self.progress is not None:
+            self.progress(RetryNote(endpoint.service, endpoint.url, reason, attempt,
+                                    self.retry_policy.max_retries + 1, delay))
 
     def _can_wait(self, delay: float, deadline: float) -> bool:
         # Waiting only makes sense if some time is left to make the next attempt afterwards.

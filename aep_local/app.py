@@ -141,8 +141,7 @@ class App:
         caller_client: str | None = None
         try:
             if template is None:
-                raise errors.FlowError("1003", 404, f"The requested resource {req.path} is not "
-                                       "found.", title="Resource not found")
+                raise errors.no_such_path()
             delay, fault = self.faults.decide(req.method, template)
             if delay:
                 time.sleep(delay)

@@ -231,5 +231,11 @@ def api_key_invalid() -> GatewayError:
     return GatewayError(403, "403003", "Api Key is invalid")
 
 
+def no_such_path() -> GatewayError:
+    """A path that is no API: the gateway answers before any service, in its own shape, so a
+    client can tell it from Flow Service's 1101 for a missing object."""
+    return GatewayError(404, "404000", "Not Found")
+
+
 def org_missing() -> GatewayError:
     return GatewayError(400, "400003", "Missing header x-gw-ims-org-id")

@@ -30,6 +30,10 @@ DATAFLOW_RUNS: Final = "aep_dataflow_runs"
 #: How the provider's diagnostic for a create without its credentials begins; `make plan` looks
 #: for it to name the variables that would carry them (the provider knows only the attributes).
 CREDENTIALS_MISSING: Final = "Credentials missing"
+#: How the provider's diagnostic for an endpoint that no connection reaches begins (``Cannot reach
+#: Flow Service: AEP_FLOW_SERVICE_URL=<url>``); `make plan` says how to start `make demo`'s local AEP
+#: when the URL is its own.
+UNREACHABLE: Final = "Cannot reach"
 
 #: The output every stack records its sandbox in: a stack the app stops declaring can still be
 #: destroyed in the right sandbox (toolchain.states).

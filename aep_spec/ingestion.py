@@ -113,7 +113,7 @@ def as_int(value: Any) -> int | None:
 def _one_of(value: object, allowed: tuple[str, ...], field: str) -> list[RuleViolation]:
     if value in allowed:
         return []
-    return [RuleViolation(field, f"must be one of {', '.join(allowed)}")]
+    return [RuleViolation(field, f"must be one of {', '.join(allowed)}", value)]
 
 
 def bucket_of(path: str) -> str:
@@ -124,24 +124,24 @@ def bucket_of(path: str) -> str:
 def check_source_path(path: object, path_type: object = "folder", field: str = "path") -> list[RuleViolation]:
     """``/bucket/dir`` or ``/bucket/dir/*.csv``: the bucket first, wildcards only at the end."""
     if not isinstance(path, str) or not path:
-        return [RuleViolation(field, "must be a non-empty string")]
+        return [RuleViolation(field, "must be a non-empty string", path)]
     if rules.has_control_characters(path):
-        return [RuleViolation(field, "must not contain control characters")]
+        return [RuleViolation(field, "must not contain control characters", path)]
     if not path.startswith("/") or path.startswith("//"):
-        return [RuleViolation(field, "must start with / and the bucket name, as in /my-bucket/exports/*.csv")]
+        return [RuleViolation(field, "must start with / and the bucket name, as in /my-bucket/exports/*.csv", path)]
     parts = path[1:].split("/")
     trailing = parts[-1] == ""
     if trailing:
         parts = parts[:-1]
     if not parts or any(p == "" for p in parts):
-        return [RuleViolation(field, "must not contain empty components (//)")]
-    problems = [RuleViolation(field, f"bucket {v.rule}") for v in rules.check_bucket_name(parts[0], "bucket")]
+        return [RuleViolation(field, "must not contain empty components (//)", path)]
+    problems = [RuleViolation(field, f"bucket {v.rule}", path) for v in rules.check_bucket_name(parts[0], "bucket")]
     if any(_WILDCARD.search(p) for p in parts[:-1]) or _WILDCARD.search(parts[0]):
-        problems.append(RuleViolation(field, "may hold wildcards (* or ?) only in its last component"))
+        problems.append(RuleViolation(field, "may hold wildcards (* or ?) only in its last component", path))
     if any(p in (".", "..") for p in parts):
-        problems.append(RuleViolation(field, "must not contain . or .. components"))
+        problems.append(RuleViolation(field, "must not contain . or .. components", path))
     if path_type == "file" and (trailing or len(parts) < 2):
-        problems.append(RuleViolation(field, "names a file: it must not end with / and must go below the bucket"))
+        problems.append(RuleViolation(field, "names a file: it must not end with / and must go below the bucket", path))
     return problems
 
 
@@ -166,23 +166,25 @@ def check_source(path: object, path_type: object, recursive: object, data_format
     problems = _one_of(path_type, PATH_TYPES, name["path_type"])
     problems += check_source_path(path, path_type, name["path"])
     if recursive is not None and as_bool(recursive) is None:
-        problems.append(RuleViolation(name["recursive"], "must be true or false"))
+        problems.append(RuleViolation(name["recursive"], "must be true or false", recursive))
     if as_bool(recursive) and path_type == "file":
-        problems.append(RuleViolation(name["recursive"], "applies to folders only (path_type is file)"))
+        problems.append(RuleViolation(name["recursive"], "applies to folders only (path_type is file)", recursive))
     problems += _one_of(data_format, FORMATS, name["format"])
     if column_delimiter is not None:
         if data_format != "delimited":
-            problems.append(RuleViolation(name["column_delimiter"], "applies to delimited data only"))
+            problems.append(RuleViolation(name["column_delimiter"], "applies to delimited data only",
+                                          column_delimiter))
         else:
             problems += check_delimiter(column_delimiter, name["column_delimiter"])
     if encoding is not None:
         if data_format != "delimited":
-            problems.append(RuleViolation(name["encoding"], "applies to delimited data only"))
+            problems.append(RuleViolation(name["encoding"], "applies to delimited data only", encoding))
         else:
             problems += _one_of(encoding, ENCODINGS, name["encoding"])
     if compression_type is not None:
         if data_format == "parquet":
-            problems.append(RuleViolation(name["compression_type"], "applies to delimited and JSON data only"))
+            problems.append(RuleViolation(name["compression_type"], "applies to delimited and JSON data only",
+                                          compression_type))
         else:
             problems += _one_of(compression_type, COMPRESSION_TYPES, name["compression_type"])
     return problems
@@ -191,9 +193,9 @@ def check_source(path: object, path_type: object, recursive: object, data_format
 def check_delimiter(value: object, field: str = "column_delimiter") -> list[RuleViolation]:
     """A column delimiter: exactly one character, a tab or a printable one."""
     if not isinstance(value, str) or len(value) != 1:
-        return [RuleViolation(field, "must be exactly one character (such as , ; | or a tab)")]
+        return [RuleViolation(field, "must be exactly one character (such as , ; | or a tab)", value)]
     if value != "\t" and rules.has_control_characters(value):
-        return [RuleViolation(field, "must not be a control character other than tab")]
+        return [RuleViolation(field, "must not be a control character other than tab", value)]
     return []
 
 
@@ -206,13 +208,14 @@ def check_dataset_id(value: object, field: str = "dataset_id") -> list[RuleViola
     if isinstance(value, str) and _DATASET_ID.fullmatch(value):
         return []
     return [RuleViolation(field, "must be a Catalog dataset id: 24 lowercase hexadecimal characters, "
-                                 "such as 5f3c3cedb2805c194ff0b69a")]
+                                 "such as 5f3c3cedb2805c194ff0b69a", value)]
 
 
 def check_schema_id(value: object, field: str = "schema_id") -> list[RuleViolation]:
     if isinstance(value, str) and _SCHEMA_ID.fullmatch(value):
         return []
-    return [RuleViolation(field, "must be an XDM schema $id, such as https://ns.adobe.com/{TENANT}/schemas/<id>")]
+    return [RuleViolation(field, "must be an XDM schema $id, such as https://ns.adobe.com/{TENANT}/schemas/<id>",
+                          value)]
 
 
 def check_schema_version(value: object, field: str = "schema_version") -> list[RuleViolation]:
@@ -229,13 +232,14 @@ def check_mapping(mapping_id: object, mapping_version: object, data_format: obje
             problems.append(RuleViolation(id_field, "is required for delimited data (Data Prep maps its columns "
                                                     "to XDM fields); JSON and Parquet may go without one"))
         if mapping_version is not None:
-            problems.append(RuleViolation(version_field, "needs a mapping_id"))
+            problems.append(RuleViolation(version_field, "needs a mapping_id", mapping_version))
         return problems
     if not isinstance(mapping_id, str) or not _MAPPING_ID.fullmatch(mapping_id):
-        problems.append(RuleViolation(id_field, "must be a mapping set id: 32 lowercase hexadecimal characters"))
+        problems.append(RuleViolation(id_field, "must be a mapping set id: 32 lowercase hexadecimal characters",
+                                      mapping_id))
     version = as_int(mapping_version) if mapping_version is not None else 0
     if version is None or version < 0:
-        problems.append(RuleViolation(version_field, "must be a whole number, 0 or more"))
+        problems.append(RuleViolation(version_field, "must be a whole number, 0 or more", mapping_version))
     return problems
 
 
@@ -248,17 +252,18 @@ def check_schedule(frequency: object, interval: object, start_time: object, back
     if start_time is not None:
         seconds = as_int(start_time)
         if seconds is None or seconds < 0:
-            problems.append(RuleViolation(name["start_time"], "must be a time in epoch seconds (a whole number)"))
+            problems.append(RuleViolation(name["start_time"], "must be a time in epoch seconds (a whole number)",
+                                          start_time))
         elif seconds > MAX_START_TIME:
-            problems.append(RuleViolation(name["start_time"], "must be in epoch seconds, not milliseconds"))
+            problems.append(RuleViolation(name["start_time"], "must be in epoch seconds, not milliseconds", start_time))
     if frequency == "once":
         if interval is not None:
-            problems.append(RuleViolation(name["interval"], "must not be set when frequency is once"))
+            problems.append(RuleViolation(name["interval"], "must not be set when frequency is once", interval))
         if backfill is not None:
-            problems.append(RuleViolation(name["backfill"], "must not be set when frequency is once"))
+            problems.append(RuleViolation(name["backfill"], "must not be set when frequency is once", backfill))
         return problems
     if backfill is not None and as_bool(backfill) is None:
-        problems.append(RuleViolation(name["backfill"], "must be true or false"))
+        problems.append(RuleViolation(name["backfill"], "must be true or false", backfill))
     if isinstance(frequency, str) and frequency in MIN_INTERVAL:
         least = MIN_INTERVAL[frequency]
         value = as_int(interval)
@@ -267,6 +272,6 @@ def check_schedule(frequency: object, interval: object, start_time: object, back
                                                             f"(at least {least})"))
         elif value is None or value < least:
             problems.append(RuleViolation(name["interval"], f"must be a whole number of at least {least} when "
-                                                            f"frequency is {frequency}"))
+                                                            f"frequency is {frequency}", interval))
     return problems
 

@@ -18,10 +18,12 @@ Decisions where the spec is silent (rules too, so written here):
 
 from __future__ import annotations
 
+import dataclasses
 import ipaddress
 import re
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
+from typing import Final
 
 from aep_spec import s3
 
@@ -32,15 +34,39 @@ _SERVICE_URL = re.compile(s3.SERVICE_URL_PATTERN)
 _SERVICE_URL_HINT = f"must be {s3.SERVICE_URL_FORMAT.format(region='{REGION}')} (for example https://s3.us-east-1.amazonaws.com)"
 
 
+class _Hidden:
+    """The value of a violation that is not shown: a secret, or one its check does not hold."""
+
+    def __repr__(self) -> str:
+        return "HIDDEN"
+
+
+HIDDEN: Final = _Hidden()
+
+
 @dataclass(frozen=True)
 class RuleViolation:
-    """One broken rule: ``field`` is the name the user wrote, ``rule`` says what is wrong."""
+    """One broken rule: ``field`` is the name the user wrote, ``rule`` says what is wrong.
+
+    ``value`` is the value the check judged, carried from the check itself so every caller can
+    show what was declared (a caller's own look-up of a dotted field such as ``format.delimiter``
+    lost it); :data:`HIDDEN` for secrets. It takes no part in equality: a rule is a rule.
+    """
 
     field: str
     rule: str
+    value: object = dataclasses.field(default=HIDDEN, compare=False)
+
+    @property
+    def shows_value(self) -> bool:
+        return self.value is not HIDDEN
 
     def __str__(self) -> str:
         return f"{self.field}: {self.rule}"
+
+    def described(self) -> str:
+        """The violation with the value declared, when it may be shown."""
+        return f"{self}; value: {self.value!r}" if self.shows_value else str(self)
 
 
 def format_violations(violations: Collection[RuleViolation]) -> str:
@@ -55,11 +81,11 @@ def has_control_characters(value: str) -> bool:
 def check_text(value: object, field: str, *, required: bool = False) -> list[RuleViolation]:
     """A name or description: a string without control characters (non-blank if ``required``)."""
     if not isinstance(value, str):
-        return [RuleViolation(field, "must be a string")]
+        return [RuleViolation(field, "must be a string", value)]
     if required and not value.strip():
-        return [RuleViolation(field, "must be a non-empty string")]
+        return [RuleViolation(field, "must be a non-empty string", value)]
     if has_control_characters(value):
-        return [RuleViolation(field, "must not contain control characters (such as a line break or tab)")]
+        return [RuleViolation(field, "must not contain control characters (such as a line break or tab)", value)]
     return []
 
 
@@ -89,56 +115,59 @@ def _is_alnum_lower(char: str) -> bool:
 def check_bucket_name(value: object, field: str = "bucket_name") -> list[RuleViolation]:
     """S3 bucket name as the spec states it: 3-63 of ``[a-z0-9-]``, alphanumeric ends, no IP."""
     if not isinstance(value, str):
-        return [RuleViolation(field, "must be a string")]
+        return [RuleViolation(field, "must be a string", value)]
     out: list[RuleViolation] = []
     if not s3.BUCKET_NAME_MIN <= len(value) <= s3.BUCKET_NAME_MAX:
         out.append(RuleViolation(
-            field, f"must be {s3.BUCKET_NAME_MIN} to {s3.BUCKET_NAME_MAX} characters long (it has {len(value)})"))
+            field, f"must be {s3.BUCKET_NAME_MIN} to {s3.BUCKET_NAME_MAX} characters long (it has {len(value)})",
+            value))
     if not _BUCKET_CHARS.fullmatch(value):
-        out.append(RuleViolation(field, "may contain only lowercase letters, digits and hyphens (-)"))
+        out.append(RuleViolation(field, "may contain only lowercase letters, digits and hyphens (-)", value))
     if value and not (_is_alnum_lower(value[0]) and _is_alnum_lower(value[-1])):
-        out.append(RuleViolation(field, "must start and end with a lowercase letter or a digit"))
+        out.append(RuleViolation(field, "must start and end with a lowercase letter or a digit", value))
     if _is_ip_address(value):
-        out.append(RuleViolation(field, "must not be formatted as an IP address"))
+        out.append(RuleViolation(field, "must not be formatted as an IP address", value))
     return out
 
 
 def check_folder_path(value: object, field: str = "folder_path") -> list[RuleViolation]:
     """Folder inside the bucket: ``/``-separated components, each a valid, non-reserved name."""
     if not isinstance(value, str):
-        return [RuleViolation(field, "must be a string")]
+        return [RuleViolation(field, "must be a string", value)]
     if value == "":
-        return [RuleViolation(field, "must not be empty (leave it unset for the whole bucket)")]
+        return [RuleViolation(field, "must not be empty (leave it unset for the whole bucket)", value)]
     out: list[RuleViolation] = []
     if has_control_characters(value):
-        out.append(RuleViolation(field, "must not contain control characters (such as a line break or tab)"))
+        out.append(RuleViolation(field, "must not contain control characters (such as a line break or tab)",
+                                 value))
     if value.endswith("/"):
-        out.append(RuleViolation(field, "must not end with '/'"))
+        out.append(RuleViolation(field, "must not end with '/'", value))
     body = value.removeprefix("/").removesuffix("/")
     if body == "":
         return out  # "/" or "//": the trailing-slash rule already says it
     for index, component in enumerate(body.split("/"), start=1):
-        out.extend(_check_folder_component(component, index, field))
+        out.extend(_check_folder_component(component, index, field, value))
     return out
 
 
-def _check_folder_component(component: str, index: int, field: str) -> list[RuleViolation]:
+def _check_folder_component(component: str, index: int, field: str, path: str) -> list[RuleViolation]:
     where = f"path component {index}"
     if component == "":
-        return [RuleViolation(field, f"{where} is empty (no '//' inside the path)")]
+        return [RuleViolation(field, f"{where} is empty (no '//' inside the path)", path)]
     out: list[RuleViolation] = []
     if len(component) > s3.FOLDER_COMPONENT_MAX:
         out.append(RuleViolation(
-            field, f"{where} must be at most {s3.FOLDER_COMPONENT_MAX} characters long (it has {len(component)})"))
+            field, f"{where} must be at most {s3.FOLDER_COMPONENT_MAX} characters long (it has {len(component)})",
+            path))
     bad = sorted({c for c in component if c in s3.FOLDER_FORBIDDEN_CHARACTERS})
     if bad:
         out.append(RuleViolation(
             field, f"{where} contains forbidden characters {' '.join(bad)} "
-                   f"(none of {' '.join(s3.FOLDER_FORBIDDEN_CHARACTERS)} may appear in a component)"))
+                   f"(none of {' '.join(s3.FOLDER_FORBIDDEN_CHARACTERS)} may appear in a component)", path))
     if component.upper() in s3.RESERVED_FOLDER_NAMES:
         out.append(RuleViolation(
             field, f"{where} {component!r} is a reserved name "
-                   "(CON, PRN, AUX, NUL, COM1-COM9, LPT1-LPT9, '.', '..' in any case)"))
+                   "(CON, PRN, AUX, NUL, COM1-COM9, LPT1-LPT9, '.', '..' in any case)", path))
     return out
 
 
@@ -152,7 +181,8 @@ def check_region(value: object, field: str = "region") -> list[RuleViolation]:
     if is_region(value):
         return []
     return [RuleViolation(
-        field, "must be an AWS region name such as us-east-1 (lowercase words joined by '-', ending in a number)")]
+        field, "must be an AWS region name such as us-east-1 (lowercase words joined by '-', ending in a number)",
+        value)]
 
 
 def service_url_for_region(region: str) -> str:
@@ -166,16 +196,17 @@ def service_url_for_region(region: str) -> str:
 def check_service_url(value: object, field: str = "service_url") -> list[RuleViolation]:
     """Exactly the spec's endpoint format; the message says which part is off."""
     if not isinstance(value, str):
-        return [RuleViolation(field, "must be a string")]
+        return [RuleViolation(field, "must be a string", value)]
     if _SERVICE_URL.fullmatch(value):
         return []
     if has_control_characters(value) or any(c.isspace() for c in value):
-        return [RuleViolation(field, f"{_SERVICE_URL_HINT}; it must not contain spaces or control characters")]
+        return [RuleViolation(field, f"{_SERVICE_URL_HINT}; it must not contain spaces or control characters",
+                              value)]
     if "@" in value.split("//", 1)[-1].split("/", 1)[0]:
-        return [RuleViolation(field, f"{_SERVICE_URL_HINT}; it must not contain user info (credentials)")]
+        return [RuleViolation(field, f"{_SERVICE_URL_HINT}; it must not contain user info (credentials)", value)]
     if not value.lower().startswith("https://"):
-        return [RuleViolation(field, f"{_SERVICE_URL_HINT}; the scheme must be https")]
-    return [RuleViolation(field, _SERVICE_URL_HINT)]
+        return [RuleViolation(field, f"{_SERVICE_URL_HINT}; the scheme must be https", value)]
+    return [RuleViolation(field, _SERVICE_URL_HINT, value)]
 
 
 def check_auth(

@@ -9,9 +9,8 @@ rules, ids), and gives the three resources one stable address each: ``<type>.<id
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Literal
 
 from constructs import Construct
 
@@ -115,7 +114,7 @@ def check_dataflow(
     given: object = file_format
     if not isinstance(given, Delimited | Json | Parquet):
         kind = type(given).__name__
-        return [*out, RuleViolation("format", f"must be Delimited(...), Json(...) or Parquet() (got {kind})")]
+        return [*out, RuleViolation("format", f"must be Delimited(...), Json(...) or Parquet() (got {kind})", given)]
     if not is_token(path):
         out += ingestion.check_source(
             path, path_type, recursive, file_format.format,
@@ -126,7 +125,8 @@ def check_dataflow(
         literal_scope = not is_token(bucket_name) and not is_token(folder_path)
         if not out and literal_scope and not ingestion.path_within(path, bucket_name, folder_path):
             scope = "/" + "/".join(p for p in (bucket_name, (folder_path or "").strip("/")) if p)
-            out.append(RuleViolation("path", f"must lie inside the base connection's bucket and folder ({scope})"))
+            out.append(RuleViolation("path", f"must lie inside the base connection's bucket and folder ({scope})",
+                                     path))
     if not is_token(dataset_id):
         out += ingestion.check_dataset_id(dataset_id)
     if not is_token(schema_id):
@@ -178,9 +178,7 @@ class S3Dataflow:
         if schema_version is not None:
             violations += ingestion.check_schema_version(schema_version)
         if violations:
-            shown: Mapping[str, Any] = {"name": name, "path": path, "dataset_id": dataset_id, "schema_id": schema_id}
-            raise ConstructError([PropViolation(where, v.field, v.rule, shown[v.field]) if v.field in shown
-                                  else PropViolation(where, v.field, v.rule) for v in violations])
+            raise ConstructError([PropViolation.of(where, v) for v in violations])
         properties = {"column_delimiter": getattr(format, "delimiter", None),
                       "encoding": getattr(format, "encoding", None),
                       "compression_type": getattr(format, "compression", None)}

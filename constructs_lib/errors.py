@@ -10,10 +10,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from aep_spec.rules import RuleViolation, format_violations
+from aep_spec.rules import HIDDEN, RuleViolation, format_violations
 from constructs_lib.framework import cdk
-
-_HIDDEN = object()
 
 
 @dataclass(frozen=True)
@@ -23,11 +21,16 @@ class PropViolation:
     path: str
     prop: str
     rule: str
-    value: Any = _HIDDEN
+    value: Any = HIDDEN
+
+    @classmethod
+    def of(cls, path: str, violation: RuleViolation, value: Any = HIDDEN) -> PropViolation:
+        """A shared rule's verdict at ``path``, with the value its check judged (else ``value``)."""
+        return cls(path, violation.field, violation.rule, violation.value if violation.shows_value else value)
 
     @property
     def shows_value(self) -> bool:
-        return self.value is not _HIDDEN
+        return self.value is not HIDDEN
 
     def block(self) -> str:
         """The lines a user reads for this violation."""
@@ -63,7 +66,7 @@ class S3ValidationError(ConstructError):
         self.path = path
         self.props = [v.field for v in violations]
         shown = values or {}
-        super().__init__([PropViolation(path, v.field, v.rule, shown.get(v.field, _HIDDEN)) for v in violations])
+        super().__init__([PropViolation.of(path, v, shown.get(v.field, HIDDEN)) for v in violations])
         self.rule_violations = list(violations)
 
     def summary(self) -> str:

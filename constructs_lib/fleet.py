@@ -196,7 +196,8 @@ class Dataflow:
             return getattr(self, name) if value is None else value
 
         return ResolvedDataflow(key=self.key, name=self.name, connection=connection,
-                                path=absolute_path(pick("path"), connection), dataset_id=pick("dataset_id"),
+                                path=absolute_path(pick("path"), connection, self.path_type),
+                                dataset_id=pick("dataset_id"),
                                 schema_id=pick("schema_id"), mapping=pick("mapping"), schedule=pick("schedule"),
                                 enabled=pick("enabled"), description=pick("description"), source=self)
 
@@ -225,11 +226,16 @@ class ResolvedDataflow:
         return self.path.rsplit("/", 1)[0]
 
 
-def absolute_path(path: str, connection: ResolvedConnection) -> str:
-    """``path`` inside the connection's bucket and folder (an absolute ``/bucket/...`` stays)."""
+def absolute_path(path: str, connection: ResolvedConnection, path_type: str = "folder") -> str:
+    """``path`` inside the connection's bucket and folder (an absolute ``/bucket/...`` stays).
+
+    A folder's trailing ``/`` is dropped; a file's is kept, so that the rule refusing it (a file
+    path must not end with ``/``) meets the relative form as it meets the absolute one.
+    """
     if path.startswith("/") or not connection.bucket_name:
         return path
-    parts = [connection.bucket_name, (connection.folder_path or "").strip("/"), path.strip("/")]
+    relative = path if path_type == "file" else path.strip("/")
+    parts = [connection.bucket_name, (connection.folder_path or "").strip("/"), relative]
     return "/" + "/".join(part for part in parts if part)
 
 
@@ -312,8 +318,7 @@ def deployments(sandboxes: Sequence[Sandbox], connections: Sequence[S3Connection
                                     schedule=resolved_flow.schedule, mapping=resolved_flow.mapping,
                                     description=resolved_flow.description, bucket_name=placed.bucket_name,
                                     folder_path=placed.folder_path):
-                problems.append(PropViolation(f"{sandbox.stack_id}/{flow.key}", v.field, v.rule,
-                                              getattr(resolved_flow, v.field.split(".")[0], None)))
+                problems.append(PropViolation.of(f"{sandbox.stack_id}/{flow.key}", v))
             plan[sandbox.name].dataflows.append(resolved_flow)
     for sandbox in sandboxes:
         _unique(problems, sandbox.stack_id, "name", [r.name for r in plan[sandbox.name].connections],

@@ -18,11 +18,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 from collections.abc import Mapping, MutableMapping, Sequence
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from aep_client.config import ENV_VARS
+from aep_spec.identity import UNREACHABLE
 
 RECORD = Path(".run") / "demo.json"
 #: The demo's own IMS client and org: the local AEP accepts any client.
@@ -30,6 +33,8 @@ CLIENT_ID = "local-demo-client"
 CLIENT_SECRET = "local-demo-secret"  # noqa: S105 - a fake, for the local emulator only
 ORG_ID = "DEMO0000000000000000000@AdobeOrg"
 FLOW_URL_ENV = ENV_VARS["flow_service_url"]
+#: The Makefile's PORT when none is given.
+DEFAULT_PORT = 8750
 
 
 def urls(port: int) -> dict[str, str]:
@@ -45,13 +50,49 @@ def record(project: Path, port: int) -> Path:
     return path
 
 
-def recorded(project: Path) -> dict[str, str] | None:
-    """The URLs ``make demo`` recorded, or None (no demo, or an unreadable record)."""
+def recorded_port(project: Path) -> int | None:
+    """The port ``make demo`` recorded, or None (no demo, or an unreadable record)."""
     try:
-        doc = json.loads((project / RECORD).read_text())
-        return urls(int(doc["port"]))
+        return int(json.loads((project / RECORD).read_text())["port"])
     except (OSError, ValueError, KeyError, TypeError):
         return None
+
+
+def recorded(project: Path) -> dict[str, str] | None:
+    """The URLs ``make demo`` recorded, or None (no demo, or an unreadable record)."""
+    port = recorded_port(project)
+    return None if port is None else urls(port)
+
+
+#: How the provider's diagnostics about an endpoint end: the setting and its value.
+_ENDPOINT = re.compile(r" (AEP_[A-Z_]+_URL)=(\S+)$")
+
+
+def advice_for(project: Path, summary: str) -> str | None:
+    """:func:`advice` for a diagnostic of the provider about an endpoint (``Cannot reach Flow
+    Service: AEP_FLOW_SERVICE_URL=...``, ``No Flow Service API at ...``); None for any other."""
+    match = _ENDPOINT.search(summary.strip())
+    if match is None:
+        return None
+    return advice(project, match.group(1), match.group(2), answered=not summary.startswith(UNREACHABLE))
+
+
+def advice(project: Path, setting: str, url: str, *, answered: bool) -> str | None:
+    """What to do when ``url``, the value of ``setting``, is (or is near) the recorded demo's and
+    fails: nothing answered there (its local AEP is not running: how to start it), or something
+    answered but not that service (the path is wrong: the demo's own URL). None otherwise."""
+    port = recorded_port(project)
+    demo = urls(port).get(setting) if port is not None else None
+    url = url.rstrip("/")
+    if demo is None:
+        return None
+    if not answered and url == demo:
+        where = "" if port == DEFAULT_PORT else f" PORT={port}"
+        return (f"The local AEP of `make demo` (port {port}) is not running: start it with "
+                f"`make local-aep-start{where}` (or `make demo{where}`).")
+    if answered and url != demo and urlsplit(url).netloc == urlsplit(demo).netloc:
+        return f"The local AEP of `make demo` serves {setting}={demo}."
+    return None
 
 
 def credential_variables(project: Path) -> list[str]:

@@ -11,9 +11,12 @@ credentials never appear: their version attribute is shown instead, as ``(write-
 Terraform (drift) get their own section, so a scheduled run is also the drift report.
 
 Terraform runs with ``-json``, so its diagnostics are read as data: each distinct one is shown once
-per stack with the resource it belongs to (Terraform repeats a provider's error for every call
-that meets it), warnings too (an adoption, say). A create or re-create that lacks its credentials
-is explained with the variables that would carry them, read from the stack's ``cdk.tf.json``.
+per stack with the resource it belongs to, warnings too (an adoption, say). One cause met by many
+objects (Terraform repeats a provider's error for every call that meets it: an endpoint nobody
+answers, a wrong URL) is one entry counting them, and one met in several stacks is shown once, above
+the sandboxes, naming them. A create or re-create that lacks its credentials is explained with the
+variables that would carry them, read from the stack's ``cdk.tf.json``; an endpoint that is
+``make demo``'s local AEP and does not answer, with how to start it.
 
 Exit status as ``terraform plan -detailed-exitcode``: 0 nothing would change, 2 something would,
 1 an error (the stack's section says which). With ``--status-file`` that status is written there
@@ -38,7 +41,7 @@ from aep_spec.identity import CREDENTIALS_MISSING
 from toolchain import localdemo
 from toolchain.cdk import INTERRUPTED, wrapper_path
 from toolchain.lock import prepare, selected_stacks, stack_dir
-from toolchain.stacks import Runner, StackRun, Step, bound_from, handle_interrupts, init_step, warm
+from toolchain.stacks import Runner, StackRun, Step, bound_from, handle_interrupts, init_step, terminal, warm
 from toolchain.states import Backend, StateError, Undeclared, describe, repair_local_state, undeclared
 
 #: Attributes the server sets: their "known after apply" is noise in a review.
@@ -77,15 +80,28 @@ class Change:
 
 @dataclass(frozen=True)
 class Problem:
-    """One Terraform diagnostic as a reviewer reads it: what, why, and which resource."""
+    """One Terraform diagnostic as a reviewer reads it: what, why, and which resource (or, for one
+    cause that several objects met, which objects)."""
 
     severity: str  # error | warning
     summary: str
     detail: str = ""
     address: str | None = None
+    objects: tuple[str, ...] = ()
+
+    @property
+    def cause(self) -> tuple[str, str, str]:
+        """What makes two diagnostics one: the same words, wherever they were met."""
+        return (self.severity, self.summary, self.detail)
+
+    @property
+    def addresses(self) -> tuple[str, ...]:
+        return self.objects or ((self.address,) if self.address else ())
 
     @property
     def where(self) -> str:
+        if self.objects:
+            return f"{len(self.objects)} objects"
         if not self.address:
             return ""
         return "provider configuration" if self.address.startswith("provider[") else self.address
@@ -200,6 +216,32 @@ def diagnostics_of(json_lines: str) -> list[Problem]:
     return found
 
 
+def one_per_cause(problems: Sequence[Problem]) -> list[Problem]:
+    """The same diagnostic met by several objects as one problem naming them all, in order of first
+    appearance: a dead endpoint is one cause, not one error per object."""
+    groups: dict[tuple[str, str, str], list[Problem]] = {}
+    for problem in problems:
+        groups.setdefault(problem.cause, []).append(problem)
+    merged = []
+    for first, *others in groups.values():
+        if others:
+            objects = tuple(dict.fromkeys(a for p in (first, *others) for a in p.addresses))
+            first = Problem(first.severity, first.summary, first.detail, None, objects)
+        merged.append(first)
+    return merged
+
+
+def explain_endpoint(problems: Sequence[Problem], project: Path) -> list[Problem]:
+    """An endpoint that fails and is ``make demo``'s local AEP, or on its port: nobody answers (say
+    how to start it), or the path is wrong (say the demo's URL)."""
+    explained = []
+    for problem in problems:
+        advice = localdemo.advice_for(project, problem.summary)
+        explained.append(Problem(problem.severity, problem.summary, f"{problem.detail}\n{advice}".strip(),
+                                 problem.address, problem.objects) if advice else problem)
+    return explained
+
+
 def explain_credentials(problems: Sequence[Problem], stack_doc: Mapping[str, Any],
                         environ: Mapping[str, str]) -> list[Problem]:
     """Name the variables a create lacks: the provider knows the attributes, the stack the variables."""
@@ -256,7 +298,8 @@ def stack_plan(project: Path, run: StackRun, environ: Mapping[str, str]) -> Stac
     planned = run.of("plan")
     if planned is not None:
         doc = json.loads((folder / "cdk.tf.json").read_text())
-        result.problems.extend(explain_credentials(diagnostics_of("".join(planned)), doc, environ))
+        found = explain_credentials(diagnostics_of("".join(planned)), doc, environ)
+        result.problems.extend(one_per_cause(explain_endpoint(found, project)))
         guard = [p for p in result.problems if p.summary == legacy.GUARD_SUMMARY]
         if guard:  # a 0.1.0 state: the rest (Terraform's follow-up, plans of the new types) would mislead
             result.problems = guard
@@ -290,13 +333,34 @@ def _error_text(text: str) -> str:
     return "\n".join(line.lstrip("│ ").rstrip() for line in lines)[-4000:]
 
 
-def _problem_lines(problem: Problem, stack: str | None = None) -> list[str]:
+def _problem_lines(problem: Problem, *stacks: str) -> list[str]:
     label = "Error" if problem.severity == "error" else "Warning"
-    where = ", ".join(f"`{w}`" for w in (problem.where, stack) if w)
+    where = ", ".join(f"`{w}`" for w in (None if problem.objects else problem.where, *stacks) if w)
+    if problem.objects:
+        where = problem.where + (f" in {where}" if where else "")
     where = f" ({where})" if where else ""
     lines = [f"- **{label}**{where}: {problem.summary}"]
     lines += [f"  {line}" if line.strip() else "" for line in problem.detail.splitlines()]
     return lines
+
+
+def shared_errors(plans: Sequence[StackPlan]) -> list[tuple[Problem, tuple[str, ...]]]:
+    """Errors of one cause met in more than one stack (a wrong setting meets every stack), each
+    once: with every object it met (named with its stack) and the stacks."""
+    met: dict[tuple[str, str, str], list[tuple[str, Problem]]] = {}
+    for plan in plans:
+        for problem in plan.errors:
+            met.setdefault(problem.cause, []).append((plan.stack, problem))
+    shared = []
+    for members in met.values():
+        if len(members) < 2:
+            continue
+        first = members[0][1]
+        objects = tuple(f"{stack}: {address}" for stack, problem in members for address in problem.addresses
+                        if not address.startswith("provider["))
+        merged = Problem(first.severity, first.summary, first.detail, None if objects else first.address, objects)
+        shared.append((merged, tuple(stack for stack, _ in members)))
+    return shared
 
 
 def by_sandbox(plans: Sequence[StackPlan]) -> dict[str, list[StackPlan]]:
@@ -322,12 +386,21 @@ def render_markdown(plans: Sequence[StackPlan], left: Sequence[Undeclared] = ())
     lines.append(f"**{summary}** in {len(groups)} sandbox{'es' if len(groups) != 1 else ''} "
                  f"({len(plans)} stack{'s' if len(plans) != 1 else ''})"
                  + (f"; **errors in {', '.join(errors)}**" if errors else "") + ".")
+    shared = shared_errors(plans)
+    if shared:
+        lines += ["", "## Errors in more than one stack", ""]
+        for problem, stacks in shared:
+            lines += [*_problem_lines(problem, *stacks), ""]
+    shown_above = {problem.cause for problem, _ in shared}
     for sandbox, members in groups.items():
         lines += ["", f"## {sandbox}", "", f"Stacks: {', '.join(f'`{p.stack}`' for p in members)}.", ""]
         for plan in members:
             if plan.status == "error":
-                lines += [f"Planning failed in `{plan.stack}`:", ""]
-                for problem in plan.errors:
+                own = [problem for problem in plan.errors if problem.cause not in shown_above]
+                also = " (and the errors above, in more than one stack)" if len(own) < len(plan.errors) else ""
+                lines += [f"Planning failed in `{plan.stack}`{also}:" if own else
+                          f"Planning failed in `{plan.stack}`: the errors above, in more than one stack.", ""]
+                for problem in own:
                     lines += [*_problem_lines(problem), ""]
         warnings = [(p.stack, w) for p in members for w in p.warnings]
         if warnings:
@@ -390,10 +463,11 @@ def render_json(plans: Sequence[StackPlan], exit_code: int, left: Sequence[Undec
 
     def diagnostic(d: Problem, stack: str | None = None) -> dict[str, Any]:
         out = {"severity": d.severity, "summary": d.summary, "detail": d.detail, "address": d.address}
-        return out | ({"stack": stack} if stack else {})
+        return out | ({"objects": list(d.objects)} if d.objects else {}) | ({"stack": stack} if stack else {})
 
     return {"exit_code": exit_code,
             "undeclared": [{"stack": u.stack, "sandbox": u.sandbox, "objects": dict(u.objects)} for u in left],
+            "shared_errors": [diagnostic(d) | {"stacks": list(stacks)} for d, stacks in shared_errors(plans)],
             "sandboxes": {sandbox: {"stacks": [p.stack for p in members],
                                     "changes": [change(c, p.stack) for p in members for c in p.changes],
                                     "drift": [change(c, p.stack) for p in members for c in p.drift],
@@ -411,6 +485,24 @@ def exit_code(plans: Sequence[StackPlan], left: Sequence[Undeclared] = ()) -> in
     if any(p.status == "error" for p in plans):
         return 1
     return 2 if any(p.changed for p in plans) or left else 0
+
+
+def print_summary(plans: Sequence[StackPlan]) -> None:
+    """One line per stack, then each error met in several stacks once, with why and what to do."""
+    shared = shared_errors(plans)
+    shown_below = {problem.cause for problem, _ in shared}
+    for plan in plans:
+        state = f"{len(plan.changes)} change(s)" if plan.changed else "no changes"
+        if plan.status == "error":
+            own = [e for e in plan.errors if e.cause not in shown_below]
+            state = "error" + (": " + "; ".join(f"{e.where + ': ' if e.where else ''}{e.summary}" for e in own)
+                               if own else " (below)")
+        print(f"{plan.stack}: {state}" + (f", {len(plan.drift)} changed outside Terraform" if plan.drift else ""))
+    for problem, stacks in shared:
+        count = f", {problem.where}" if problem.objects else ""
+        print(f"error in {', '.join(stacks)}{count}: {problem.summary}")
+        for line in problem.detail.splitlines():
+            print(f"  {line}")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -442,7 +534,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         plans = [StackPlan("states").fail([Problem("error", "The states could not be listed", str(exc))])]
         return report(args, plans, [], 1)
     repaired, refused = check_states(project, stacks, backend)
-    runner = handle_interrupts(Runner(project, os.environ, bound_from(os.environ)))
+    runner = handle_interrupts(Runner(project, os.environ, bound_from(os.environ), progress=terminal()))
     with warm(project, runner):
         plans = plan_stacks(project, [s for s in stacks if s not in refused], os.environ, runner.bound, runner)
     for plan in plans:
@@ -476,11 +568,7 @@ def report(args: argparse.Namespace, plans: Sequence[StackPlan], left: Sequence[
     """Write plan.md, plan.json and the status, print a line per stack, return the exit status."""
     args.out.write_text(render_markdown(plans, left))
     args.json.write_text(json.dumps(render_json(plans, code, left), indent=2) + "\n")
-    for plan in plans:
-        state = f"{len(plan.changes)} change(s)" if plan.changed else "no changes"
-        if plan.status == "error":
-            state = "error: " + "; ".join(f"{e.where + ': ' if e.where else ''}{e.summary}" for e in plan.errors)
-        print(f"{plan.stack}: {state}" + (f", {len(plan.drift)} changed outside Terraform" if plan.drift else ""))
+    print_summary(plans)
     for stack in left:
         print(f"{stack.stack}: not declared any more, still holds {describe(stack.objects)} (plan.md says what to do)")
     meaning = {0: "no changes", 1: "error", 2: "changes", INTERRUPTED: "interrupted"}[code]

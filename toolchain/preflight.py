@@ -4,9 +4,10 @@
 
 Read from the synthesized stacks (cdk.tf.json): the provider settings that the provider block
 leaves to the environment (``AEP_CLIENT_ID``, ``AEP_CLIENT_SECRET``, ``AEP_ORG_ID``) and the
-variables whose values are sent on create (the access and secret keys). Without this, ``cdktf
-deploy '*'`` could deploy one sandbox and then stop at the next for a missing key, or (without
-``TF_INPUT=0``) wait forever at a prompt.
+variables whose values are sent on create (the access and secret keys, and the session token of a
+connection that declares one), all named at once. Without this, ``cdktf deploy '*'`` could deploy
+one sandbox and then stop at the next for a missing key, a user could fix the keys and only then
+learn of the token, or (without ``TF_INPUT=0``) Terraform could wait forever at a prompt.
 """
 
 from __future__ import annotations
@@ -26,7 +27,16 @@ from toolchain.lock import selected_stacks, stack_dir, synthesized_stacks
 
 #: Write-only attributes whose value a create cannot do without.
 REQUIRED_SECRETS = ("access_key_wo", "secret_key_wo")
+#: Write-only attributes a create sends when the connection declares them with a version (the
+#: provider refuses such a create without the value: a session token).
+DECLARED_SECRETS = ("session_token_wo",)
 _VARIABLE = re.compile(r"^\$\{var\.([A-Za-z_][A-Za-z0-9_-]*)\}$")
+
+
+def sent_secrets(attributes: Mapping[str, object]) -> list[str]:
+    """The write-only attributes a create of this connection sends: the keys, and a declared token."""
+    declared = [name for name in DECLARED_SECRETS if attributes.get(f"{name}_version") is not None]
+    return [*REQUIRED_SECRETS, *declared]
 
 
 def missing_settings(stack: str, doc: Mapping[str, object], environ: Mapping[str, str]) -> list[str]:
@@ -43,7 +53,7 @@ def missing_settings(stack: str, doc: Mapping[str, object], environ: Mapping[str
     connections = resources.get(S3_BASE_CONNECTION, {}) if isinstance(resources, dict) else {}
     wanted: dict[str, str] = {}
     for key, attributes in connections.items() if isinstance(connections, dict) else ():
-        for attribute in REQUIRED_SECRETS:
+        for attribute in sent_secrets(attributes):
             match = _VARIABLE.match(str(attributes.get(attribute, "")))
             if match:
                 wanted.setdefault(match.group(1), f"{key}.{attribute}")

@@ -18,7 +18,8 @@ synthesized stack). What ``make deploy`` and ``make destroy`` run after synthesi
   graceful stop (operations in flight finish and reach state); no stack starts after it, and the
   command waits for every Terraform to save state and release its lock before it returns 130.
 * **Exit status.** 0 when every stack succeeded, 1 when one failed (its output says why), 130
-  when interrupted. Each line of output is prefixed with its stack.
+  when interrupted. Each line of output is prefixed with its stack; a diagnostic that many objects
+  or stacks meet is shown once, then counted (:mod:`toolchain.console`).
 """
 
 from __future__ import annotations
@@ -37,10 +38,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
+from typing import TextIO
 
 from aep_client.inflight import SlotServer
+from aep_client.progress import ProgressListener
 from toolchain import localdemo
 from toolchain.cdk import INTERRUPTED, wrapper_path
+from toolchain.console import Console
 from toolchain.lock import selected_stacks, stack_dir, synthesized_stacks
 from toolchain.states import (
     Backend,
@@ -126,8 +130,10 @@ class Runner:
     """Runs commands in stack folders, at most ``bound`` Flow Service calls in flight in all."""
 
     def __init__(self, project: Path, environ: Mapping[str, str], bound: int,
-                 echo: Callable[[str], None] | None = None) -> None:
+                 echo: Console | None = None, progress: TextIO | None = None) -> None:
         self.project = project
+        #: Where each retry of a provider is shown as it happens (a terminal), if anywhere.
+        self.progress = progress
         self.environ = dict(environ, TF_INPUT="0", CHECKPOINT_DISABLE="1")
         self.bound = bound
         self.echo = echo
@@ -170,8 +176,8 @@ class Runner:
             finally:
                 running.release()
 
-        with SlotServer(self.bound) as slots:
-            self.environ.update(slots.environ)
+        with SlotServer(self.bound) as slots, self._progress() as listener:
+            self.environ.update(slots.environ | listener)
             try:
                 for stack in stacks:
                     running.acquire()
@@ -184,9 +190,18 @@ class Runner:
                 for thread in threads:
                     thread.join()
             finally:
-                for name in slots.environ:
+                for name in [*slots.environ, *listener]:
                     self.environ.pop(name, None)
         return [results[s] for s in stacks if s in results]
+
+    @contextmanager
+    def _progress(self) -> Iterator[dict[str, str]]:
+        """The environment that has providers report their retries to :attr:`progress`."""
+        if self.progress is None:
+            yield {}
+            return
+        with ProgressListener(self.progress) as listener:
+            yield listener.environ
 
     def _stack(self, stack: str, steps: list[Step]) -> StackRun:
         folder = stack_dir(self.project, stack)
@@ -217,11 +232,18 @@ class Runner:
         for line in process.stdout:
             output.append(line)
             if self.echo is not None:
-                self.echo(f"{stack}  {line}")
+                self.echo.line(stack, line)
         code = process.wait()
+        if self.echo is not None:
+            self.echo.done(stack)
         with self._lock:
             self._running.pop(f"{stack}:{process.pid}", None)
         return code if code >= 0 else 128 - code
+
+
+def terminal() -> TextIO | None:
+    """stderr when a user watches it (a terminal), for the retries shown as they happen; in CI, None."""
+    return sys.stderr if sys.stderr.isatty() else None
 
 
 def handle_interrupts(runner: Runner) -> Runner:
@@ -262,12 +284,6 @@ def terraform_command(verb: str, folder: Path, environ: Mapping[str, str], paral
             Step((str(wrapper_path()), verb, *flags, "-input=false", "-no-color", f"-parallelism={parallelism}"))]
 
 
-def echo(line: str) -> None:
-    """Print a stack's line as it comes (lines of stacks side by side interleave, each prefixed)."""
-    sys.stdout.write(line)
-    sys.stdout.flush()
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("verb", choices=["apply", "destroy"])
@@ -285,10 +301,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("no stack to run")
         return 0
     bound = bound_from(os.environ)
-    runner = handle_interrupts(Runner(project, os.environ, bound, echo=echo))
+    console = Console(project)
+    runner = handle_interrupts(Runner(project, os.environ, bound, echo=console, progress=terminal()))
     with warm(project, runner):
         runs = runner.run_all(stacks, lambda stack, parallelism: terraform_command(
             args.verb, stack_dir(project, stack), runner.environ, parallelism))
+    for line in console.summary():
+        print(line)
     failed = [r for r in runs if not r.ok]
     print(f"\n{args.verb}: {len(runs) - len(failed)} of {len(stacks)} stack(s) done, at most {bound} "
           f"Flow Service call(s) in flight" + (f"; failed: {', '.join(r.stack for r in failed)}" if failed else ""))

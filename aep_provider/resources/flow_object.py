@@ -89,8 +89,9 @@ def as_dict(value: Any) -> dict[str, Any]:
 
 
 def rule_diagnostics(violations: Iterable[RuleViolation]) -> list[Diagnostic]:
-    """Broken rules as plan-time errors, each pointing Terraform at its attribute."""
-    return [Diagnostic("error", f"Invalid {v.field}", str(v), (v.field,)) for v in violations]
+    """Broken rules as plan-time errors, each pointing Terraform at its attribute and showing the
+    value declared (never a secret: its check keeps it hidden)."""
+    return [Diagnostic("error", f"Invalid {v.field}", v.described(), (v.field,)) for v in violations]
 
 
 def put(ops: Ops, path: str, old: Value, new: Value) -> None:
@@ -530,9 +531,15 @@ class FlowObject(ResourceHandler):
 
 
 def api_failure(operation: str, exc: Exception) -> DiagnosticsError:
-    """A failed call as a diagnostic in the API's words: which service, status, code, request id."""
-    from aep_client import FlowServiceError
+    """A failed call as a diagnostic in the API's words: which service, status, code, request id.
 
+    A failure of the endpoint itself (unreachable, no API at its path) is said without the object
+    or the operation: every object meets the same one, and a report shows it once, with a count.
+    """
+    from aep_client import EndpointError, FlowServiceError
+
+    if isinstance(exc, EndpointError):
+        return error(exc.headline, exc.cause)
     if isinstance(exc, FlowServiceError):
         return error(f"{exc.service} {operation} failed", str(exc))
     return error(f"Flow Service {operation} failed", f"{type(exc).__name__}: {exc}")

@@ -444,7 +444,7 @@ def test_errors_name_the_service_that_failed(cache_dir: Path) -> None:
         h.client.get_connection("c-1")
     text = str(info.value)
     assert text.startswith("Adobe IMS POST /ims/token/v3") and "Flow Service" not in text.split(".")[0]
-    assert "Check the URL (flow_service_url or ims_url)" in text
+    assert "AEP_IMS_URL=https://ims.test: connection refused" in text and "Check AEP_IMS_URL" in text
 
     h = make_harness(cache_dir, flow_error(403, 2118, "Forbidden", "write permission missing", "req-42"))
     with pytest.raises(FlowServiceError) as info:

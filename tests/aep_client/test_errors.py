@@ -13,6 +13,7 @@ from aep_client.errors import (
     AmbiguousCreateError,
     AuthenticationError,
     BadRequestError,
+    Endpoint,
     FlowServiceError,
     ImsAuthenticationError,
     ImsError,
@@ -21,6 +22,9 @@ from aep_client.errors import (
     PreconditionFailedError,
     RateLimitedError,
     ServerError,
+    TransportError,
+    UnknownPathError,
+    UnreachableError,
     error_from_response,
     redact,
 )
@@ -184,3 +188,49 @@ def test_a_known_secret_never_appears_in_the_message(secret: str, where: str, pr
     err = error_from_response(400, {where: value}, {"x-request-id": secret}, secrets=[secret], ims=ims)
     for text in (str(err), repr(err), *map(str, err.args)):
         assert secret not in text
+
+
+FLOW = Endpoint("Flow Service", "AEP_FLOW_SERVICE_URL", "http://127.0.0.1:8750/data/foundation/flowservic",
+                "https://platform.adobe.io/data/foundation/flowservice")
+IMS = Endpoint("Adobe IMS", "AEP_IMS_URL", "http://127.0.0.1:8750/ims", "https://ims-na1.adobelogin.com")
+
+
+@pytest.mark.parametrize("body", [
+    flow_body(1101, 404, "Resource not found", "Resource with id 'x' does not exist."),
+    flow_body(1102, 404, "Resource not found", "not found"),
+    flow_body(2100, 404, "Sandbox not found", "no sandbox 'prdo'"),
+])
+def test_only_flow_services_own_not_found_is_a_missing_object(body: bytes) -> None:
+    err = error_from_response(404, body, {}, method="GET", path="/connections/x", endpoint=FLOW)
+    assert type(err) is NotFoundError
+
+
+@pytest.mark.parametrize("body", [
+    b'{"error_code": "404000", "message": "Not Found"}',  # the gateway: no API at that path
+    b"<html><body><h1>404 Not Found</h1></body></html>",
+    b"",
+    flow_body(1003, 404, "Resource not found", "The requested resource /x is not found."),
+])
+def test_any_other_404_is_a_wrong_path_naming_the_url_and_its_setting(body: bytes) -> None:
+    err = error_from_response(404, body, {}, method="GET", path="/connections/x", endpoint=FLOW)
+    assert isinstance(err, UnknownPathError) and not isinstance(err, NotFoundError)
+    assert f"GET {FLOW.url}/connections/x" in str(err)
+    assert "The path is probably wrong in AEP_FLOW_SERVICE_URL" in str(err)
+    assert err.headline == f"No Flow Service API at AEP_FLOW_SERVICE_URL={FLOW.url}"
+    assert "/connections/x" not in err.cause  # the same for every object
+    unnamed = error_from_response(404, body, {}, method="GET", path="/connections/x")
+    assert not isinstance(unnamed, NotFoundError)
+
+
+def test_a_404_of_the_token_path_is_a_wrong_ims_url() -> None:
+    err = error_from_response(404, b"", {}, method="POST", path="/ims/token/v3", ims=True, endpoint=IMS)
+    assert isinstance(err, UnknownPathError) and "AEP_IMS_URL" in str(err)
+    assert isinstance(error_from_response(404, b"", {}, ims=True), ImsError)
+
+
+def test_an_unreachable_endpoint_reads_the_same_for_every_call() -> None:
+    first = UnreachableError(FLOW, "connection refused", 12, method="GET", path="/connections/a")
+    later = first.again("DELETE", "/flows/b")
+    assert isinstance(later, TransportError) and (later.headline, later.cause) == (first.headline, first.cause)
+    assert first.headline == f"Cannot reach Flow Service: AEP_FLOW_SERVICE_URL={FLOW.url}"
+    assert "DELETE /flows/b" in str(later) and "connection refused" in str(later)

@@ -22,6 +22,7 @@ from aep_client import (
     FlowServiceConfig,
     NotFoundError,
     PreconditionFailedError,
+    UnknownPathError,
 )
 from aep_local.testing import DEFAULT_CLIENT_ID, DEFAULT_ORG_ID, LocalAep
 from aep_spec.s3 import CONNECTION_SPEC_ID as S3_CONNECTION_SPEC_ID
@@ -105,6 +106,25 @@ def test_crud_round_trip_one_request_each(svc: LocalAep, client: FlowServiceClie
         client.get_connection(ref.id)
     assert info.value.code == "1101"
     assert client.delete_connection(ref.id) is False
+
+
+def test_a_wrong_path_in_the_url_is_no_missing_object(svc: LocalAep, client: FlowServiceClient,
+                                                      tmp_path: Path) -> None:
+    """The gateway's 404 for a path that is no API names the URL and the setting; only Flow
+    Service's own 404 says that an object is gone."""
+    ref = client.create_connection(body("still here"))
+    with pytest.raises(NotFoundError):
+        client.get_connection("no-such-id")
+    wrong = config_for(svc, flow_service_url=svc.flow_url[:-1])  # .../flowservic
+    with FlowServiceClient(wrong, token_cache_dir=str(tmp_path / "tokens")) as lost:
+        for call in (lambda: lost.get_connection(ref.id), lambda: lost.delete_connection(ref.id),
+                     lambda: list(lost.list_connections())):
+            with pytest.raises(UnknownPathError) as raised:
+                call()
+            assert not isinstance(raised.value, NotFoundError)
+            text = str(raised.value)
+            assert f"{svc.flow_url[:-1]}/connections" in text and "AEP_FLOW_SERVICE_URL" in text, text
+    assert client.get_connection(ref.id)["name"] == "still here"
 
 
 def test_stale_etag_is_precondition_failed(svc: LocalAep, client: FlowServiceClient) -> None:

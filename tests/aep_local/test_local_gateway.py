@@ -35,6 +35,19 @@ def test_org_header_missing(api: Api) -> None:
     assert_gateway_error(api.call("GET", "/connections", drop=("x-gw-ims-org-id",)), 400, "400003")
 
 
+@pytest.mark.parametrize("path", ["/data/foundation/flowservic/connections", "/data/foundation/flowservice/nope",
+                                  "/connections/x"])
+def test_a_path_that_is_no_api_is_the_gateways_404_not_a_missing_object(api: Api, service: LocalAep,
+                                                                        path: str) -> None:
+    """Even without credentials: the gateway answers before any check, and never as Flow Service's
+    1101, which a client reads as "the object was deleted"."""
+    url = f"http://127.0.0.1:{service.port}{path}"
+    for headers in (api.headers, {}):
+        resp = api.session.get(url, headers=headers, timeout=10)
+        assert_gateway_error(resp, 404, "404000")
+        assert "type" not in resp.json()
+
+
 def test_errors_carry_request_id(api: Api) -> None:
     resp = api.call("GET", "/connections", drop=("Authorization",))
     assert resp.headers["x-request-id"]

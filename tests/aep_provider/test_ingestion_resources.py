@@ -113,6 +113,21 @@ def test_source_connection_rules_are_checked_at_plan() -> None:
     assert [d.path for d in known] == [("format",)]  # a base connection made in the same apply is no excuse
 
 
+@pytest.mark.parametrize(("declared", "attribute", "value"), [
+    ({"column_delimiter": ";;"}, "column_delimiter", ";;"),
+    ({"encoding": "UTF-16"}, "encoding", "UTF-16"),
+    ({"compression_type": "rar"}, "compression_type", "rar"),
+    ({"path_type": "files"}, "path_type", "files"),
+    ({"path_type": "file", "path": "/acme-orders/daily/"}, "path", "/acme-orders/daily/"),
+])
+def test_a_source_refused_at_plan_shows_the_value_declared(declared: dict[str, Value], attribute: str,
+                                                           value: str) -> None:
+    config = {"path": "/acme-orders/x", "format": "delimited", "path_type": "folder", "recursive": None,
+              "column_delimiter": None, "encoding": None, "compression_type": None} | declared
+    (diagnostic,) = SourceConnection().check(config)
+    assert diagnostic.path == (attribute,) and diagnostic.detail.endswith(f"value: {value!r}"), diagnostic
+
+
 def target_config(handler: TargetConnection, **values: Value) -> dict[str, Value]:
     return blank(handler) | {"name": "orders (target)", "dataset_id": DATASET, "schema_id": SCHEMA_ID} | values
 

@@ -372,6 +372,28 @@ def test_read_of_a_missing_sandbox_is_an_error_not_a_deletion(handler: S3BaseCon
         handler.read(state)
 
 
+def test_a_wrong_url_or_a_dead_endpoint_is_one_cause_never_a_deletion(handler: S3BaseConnection,
+                                                                       api: FakeConnectionsApi) -> None:
+    """Each object refreshed meets the same diagnostic, whatever its path, so a report can show it once;
+    nothing is recorded as gone, so no plan re-creates anything."""
+    from aep_client import Endpoint, UnknownPathError, UnreachableError
+
+    flow = Endpoint("Flow Service", "AEP_FLOW_SERVICE_URL", "http://127.0.0.1:9/data/foundation/flowservic")
+    first, second = create(handler), create(handler, name="other")
+    failures = [lambda path: UnknownPathError(flow, 404, "404000", None, "Not Found", method="GET", path=path),
+                lambda path: UnreachableError(flow, "connection refused", 12, method="GET", path=path)]
+    for failure in failures:
+        seen = []
+        for state in (first, second):
+            api.fail_next = failure(f"/connections/{state['id']}")
+            with pytest.raises(DiagnosticsError) as raised:
+                handler.read(state)
+            (diagnostic,) = raised.value.diagnostics
+            seen.append((diagnostic.summary, diagnostic.detail))
+        assert seen[0] == seen[1] and "AEP_FLOW_SERVICE_URL=http://127.0.0.1:9/data/foundation/flowservic" in seen[0][0]
+    assert handler._gone == {}
+
+
 def test_update_that_may_have_been_applied_keeps_the_known_etag(handler: S3BaseConnection,
                                                                api: FakeConnectionsApi) -> None:
     from aep_client import PreconditionFailedError

@@ -373,3 +373,12 @@ def test_spec_constants() -> None:
     assert s3.CONNECTION_SPEC_ID == "ecadc60c-7455-4d87-84dc-2a0e293d997b"
     assert s3.AUTH_SPEC_NAMES == ("Access Key", "IAMRole Based")
     assert {f"COM{n}" for n in range(1, 10)} <= s3.RESERVED_FOLDER_NAMES
+
+
+def test_a_violation_carries_the_value_judged_but_never_a_secret() -> None:
+    (bucket,) = check_bucket_name("Acme_Orders")[:1]
+    assert bucket.shows_value and bucket.value == "Acme_Orders"
+    assert bucket.described() == f"{bucket}; value: 'Acme_Orders'"
+    (secret,) = check_secret("CANARY\n", "secret_key_wo")
+    assert not secret.shows_value and "CANARY" not in secret.described()
+    assert RuleViolation("f", "r", 1) == RuleViolation("f", "r")  # the rule is what compares

@@ -165,3 +165,52 @@ def test_every_problem_of_the_declaration_is_reported_at_once() -> None:
     assert ("Dataflow('crm_dev')", "sandboxes") in found
     assert ("s3-dev/twin", "dataset_id") in found
     assert ("s3-dev", "name") in found  # "Orders daily" twice in dev
+
+
+#: (props of a declaration, the prop refused, the value it must show): every refusal shows what was
+#: declared, whether the dataflow is declared once per sandbox or as one construct.
+DECLARED = [
+    ({"format": Delimited(delimiter=";;")}, "format.delimiter", ";;"),
+    ({"format": Delimited(encoding="UTF-16")}, "format.encoding", "UTF-16"),
+    ({"format": Delimited(compression="rar")}, "format.compression", "rar"),
+    ({"format": Json(compression="zip")}, "format.compression", "zip"),
+    ({"path_type": "files"}, "path_type", "files"),
+    ({"recursive": "maybe"}, "recursive", "maybe"),
+    ({"schedule": Schedule.every(5, "minute")}, "schedule.interval", 5),
+    ({"mapping": MappingSet("x")}, "mapping.id", "x"),
+    ({"dataset_id": "orders"}, "dataset_id", "orders"),
+]
+
+
+@pytest.mark.parametrize(("props", "prop", "value"), DECLARED)
+def test_a_declaration_refused_shows_the_value_declared(props: dict[str, Any], prop: str, value: Any) -> None:
+    with pytest.raises(ConstructError) as raised:
+        deployments(SANDBOXES, CONNECTIONS, [orders_flow(**props)])
+    refused = [v for v in raised.value.violations if v.prop == prop]
+    assert refused and all(v.value == value for v in refused), raised.value
+    assert f"value: {value!r}" in str(raised.value) and "value: None" not in str(raised.value)
+
+
+@pytest.mark.parametrize(("props", "prop", "value"), DECLARED)
+def test_a_construct_refused_shows_the_value_declared(stack: TerraformStack, props: dict[str, Any], prop: str,
+                                                      value: Any) -> None:
+    with pytest.raises(ConstructError) as raised:
+        dataflow(stack, **props)
+    assert f"  {prop}: " in str(raised.value) and f"value: {value!r}" in str(raised.value), raised.value
+
+
+def test_a_relative_file_path_ending_in_a_slash_is_refused_as_its_absolute_form() -> None:
+    in_dev = []
+    for path in ("daily/", "/acme-orders-dev/exports/orders/daily/"):
+        with pytest.raises(ConstructError) as raised:
+            deployments(SANDBOXES, CONNECTIONS, [orders_flow(path=path, path_type="file")])
+        in_dev.append([v.block() for v in raised.value.violations if v.path == "s3-dev/orders_daily"])
+    relative, absolute = in_dev
+    assert relative == absolute and len(relative) == 1
+    assert "names a file: it must not end with /" in relative[0]
+    assert "value: '/acme-orders-dev/exports/orders/daily/'" in relative[0]
+
+
+def test_a_relative_folder_path_keeps_losing_its_trailing_slash() -> None:
+    plan = deployments(SANDBOXES, CONNECTIONS, [orders_flow(path="2024/")])
+    assert plan["dev"].dataflows[0].path == "/acme-orders-dev/exports/orders/2024"

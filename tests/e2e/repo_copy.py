@@ -10,7 +10,8 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 
 from toolchain.project import ROOT, Run, base_environment, layered, run_command
@@ -58,3 +59,14 @@ def plan_script(folder: Path, *stacks: str, env: Mapping[str, str | None] | None
                 timeout: float = 900) -> Run:
     """`scripts/plan [STACK...]` in the copy, as a user or the CI workflow runs it."""
     return run_command([str(folder / "scripts" / "plan"), *stacks], folder, make_environment(env), timeout)
+
+
+@contextmanager
+def after_demo(repo: Path, port: int) -> Iterator[tuple[Path, int]]:
+    """`make demo` on ``port`` in the copy ``repo``; its local AEP is stopped when the block ends."""
+    try:
+        done = make(repo, "demo", f"PORT={port}")
+        assert done.returncode == 0, done.output[-3000:]
+        yield repo, port
+    finally:
+        make(repo, "local-aep-stop")

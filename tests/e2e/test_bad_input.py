@@ -354,6 +354,7 @@ def test_preflight_names_missing_settings_and_how_to_set_them(tmp_path: Path, cl
     text = "\n".join(problems)
     assert "s3-dev: AEP_CLIENT_SECRET is not set" in text and "AEP_ORG_ID" in text
     assert "TF_VAR_s3_secret_key is not set (used by " in text
+    assert "s3-dev: TF_VAR_s3_session_token is not set (used by " in text
     assert "s3-prod: TF_VAR_s3_prod_access_key is not set" in text
     assert "TF_VAR_s3_access_key is not set" not in text
     run = subprocess.run([sys.executable, "-m", "toolchain.preflight", "--project", str(project.folder), "s3-dev"],

@@ -49,3 +49,24 @@ def test_an_unreadable_record_is_no_demo(tmp_path: Path) -> None:
     (tmp_path / ".run").mkdir()
     (tmp_path / ".run" / "demo.json").write_text("{not json")
     assert localdemo.defaults(tmp_path, {}) == {}
+
+
+def test_advice_for_the_demos_endpoints_only(tmp_path: Path) -> None:
+    project = project_after_demo(tmp_path)
+    flow = "http://127.0.0.1:8799/data/foundation/flowservice"
+    start = localdemo.advice(project, "AEP_FLOW_SERVICE_URL", flow, answered=False)
+    assert start is not None and "`make local-aep-start PORT=8799` (or `make demo PORT=8799`)" in start
+    assert "make local-aep-start PORT" in str(localdemo.advice(project, "AEP_IMS_URL", "http://127.0.0.1:8799",
+                                                              answered=False))
+    wrong = localdemo.advice(project, "AEP_FLOW_SERVICE_URL", flow[:-1], answered=True)
+    assert wrong == f"The local AEP of `make demo` serves AEP_FLOW_SERVICE_URL={flow}."
+    assert localdemo.advice(project, "AEP_FLOW_SERVICE_URL", "https://platform.example/x", answered=False) is None
+    assert localdemo.advice(project, "AEP_FLOW_SERVICE_URL", "http://127.0.0.1:9/x", answered=True) is None
+    assert localdemo.advice(tmp_path / "no-demo", "AEP_FLOW_SERVICE_URL", flow, answered=False) is None
+
+
+def test_the_default_port_needs_no_port_in_the_advice(tmp_path: Path) -> None:
+    localdemo.record(tmp_path, localdemo.DEFAULT_PORT)
+    url = localdemo.urls(localdemo.DEFAULT_PORT)["AEP_FLOW_SERVICE_URL"]
+    assert "start it with `make local-aep-start` (or `make demo`)" in str(
+        localdemo.advice(tmp_path, "AEP_FLOW_SERVICE_URL", url, answered=False))

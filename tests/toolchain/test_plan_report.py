@@ -73,6 +73,45 @@ def test_markdown_lists_errors_with_addresses_and_warnings_as_notes() -> None:
     assert doc["stacks"][0]["error"] == "aep_s3_base_connection.a: Boom: line one\nline two"
 
 
+DEAD = "Cannot reach Flow Service: AEP_FLOW_SERVICE_URL=http://127.0.0.1:8799/data/foundation/flowservice"
+
+
+def dead_endpoint(*addresses: str) -> list[Problem]:
+    return [Problem("error", DEAD, "No connection: connection refused.", address) for address in addresses]
+
+
+def test_one_cause_over_many_objects_and_stacks_is_one_entry_with_a_count(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    own = Problem("error", "Credentials missing to create connection 'X'", "set them", "aep_s3_base_connection.x")
+    dev = StackPlan("s3-dev", sandbox="dev").fail(plan.one_per_cause(dead_endpoint("a.one", "a.two", "a.three")))
+    prod = StackPlan("s3-prod", sandbox="prod").fail(plan.one_per_cause([*dead_endpoint("a.one"), own]))
+    (grouped,) = dev.errors
+    assert grouped.objects == ("a.one", "a.two", "a.three") and grouped.where == "3 objects"
+    text = plan.render_markdown([dev, prod])
+    assert text.count(DEAD) == 1 and text.count("connection refused") == 1
+    assert f"## Errors in more than one stack\n\n- **Error** (4 objects in `s3-dev`, `s3-prod`): {DEAD}" in text
+    assert "Planning failed in `s3-dev`: the errors above, in more than one stack." in text
+    assert ("Planning failed in `s3-prod` (and the errors above, in more than one stack):\n\n"
+            "- **Error** (`aep_s3_base_connection.x`): Credentials missing") in text
+    doc = plan.render_json([dev, prod], 1)
+    assert doc["shared_errors"][0]["stacks"] == ["s3-dev", "s3-prod"]
+    assert len(doc["shared_errors"][0]["objects"]) == 4
+    plan.print_summary([dev, prod])
+    out = capsys.readouterr().out
+    assert out.count(DEAD) == 1 and "error in s3-dev, s3-prod, 4 objects: " + DEAD in out
+    assert "s3-dev: error (below)" in out and "s3-prod: error: aep_s3_base_connection.x: Credentials" in out
+
+
+def test_the_demos_endpoint_down_says_how_to_start_it(tmp_path: Path) -> None:
+    from toolchain import localdemo
+
+    localdemo.record(tmp_path, 8799)
+    (explained,) = plan.explain_endpoint(dead_endpoint("a.one"), tmp_path)
+    assert explained.detail.endswith("start it with `make local-aep-start PORT=8799` (or `make demo PORT=8799`).")
+    (elsewhere,) = plan.explain_endpoint([Problem("error", DEAD.replace("8799", "9"), "refused", "a")], tmp_path)
+    assert elsewhere.detail == "refused"
+
+
 def test_a_deleted_connection_shows_as_drift_without_attribute_noise() -> None:
     deleted = {"actions": ["delete"], "before": {"name": "A", "bucket_name": "b"}, "after": None}
     shown = {"resource_drift": [{"address": "aep_s3_base_connection.a", "name": "a",
