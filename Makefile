@@ -140,7 +140,7 @@ PLAN_STATUS_FILE ?= $(RUN)/plan.status
 plan: setup
 	@mkdir -p $(dir $(PLAN_STATUS_FILE))
 	$(VENV_PY) -m toolchain.plan --synth --project $(ROOT) --out $(ROOT)/plan.md --json $(ROOT)/plan.json \
-		--status-file $(PLAN_STATUS_FILE) $(STACK_ARGS)
+		--comment $(ROOT)/plan-comment.md --status-file $(PLAN_STATUS_FILE) $(STACK_ARGS)
 
 LOCAL_AEP_ARGS ?=
 local-aep: .stamps/venv

@@ -31,6 +31,7 @@ import json
 import os
 import re
 import sys
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,9 +39,10 @@ from typing import Any
 
 from aep_spec import identity, legacy
 from aep_spec.identity import CREDENTIALS_MISSING
-from toolchain import localdemo
+from toolchain import localdemo, review
 from toolchain.cdk import INTERRUPTED, wrapper_path
 from toolchain.lock import prepare, selected_stacks, stack_dir
+from toolchain.review import Section
 from toolchain.stacks import Runner, StackRun, Step, bound_from, handle_interrupts, init_step, terminal, warm
 from toolchain.states import Backend, StateError, Undeclared, describe, repair_local_state, undeclared
 
@@ -49,6 +51,8 @@ SERVER_SET = frozenset({"id", "etag", "state", "created_at", "updated_at", "sand
                         "flow_spec_id"})
 #: What a reviewer calls each kind of object.
 KIND_NAMES = identity.KIND_NOUNS
+#: Kinds whose deletion deletes data (a dataset's records): the review says so on each.
+DATA_KINDS: frozenset[str] = frozenset()
 WRITE_ONLY_SUFFIX = "_wo_version"
 #: The actions a review lists, in its order.
 KINDS = ("create", "update", "replace", "delete")
@@ -71,6 +75,8 @@ class Change:
     action: str  # create | update | replace | delete
     attributes: dict[str, tuple[str, str]] = field(default_factory=dict)  # attribute -> (before, after)
     kind: str = identity.S3_BASE_CONNECTION
+    #: For a replacement, the attributes whose change forces it (Terraform's ``replace_paths``).
+    forced_by: list[str] = field(default_factory=list)
 
     @property
     def label(self) -> str:
@@ -191,8 +197,9 @@ def changes_of(plan: Mapping[str, Any]) -> tuple[list[Change], list[Change]]:
             attributes = {} if action == "deleted" else _attribute_changes(change)
             if action == "drift" and not attributes:  # only server-set values moved (a refresh filled them in)
                 continue
+            forced = sorted({str(path[0]) for path in change.get("replace_paths") or [] if path})
             found.append(Change(entry.get("address", ""), entry.get("name", ""), values.get("name"), action,
-                                attributes, entry["type"]))
+                                attributes, entry["type"], forced))
         return found
 
     return collect(plan.get("resource_changes"), False), collect(plan.get("resource_drift"), True)
@@ -371,71 +378,66 @@ def by_sandbox(plans: Sequence[StackPlan]) -> dict[str, list[StackPlan]]:
     return groups
 
 
-def _kind_order(change: Change) -> tuple[int, str]:
+def _kind_order(change: review.ChangeLike) -> tuple[int, str]:
     return (list(KIND_NAMES).index(change.kind) if change.kind in KIND_NAMES else 9, change.key)
 
 
-def render_markdown(plans: Sequence[StackPlan], left: Sequence[Undeclared] = ()) -> str:
-    """plan.md: per sandbox (however many stacks hold it), what would change, each change naming its stack;
-    then the stacks that hold objects but are not declared any more."""
+def review_parts(plans: Sequence[StackPlan], left: Sequence[Undeclared]) -> tuple[list[str], list[Section], list[str]]:
+    """What a review shows (toolchain.review renders it): the header (counts, errors met in several
+    stacks), one section per sandbox (however many stacks hold it), and the undeclared stacks."""
     counts = {a: sum(1 for p in plans for c in p.changes if c.action == a) for a in KINDS}
     groups = by_sandbox(plans)
     errors = [p.stack for p in plans if p.status == "error"]
-    lines = ["# Plan: AEP S3 ingestion", ""]
     summary = ", ".join(f"{n} to {a}" for a, n in counts.items())
-    lines.append(f"**{summary}** in {len(groups)} sandbox{'es' if len(groups) != 1 else ''} "
-                 f"({len(plans)} stack{'s' if len(plans) != 1 else ''})"
-                 + (f"; **errors in {', '.join(errors)}**" if errors else "") + ".")
+    header = ["# Plan: AEP S3 ingestion", "",
+              f"**{summary}** in {len(groups)} sandbox{'es' if len(groups) != 1 else ''} "
+              f"({len(plans)} stack{'s' if len(plans) != 1 else ''})"
+              + (f"; **errors in {', '.join(errors)}**" if errors else "") + "."]
     shared = shared_errors(plans)
     if shared:
-        lines += ["", "## Errors in more than one stack", ""]
+        header += ["", "## Errors in more than one stack", ""]
         for problem, stacks in shared:
-            lines += [*_problem_lines(problem, *stacks), ""]
+            header += [*_problem_lines(problem, *stacks), ""]
     shown_above = {problem.cause for problem, _ in shared}
+    sections = []
     for sandbox, members in groups.items():
-        lines += ["", f"## {sandbox}", "", f"Stacks: {', '.join(f'`{p.stack}`' for p in members)}.", ""]
+        section = Section(sandbox, [p.stack for p in members],
+                          changes=[(p.stack, c) for p in members for c in p.changes],
+                          drift=[(p.stack, c) for p in members for c in p.drift],
+                          notes=[_problem_lines(w, p.stack) for p in members for w in p.warnings])
         for plan in members:
             if plan.status == "error":
                 own = [problem for problem in plan.errors if problem.cause not in shown_above]
                 also = " (and the errors above, in more than one stack)" if len(own) < len(plan.errors) else ""
-                lines += [f"Planning failed in `{plan.stack}`{also}:" if own else
-                          f"Planning failed in `{plan.stack}`: the errors above, in more than one stack.", ""]
+                lines = [f"Planning failed in `{plan.stack}`{also}:" if own else
+                         f"Planning failed in `{plan.stack}`: the errors above, in more than one stack.", ""]
                 for problem in own:
                     lines += [*_problem_lines(problem), ""]
-        warnings = [(p.stack, w) for p in members for w in p.warnings]
-        if warnings:
-            lines += [f"### Notes ({len(warnings)})", ""]
-            for stack, problem in warnings:
-                lines += [*_problem_lines(problem, stack), ""]
-        changes = [(p.stack, c) for p in members for c in p.changes]
-        if not changes and not any(p.status == "error" for p in members):
-            lines.append("No changes.")
-        for action in KINDS:
-            chosen = sorted(((s, c) for s, c in changes if c.action == action), key=lambda sc: _kind_order(sc[1]))
-            if not chosen:
-                continue
-            lines += [f"### {action.capitalize()} ({len(chosen)})", ""]
-            for stack, change in chosen:
-                lines.append(f"- {change.label} in `{stack}`")
-                for attribute, (before, after) in change.attributes.items():
-                    if after.startswith("(write-only") or action == "create":
-                        lines.append(f"  - `{attribute}`: {after}")
-                    elif action != "delete":
-                        lines.append(f"  - `{attribute}`: {before} -> {after}")
-            lines.append("")
-        drift = [(p.stack, c) for p in members for c in p.drift]
-        if drift:
-            lines += [f"### Changed outside Terraform ({len(drift)})", ""]
-            for stack, change in drift:
-                deleted = ": deleted in Flow Service" if change.action == "deleted" else ""
-                lines.append(f"- {change.label} in `{stack}`{deleted}")
-                for attribute, (before, after) in change.attributes.items():
-                    lines.append(f"  - `{attribute}`: {before} -> {after}")
-    lines += undeclared_lines(left)
-    text = "\n".join(lines)
-    while "\n\n\n" in text:
-        text = text.replace("\n\n\n", "\n\n")
-    return text.rstrip("\n") + "\n"
+                section.errors.append(lines)
+        sections.append(section)
+    return header, sections, undeclared_lines(left)
+
+
+def render_markdown(plans: Sequence[StackPlan], left: Sequence[Undeclared] = ()) -> str:
+    """plan.md: the whole plan, deletions and replacements first (toolchain.review)."""
+    header, sections, tail = review_parts(plans, left)
+    text, _ = review.render(header, sections, tail, KIND_NAMES, _kind_order, data_kinds=DATA_KINDS)
+    return text
+
+
+def render_comment(plans: Sequence[StackPlan], left: Sequence[Undeclared], full: str,
+                   link: str | None) -> review.Review:
+    """The body a pull request shows: plan.md when it fits, else folded to fit (toolchain.review)."""
+    header, sections, tail = review_parts(plans, left)
+    return review.comment(full, lambda detail, note, budget: review.render(
+        header, sections, tail, KIND_NAMES, _kind_order, detail, DATA_KINDS, note, budget), link)
+
+
+def run_link(environ: Mapping[str, str]) -> str | None:
+    """The CI run whose artifacts hold the full plan (GitHub Actions sets these), if any."""
+    server, repository, run = (environ.get(k, "").strip() for k in ("GITHUB_SERVER_URL", "GITHUB_REPOSITORY",
+                                                                     "GITHUB_RUN_ID"))
+    return f"{server}/{repository}/actions/runs/{run}" if server and repository and run else None
 
 
 def undeclared_lines(left: Sequence[Undeclared]) -> list[str]:
@@ -510,6 +512,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--project", type=Path, default=Path.cwd())
     parser.add_argument("--out", type=Path, default=Path("plan.md"))
     parser.add_argument("--json", type=Path, default=Path("plan.json"))
+    parser.add_argument("--comment", type=Path, default=None,
+                        help="also write the body a pull request shows (plan.md, folded to fit when it does not)")
     parser.add_argument("--status-file", type=Path, default=None,
                         help="write the exit status (0/1/2) here and exit 0 unless planning failed")
     parser.add_argument("--synth", action="store_true",
@@ -519,8 +523,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     project = args.project.resolve()
     localdemo.apply(project, announce=True)
     # Whatever happens next, no plan of an earlier run is left to be read as this one's.
-    for stale in (args.out, args.json):
-        stale.unlink(missing_ok=True)
+    for stale in (args.out, args.json, args.comment):
+        if stale is not None:
+            stale.unlink(missing_ok=True)
     failure = prepare(project, stacks=args.stacks) if args.synth else None
     if failure is not None:
         plans = [StackPlan("synthesis").fail([Problem("error", "main.py was refused at synthesis", failure)])]
@@ -535,8 +540,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return report(args, plans, [], 1)
     repaired, refused = check_states(project, stacks, backend)
     runner = handle_interrupts(Runner(project, os.environ, bound_from(os.environ), progress=terminal()))
+    started = time.monotonic()
     with warm(project, runner):
         plans = plan_stacks(project, [s for s in stacks if s not in refused], os.environ, runner.bound, runner)
+    args.terraform_seconds = time.monotonic() - started
     for plan in plans:
         if plan.stack in repaired:
             plan.problems.insert(0, Problem("warning", "State restored from its backup", repaired[plan.stack]))
@@ -565,9 +572,23 @@ def check_states(project: Path, stacks: Sequence[str], backend: Backend) -> tupl
 
 
 def report(args: argparse.Namespace, plans: Sequence[StackPlan], left: Sequence[Undeclared], code: int) -> int:
-    """Write plan.md, plan.json and the status, print a line per stack, return the exit status."""
-    args.out.write_text(render_markdown(plans, left))
-    args.json.write_text(json.dumps(render_json(plans, code, left), indent=2) + "\n")
+    """Write plan.md, plan.json (with what the review folded and how long each part took), the comment
+    and the status, print a line per stack, return the exit status."""
+    started = time.monotonic()
+    full = render_markdown(plans, left)
+    body = render_comment(plans, left, full, run_link(os.environ))
+    args.out.write_text(full)
+    if args.comment is not None:
+        args.comment.write_text(body.text)
+    doc = render_json(plans, code, left)
+    doc["review"] = {"complete": body.complete, "folded": body.folded, "plan_md_chars": len(full),
+                     "comment_chars": len(body.text)}
+    doc["timings"] = {"terraform_s": round(getattr(args, "terraform_seconds", 0.0), 3),
+                      "report_s": round(time.monotonic() - started, 3)}
+    args.json.write_text(json.dumps(doc, indent=2) + "\n")
+    if not body.complete:
+        print(f"the pull-request comment could not show every deletion and replacement ({body.folded[-1]} only in "
+              f"{args.out}): review the full plan", file=sys.stderr)
     print_summary(plans)
     for stack in left:
         print(f"{stack.stack}: not declared any more, still holds {describe(stack.objects)} (plan.md says what to do)")

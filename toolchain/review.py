@@ -65,7 +65,7 @@ class Section:
     stacks: list[str]
     changes: list[tuple[str, ChangeLike]] = field(default_factory=list)  # (stack, change)
     drift: list[tuple[str, ChangeLike]] = field(default_factory=list)
-    errors: list[tuple[str, list[str]]] = field(default_factory=list)  # (stack, lines of its errors)
+    errors: list[list[str]] = field(default_factory=list)  # each failed stack's lines
     notes: list[list[str]] = field(default_factory=list)  # lines of each warning
 
 
@@ -215,8 +215,8 @@ def render(header: Sequence[str], sections: Sequence[Section], tail: Sequence[st
     lines = [*header, "", *note, *([""] if note else []), *destructive]
     for section in sections:
         lines += [f"## {section.sandbox}", "", f"Stacks: {', '.join(f'`{s}`' for s in section.stacks)}.", ""]
-        for stack, problems in section.errors:
-            lines += [f"Planning failed in `{stack}`:", "", *problems, ""]
+        for block in section.errors:
+            lines += [*block, ""]
         destroying = sum(1 for _, c in section.changes if c.action in ("replace", "delete"))
         if destroying:
             lines += [f"Deletions and replacements: {destroying}, listed above.", ""]
@@ -256,8 +256,9 @@ def comment(full: str, fold: Callable[[Detail, Sequence[str], int | None], tuple
             limit: int = COMMENT_LIMIT) -> Review:
     """The body to post: ``full`` when it fits, else the plan folded until it does (``fold(detail,
     note, destructive_budget)`` renders it), with where the full plan is."""
-    if len(full) <= limit:
-        return Review(full)
+    footer = f"\n---\nThe whole plan (plan.md, plan.json): [the run's artifact `plan`]({link}).\n" if link else ""
+    if len(full) + len(footer) <= limit:
+        return Review(full + footer)
     where = f"[the run's artifact `plan`]({link}) (plan.md and plan.json)" if link else \
         "plan.md and plan.json, beside this plan (in CI: the run's artifact `plan`)"
     for detail, what in ((Detail.LINES, "every entry to one line (attributes left out)"),
