@@ -248,6 +248,7 @@ def markdown(results: dict[str, Any], report_path: Path, png: Path, json_path: P
                   *_calls(rows), ""]
     lines += _shares(results.get("shares") or [], results.get("state_bytes_per_object") or {})
     lines += _rpc_cpu(table)
+    lines += _review(results.get("steps") or [])
     if results.get("startup"):
         lines += _startup(results["startup"])
     if results.get("synthesis"):
@@ -289,6 +290,23 @@ def _interrupt(figures: dict[str, Any]) -> list[str]:
                      ["next deploy", str(again["exit_status"]), _num(again["seconds"]), _seen(again["calls"]),
                       str(figures["objects"])]]), "",
             f"Duplicates: **{figures['duplicates']}**; missing: **{figures['missing']}** of {figures['n']}.", ""]
+
+
+def _review(rows: list[dict[str, Any]]) -> list[str]:
+    """The plan of N creates as a pull request gets it: Terraform's time beside writing the review."""
+    found = [r for r in rows if r.get("review") and r["tool"] == "deploy" and r["operation"] == "create"]
+    if not found:
+        return []
+    body = [[str(r["n"]), f"{r['latency_ms']:g}", r["backend"], str(r["stacks"]), _num(r["review"]["terraform_s"]),
+             _num(r["review"]["report_s"], 3),
+             f"{100 * r['review']['report_s'] / max(r['review']['terraform_s'], 1e-9):.1f}%",
+             f"{r['review']['plan_md_chars']:,}", f"{r['review']['comment_chars']:,}"] for r in found]
+    return ["## Writing the review (plan of N creates)", "",
+            "`python -m toolchain.plan --comment plan-comment.md` before the create step: Terraform's part (every "
+            "stack planned and shown as JSON) beside reading those plans and writing plan.md, plan.json and the "
+            "comment (plan.json's `timings`); the sizes of plan.md and of the pull-request comment (limit 65,536).",
+            "", *_table(["N", "ms", "state", "stacks", "Terraform s", "review s", "share", "plan.md chars",
+                         "comment chars"], body), ""]
 
 
 def _synthesis(figures: dict[str, Any]) -> list[str]:

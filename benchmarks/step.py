@@ -51,6 +51,9 @@ class Step:
     synth_seconds: float | None = None  # the app run before the command (create and rotation of `make deploy`)
     init_seconds: float | None = None  # `terraform init` of every stack before the first command (set-up)
     state_bytes: int | None = None  # after create: the local state files' size, summed over the stacks
+    #: before create: `toolchain.plan` of the N creates, as plan.json times it (Terraform's part, and
+    #: reading its plans and writing plan.md, plan.json, plan-comment.md), and the files' sizes
+    review: dict[str, Any] | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)

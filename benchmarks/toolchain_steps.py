@@ -18,6 +18,7 @@ set-up, not in a step's time (init is timed on its own too: a first deploy pays 
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Mapping
 from pathlib import Path
@@ -124,16 +125,27 @@ class ShardedSteps(FleetSteps):
         init = round(init_stacks(project.folder, list(project.stacks), project.environment(UNROTATED)), 3)
         return synth, init
 
+    def review(self, plan: list[str]) -> dict[str, Any]:
+        """The plan of the N creates a pull request would show: how long Terraform took and how long
+        writing the review took (plan.json's timings), and the sizes of plan.md and the comment."""
+        run = self.project.run([*plan, "--comment", "plan-comment.md"], UNROTATED, check=False, timeout=TIMEOUT)
+        if run.returncode != 2:  # every connection is new: changes
+            raise AssertionError(f"the plan of {self.n} creates exited {run.returncode}\n{run.output[-3000:]}")
+        doc = json.loads((self.project.folder / "plan.json").read_text())
+        return {**doc["timings"], **{k: doc["review"][k] for k in ("plan_md_chars", "comment_chars", "complete")}}
+
     def steps(self) -> list[Step]:
         project = self.project
         synth, init = self.prepare()
         fields: dict[str, Any] = {"backend": self.backend, "stacks": len(project.stacks), "bound": self.bound}
         plan = [sys.executable, "-m", "toolchain.plan", "--project", ".", "--out", "plan.md", "--json", "plan.json"]
+        review = self.review(plan)
 
         create = self.step("create", "python -m toolchain.stacks apply",
                            lambda env: self.run(project.stacks_command("apply"), env), UNROTATED,
                            synth_seconds=synth, init_seconds=init, **fields)
         create.state_bytes = state_bytes([project.state_file(stack) for stack in project.stacks])
+        create.review = review
         steps = [create,
                  self.step("noop", "python -m toolchain.plan (exit 0: no changes)", lambda env: self.run(plan, env),
                            UNROTATED, **fields)]

@@ -584,7 +584,7 @@ def report(args: argparse.Namespace, plans: Sequence[StackPlan], left: Sequence[
     doc["review"] = {"complete": body.complete, "folded": body.folded, "plan_md_chars": len(full),
                      "comment_chars": len(body.text)}
     doc["timings"] = {"terraform_s": round(getattr(args, "terraform_seconds", 0.0), 3),
-                      "report_s": round(time.monotonic() - started, 3)}
+                      "report_s": round(time.monotonic() - started, 4)}
     args.json.write_text(json.dumps(doc, indent=2) + "\n")
     if not body.complete:
         print(f"the pull-request comment could not show every deletion and replacement ({body.folded[-1]} only in "

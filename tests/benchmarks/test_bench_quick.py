@@ -47,7 +47,7 @@ def test_files_are_written(quick: tuple[Path, dict[str, Any]]) -> None:
     assert (out / "bench.png").read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
     report = (out / "BENCHMARKS.md").read_text()
     for heading in ("## 150 ms per request", "## Targets of the issue", "## Whose time", "by RPC kind",
-                    "Provider start-up"):
+                    "Provider start-up", "## Writing the review (plan of N creates)"):
         assert heading in report
     assert "| create | 3 |" in report
     assert results["errors"] == {} and results["anomalies"] == []
@@ -70,6 +70,10 @@ def test_every_step_is_measured_with_the_calls_it_needs(quick: tuple[Path, dict[
         if step["operation"] == "create" and step["tool"] != "floor":
             # Local state files after create (the S3 backend keeps none here).
             assert (step["state_bytes"] is None) == (step["backend"] == "s3"), step
+        if step["operation"] == "create" and step["tool"] == "deploy":  # the review of the N creates, timed
+            review = step["review"]
+            assert 0 <= review["report_s"] < review["terraform_s"] and review["complete"] is True, step
+            assert 0 < review["comment_chars"] <= 65_536 and review["plan_md_chars"] > 0, step
         if step["tool"] in OFFLINE:
             assert step["calls"] == {} and step["peak_in_flight"] == 0, step
         else:
