@@ -14,17 +14,21 @@ from pathlib import Path
 
 from toolchain.processes import process_alive
 
-from . import specs
-from .app import DEFAULT_SANDBOX, App, Server, Settings, server_address
-from .catalog import Catalog
-from .connectivity import Connectivity, S3Settings
-from .ims import DEFAULT_LIFETIME, DEFAULT_SCOPES, TokenService
+from .core.app import App
+from .core.gateway import DEFAULT_SANDBOX, Gateway
+from .core.http import Server, server_address
+from .core.ims import DEFAULT_LIFETIME, DEFAULT_SCOPES, TokenService, ims_service
+from .core.instrumentation import FAULT_KINDS, FaultConfig, Faults, RequestLog
+from .core.store import Store
+from .flowservice import errors as flow_errors
+from .flowservice import specs
+from .flowservice.connectivity import Connectivity, S3Settings
+from .flowservice.model import FlowModel
+from .flowservice.routes import flow_service
 from .ingest import Ingestor
-from .instrumentation import FAULT_KINDS, FaultConfig, Faults, RequestLog
 from .local_s3 import SAMPLE_DATA, LocalS3
-from .model import FlowModel
-from .scheduler import ScheduleClock, Scheduler
-from .store import Store
+from .scheduler import ScheduleClock, Scheduler, scheduler_tool
+from .seed import Seed, seed_tool
 
 
 def _csv(value: str) -> list[str]:
@@ -119,7 +123,7 @@ def main(argv: list[str] | None = None) -> int:
     else:
         scopes = frozenset(args.allowed_scopes)
     try:
-        catalog = Catalog.load(args.catalog) if args.catalog else Catalog.default()
+        catalog = Seed.load(args.catalog) if args.catalog else Seed.default()
     except ValueError as exc:
         print(f"--catalog: {exc}", file=sys.stderr)
         return 2
@@ -148,10 +152,13 @@ def main(argv: list[str] | None = None) -> int:
     model = FlowModel(store, page_size=args.page_size, catalog=catalog, schedule_clock=clock)
     scheduler = Scheduler(model.runs, Ingestor(connectivity), clock,
                           interval=None if args.no_scheduler else args.scheduler_interval)
-    settings = Settings(sandboxes=frozenset({DEFAULT_SANDBOX, *args.sandboxes}),
-                        require_sandbox_header=args.require_sandbox_header, verbose=args.verbose,
-                        connectivity=connectivity, scheduler=scheduler)
-    app = App(model, tokens, RequestLog(), faults, settings)
+    gateway = Gateway(tokens, sandboxes=frozenset({DEFAULT_SANDBOX, *args.sandboxes}),
+                      require_sandbox_header=args.require_sandbox_header)
+    services = [flow_service(model, connectivity), ims_service(tokens, flow_errors.render)]
+    app = App(services, gateway, RequestLog(), faults,
+              local_tools={"scheduler": scheduler_tool(scheduler),
+                           "catalog": seed_tool(catalog)},
+              verbose=args.verbose)
     server = Server((args.host, args.port), app)
     url = f"http://{server_address(server.server_address)}"
 

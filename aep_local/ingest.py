@@ -23,7 +23,7 @@ from typing import Any
 from aep_spec import ingestion
 
 from . import formats
-from .connectivity import Connectivity, Denied, Unreachable, redact
+from .flowservice.connectivity import Connectivity, Denied, Unreachable, redact
 
 MAX_FILES = 5000                    # per run; the rest wait for the next run
 MAX_FILE_BYTES = 64 * 1024 * 1024   # compressed or not: larger files are not counted

@@ -1,4 +1,4 @@
-"""What Catalog, the Schema Registry and Data Prep would answer Flow Service: the datasets, XDM
+"""What Seed, the Schema Registry and Data Prep would answer Flow Service: the datasets, XDM
 schemas and mapping sets of each sandbox.
 
 Flow Service checks a target connection's dataset and schema, and a flow's mapping, against
@@ -20,10 +20,13 @@ from typing import Any
 
 from aep_spec import ingestion, rules
 
+from .core.app import LocalTool, local_body
+from .core.http import Request, Response
+
 KINDS = ("schemas", "datasets", "mappingSets")
 
 
-class Catalog:
+class Seed:
     """Per sandbox: schemas by `$id`, datasets by id, mapping sets by (id, version)."""
 
     def __init__(self, document: Mapping[str, Any] | None = None) -> None:
@@ -33,12 +36,12 @@ class Catalog:
             self.add(document)
 
     @classmethod
-    def default(cls) -> Catalog:
+    def default(cls) -> Seed:
         text = resources.files(__package__).joinpath("seed/catalog.json").read_text(encoding="utf-8")
         return cls(json.loads(text))
 
     @classmethod
-    def load(cls, path: str | Path) -> Catalog:
+    def load(cls, path: str | Path) -> Seed:
         try:
             return cls(json.loads(Path(path).read_text(encoding="utf-8")))
         except (OSError, json.JSONDecodeError) as exc:
@@ -135,3 +138,16 @@ def _check_references(sandbox: str, entries: Mapping[str, Mapping[Any, Mapping[s
             if schema_id not in entries["schemas"]:
                 raise ValueError(f"sandbox {sandbox!r}, {kind} {key}: its schema {schema_id!r} is not among "
                                  "the sandbox's schemas")
+
+
+def seed_tool(seed: Seed) -> LocalTool:
+    """`GET /__local/catalog` (the seed in its file's shape) and `POST` (merge a document of it)."""
+    def tool(req: Request, name: str) -> Response | None:
+        if name != "catalog":
+            return None
+        if req.method == "POST":
+            seed.add(local_body(req))
+        if req.method in ("GET", "POST"):
+            return Response(200, seed.snapshot())
+        return None
+    return tool

@@ -10,11 +10,12 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from ..core.gateway import Caller
+from ..core.store import CONNECTION, Store, Tx
+from ..seed import Seed
 from . import errors, specs
-from .catalog import Catalog
 from .flows import Flows
 from .records import (
-    Caller,
     Collection,
     apply_patch,
     check_description,
@@ -31,10 +32,9 @@ from .records import (
 )
 from .runs import Runs
 from .sources import SourceConnections
-from .store import CONNECTION, Store, Tx
 from .targets import TargetConnections
 
-__all__ = ["Caller", "Connections", "FlowModel", "apply_patch", "make_etag", "parse_json", "strip_etag"]
+__all__ = ["Connections", "FlowModel", "apply_patch", "make_etag", "parse_json", "strip_etag"]
 
 def validate_params(spec_id: str, auth_name: str, params: Any) -> None:
     """Check auth params against the auth spec's JSON Schema, mapping to Adobe's codes."""
@@ -105,9 +105,9 @@ class FlowModel:
     """Every collection the emulator serves, and the spec reads, behind one object."""
 
     def __init__(self, store: Store, clock: Callable[[], float] = time.time, page_size: int = 100,
-                 catalog: Catalog | None = None, schedule_clock: Callable[[], float] | None = None) -> None:
+                 catalog: Seed | None = None, schedule_clock: Callable[[], float] | None = None) -> None:
         self.store = store
-        self.catalog = catalog or Catalog.default()
+        self.catalog = catalog or Seed.default()
         self.connections = Connections(store, clock, page_size)
         self.sources = SourceConnections(store, clock, page_size)
         self.targets = TargetConnections(store, clock, page_size, self.catalog)

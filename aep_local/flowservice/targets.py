@@ -1,6 +1,6 @@
 """Target connections to the Data Lake: which dataset a flow writes to, under which XDM schema.
 
-Flow Service asks Catalog whether the dataset exists and which schema it follows; the emulator
+Flow Service asks Seed whether the dataset exists and which schema it follows; the emulator
 asks the seeded catalog of the caller's sandbox. `data.schema.id` must be the dataset's schema.
 """
 
@@ -11,10 +11,11 @@ from typing import Any
 from aep_spec import ingestion
 from aep_spec.rules import RuleViolation
 
+from ..core.gateway import Caller
+from ..core.store import TARGET_CONNECTION, Store, Tx
+from ..seed import Seed, schema_of
 from . import errors, listing, specs
-from .catalog import Catalog, schema_of
 from .records import (
-    Caller,
     ConnectionWithData,
     check_description,
     check_name,
@@ -23,7 +24,6 @@ from .records import (
     set_optional,
     spec_reference,
 )
-from .store import TARGET_CONNECTION, Store, Tx
 
 
 class TargetConnections(ConnectionWithData):
@@ -32,7 +32,7 @@ class TargetConnections(ConnectionWithData):
     flow_field = "targetConnectionIds"
     list_fields = (*listing.CONNECTION_FIELDS, "params.dataSetId")
 
-    def __init__(self, store: Store, clock: Any, page_size: int, catalog: Catalog) -> None:
+    def __init__(self, store: Store, clock: Any, page_size: int, catalog: Seed) -> None:
         super().__init__(store, clock, page_size)
         self.catalog = catalog
 

@@ -14,10 +14,11 @@ from typing import Any
 
 from aep_spec import ingestion
 
+from ..core.gateway import Caller
+from ..core.store import CURSOR, FLOW, RUN, SOURCE_CONNECTION, TARGET_CONNECTION, Store, Tx
+from ..seed import Seed, schema_of
 from . import errors, specs
-from .catalog import Catalog, schema_of
 from .records import (
-    Caller,
     Collection,
     check_description,
     check_name,
@@ -30,7 +31,6 @@ from .records import (
     spec_reference,
     written,
 )
-from .store import CURSOR, FLOW, RUN, SOURCE_CONNECTION, TARGET_CONNECTION, Store, Tx
 
 SCHEDULE_FIELDS = ("startTime", "frequency", "interval", "backfill")
 PATCHABLE = ("/name", "/description", "/transformations", "/labels",
@@ -77,7 +77,7 @@ class Flows(Collection):
     list_fields = ("id", "name", "description", "flowSpec.id", "state", "createdAt", "updatedAt",
                    "sourceConnectionIds", "targetConnectionIds")
 
-    def __init__(self, store: Store, clock: Callable[[], float], page_size: int, catalog: Catalog,
+    def __init__(self, store: Store, clock: Callable[[], float], page_size: int, catalog: Seed,
                  schedule_clock: Callable[[], float]) -> None:
         super().__init__(store, clock, page_size)
         self.catalog = catalog

@@ -13,7 +13,6 @@ import json
 import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import jsonpatch
@@ -22,31 +21,13 @@ from jsonschema.validators import Draft7Validator
 
 from aep_spec.rules import RuleViolation
 
+from ..core.gateway import Caller
+from ..core.store import Store, Tx
 from . import errors, listing
-from .store import Store, Tx
 
 ETAG_SEQUENCE = "etag"
-SANDBOX_NAMESPACE = uuid.UUID("6b36e130-c5d7-11e9-949c-0da8d50fcac1")
 PATCH_OPS = frozenset({"add", "replace", "remove"})
 PRIVATE_PREFIX = "_"  # record members the emulator keeps for itself and never returns
-
-
-@dataclass(frozen=True)
-class Caller:
-    """Who is calling, as established by the gateway headers."""
-
-    client_id: str
-    org_id: str
-    sandbox: str
-
-    @property
-    def sandbox_id(self) -> str:
-        return str(uuid.uuid5(SANDBOX_NAMESPACE, f"{self.org_id}/{self.sandbox}"))
-
-    @property
-    def user(self) -> str:
-        # Service tokens: Adobe reports createdBy equal to createdClient.
-        return f"{self.client_id}@AdobeID"
 
 
 def make_etag(sequence: int, unix_seconds: float) -> str:

@@ -14,11 +14,12 @@ from typing import Any
 
 from aep_spec import ingestion
 
+from ..core.gateway import Caller
+from ..core.store import CONNECTION, CURSOR, FLOW, RUN, SOURCE_CONNECTION, Store, Tx
+from ..ingest import Outcome, Selection
 from . import errors, specs
 from .flows import Flows, cursor_id, plan
-from .ingest import Outcome, Selection
 from .records import (
-    Caller,
     Collection,
     check_schema,
     parse_object,
@@ -26,7 +27,6 @@ from .records import (
     required,
     written,
 )
-from .store import CONNECTION, CURSOR, FLOW, RUN, SOURCE_CONNECTION, Store, Tx
 
 IN_PROGRESS, SUCCESS, PARTIAL, FAILED = ingestion.RUN_STATUSES
 SCHEDULER_CLIENT = "acp_flowservice_scheduler"  # who creates scheduled runs
