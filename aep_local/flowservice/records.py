@@ -272,9 +272,14 @@ class Collection:
                 assert record is not None  # same snapshot as the index
                 return self.view(tx, record)
 
+            def load(entry: dict[str, Any]) -> dict[str, Any]:
+                record = tx.get(self.kind, entry["id"])
+                assert record is not None
+                return record
+
             entries = [self.index_entry(e) for e in tx.index(self.kind, caller.org_id, caller.sandbox)]
             return listing.list_records(entries, query, self.page_size, self.path, view,
-                                        fields=self.list_fields, default_order=self.default_order)
+                                        fields=self.list_fields, default_order=self.default_order, load=load)
 
     def patch(self, caller: Caller, doc_id: str, body: bytes, if_match: str | None) -> dict[str, Any]:
         if if_match is None or not strip_etag(if_match):

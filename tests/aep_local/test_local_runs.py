@@ -193,7 +193,7 @@ def test_paging_through_runs(world: World) -> None:
     world.advance(900 * 4)
     page = world.api.call("GET", "/runs", params={"property": f"flowId=={flow}", "limit": 2}).json()
     seen = [r["id"] for r in page["items"]]
-    while "_links" in page:
+    while "next" in page["_links"]:
         page = world.api.session.get(world.svc.flow_url + page["_links"]["next"]["href"],
                                      headers=world.api.headers, timeout=10).json()
         seen += [r["id"] for r in page["items"]]
