@@ -128,11 +128,11 @@ class Scheduler:
             outcome = Outcome(errors=[{"code": NOT_FOUND, "message": work}])
         else:
             try:
-                outcome = self.ingestor.run(*work)
+                outcome = self.ingestor.run(work.base, work.source, work.selection, work.mapper)
             except Exception as exc:  # noqa: BLE001 - a bug in one run must not stop the others
                 traceback.print_exc(file=sys.stderr)
                 outcome = Outcome(errors=[{"code": INTERNAL, "message": f"The run failed: {type(exc).__name__}"}])
-        self.runs.finish(str(run["id"]), outcome, started, self.clock())
+        self.runs.finish(str(run["id"]), outcome, started, self.clock(), None if isinstance(work, str) else work)
 
 
 def scheduler_tool(scheduler: Scheduler | None) -> LocalTool:

@@ -9,6 +9,7 @@ errors have bodies of their own, whatever the service.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from http import HTTPStatus
 from typing import Any
 
@@ -73,6 +74,21 @@ class InjectedFault(Refusal):
 
     def headers(self) -> dict[str, str]:
         return {"Retry-After": str(self.retry_after)} if self.retry_after is not None else {}
+
+
+def problem_renderer(type_uri: str) -> Callable[[Refusal, str], dict[str, Any]]:
+    """The Platform's problem shape (`type`, `title`, `status`, `detail`, plus Flow's `report`), for a
+    service whose `type` URI is `type_uri` with `{code}` and `{status}` in it."""
+    def render(error: Refusal, request_id: str) -> dict[str, Any]:
+        return {"type": type_uri.format(code=error.code, status=error.status), "title": error.title,
+                "status": error.status, "detail": error.message,
+                "report": {"detailed-message": error.message, "request-id": request_id}}
+    return render
+
+
+def bad_request(message: str) -> Refusal:
+    """A malformed body or query, as the services after Flow Service answer it (code 1000)."""
+    return Refusal("1000", 400, message, title="Bad Request")
 
 
 def default_title(status: int) -> str:

@@ -122,3 +122,15 @@ def first(query: Mapping[str, Any], name: str) -> str | None:
     """The first value of a query parameter, or None when it is absent."""
     values = query.get(name)
     return values[0] if values else None
+
+
+def whole(value: str, name: str, refuse: Callable[[str], Refusal]) -> int:
+    """A query parameter that must be a whole number (`limit`, `start`, `version`)."""
+    if not value.isdigit():
+        raise refuse(f"{name}={value} is not a whole number.")
+    return int(value)
+
+
+def query_refusal(refuse: Callable[[str], Refusal]) -> Refuse:
+    """A `parse_condition` refusal from a service's bad-request refusal."""
+    return lambda kind, text: refuse(f"The query value '{text}' is not valid ({kind}).")

@@ -12,7 +12,6 @@ from typing import Any
 
 from ..core.gateway import Caller
 from ..core.store import CONNECTION, Store, Tx
-from ..seed import Seed
 from . import errors, specs
 from .flows import Flows
 from .records import (
@@ -30,6 +29,7 @@ from .records import (
     spec_reference,
     strip_etag,
 )
+from .references import References
 from .runs import Runs
 from .sources import SourceConnections
 from .targets import TargetConnections
@@ -104,16 +104,15 @@ class Connections(Collection):
 class FlowModel:
     """Every collection the emulator serves, and the spec reads, behind one object."""
 
-    def __init__(self, store: Store, clock: Callable[[], float] = time.time, page_size: int = 100,
-                 catalog: Seed | None = None, schedule_clock: Callable[[], float] | None = None) -> None:
+    def __init__(self, store: Store, references: References, clock: Callable[[], float] = time.time,
+                 page_size: int = 100, schedule_clock: Callable[[], float] | None = None) -> None:
         self.store = store
-        self.catalog = catalog or Seed.default()
         self.connections = Connections(store, clock, page_size)
         self.sources = SourceConnections(store, clock, page_size)
-        self.targets = TargetConnections(store, clock, page_size, self.catalog)
+        self.targets = TargetConnections(store, clock, page_size, references)
         # Flows check startTime and runs are stamped on the scheduler's clock (see scheduler.py).
-        self.flows = Flows(store, clock, page_size, self.catalog, schedule_clock or clock)
-        self.runs = Runs(store, schedule_clock or clock, page_size, self.flows)
+        self.flows = Flows(store, clock, page_size, references, schedule_clock or clock)
+        self.runs = Runs(store, schedule_clock or clock, page_size, self.flows, references)
 
     def collection(self, route: str) -> Collection:
         """The collection behind a list route such as `/flows`."""

@@ -21,6 +21,7 @@ from jsonschema.validators import Draft7Validator
 
 from aep_spec.rules import RuleViolation
 
+from ..core import bodies
 from ..core.gateway import Caller
 from ..core.store import Store, Tx
 from . import errors, listing
@@ -59,18 +60,8 @@ def check_version(if_match: str | None, record: Mapping[str, Any], *, required: 
 
 
 def parse_json(body: bytes) -> Any:
-    """Decode a request body; a parse problem is a clear 400, never a crash."""
-    try:
-        text = body.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise errors.bad_request(f"The request body is not valid UTF-8: {exc}") from None
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        hint = ""
-        if exc.msg.startswith(("Invalid control character", "Unterminated string")):
-            hint = " A string value is not closed by a double quote (or holds a raw line break)."
-        raise errors.bad_request(f"Malformed JSON in request body: {exc}.{hint}") from None
+    """Decode a request body; a parse problem is a clear 400 (1000), never a crash."""
+    return bodies.parse_json(body, errors.bad_request)
 
 
 def parse_object(body: bytes) -> dict[str, Any]:
