@@ -44,8 +44,10 @@ ACCEPT_FULL: Final = "application/vnd.adobe.xed-full+json; version=1"
 #: The error code of a title another resource of the tenant already has; its
 #: ``report.detailed-message`` names that resource's ``$id`` (the adoption key).
 TITLE_NOT_UNIQUE: Final = "1521"
-#: The local AEP's code for a breaking change to a schema a dataset uses (Adobe's is unconfirmed).
+#: The local AEP's code for a breaking change to a schema a dataset uses, its deletion included
+#: (Adobe's is unconfirmed), and for deleting a field group a schema uses.
 BREAKING_CHANGE: Final = "1529"
+IN_USE: Final = "1530"
 
 TYPES: Final = ("string", "number", "integer", "boolean", "date", "date-time", "object", "array")
 DATE_FORMATS: Final = ("date", "date-time")

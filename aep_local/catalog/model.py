@@ -134,10 +134,15 @@ class Catalog:
         def change(current: dict[str, Any]) -> dict[str, Any]:
             editable = {k: copy.deepcopy(current[k]) for k in EDITABLE if k in current}
             if content_type == facts.JSON_PATCH or is_patch(payload):
-                return apply_patch(editable, payload, errors.bad_request)
-            if not isinstance(payload, dict) or not payload:
+                changed = apply_patch(editable, payload, errors.bad_request)
+            elif isinstance(payload, dict) and payload:
+                changed = {**editable, **payload}
+            else:
                 raise errors.bad_request("A PATCH body is a partial dataset object or a JSON Patch array.")
-            return {**editable, **payload}
+            fixed = sorted(set(changed) - set(EDITABLE))
+            if fixed:
+                raise errors.bad_request(f"{', '.join(fixed)} cannot be changed: only {', '.join(EDITABLE)} can.")
+            return changed
         return self._write(caller, dataset_id, if_match, change)
 
     def replace(self, caller: Caller, dataset_id: str, body: bytes, if_match: str | None) -> str:
@@ -170,9 +175,6 @@ class Catalog:
     def _checked(self, tx: Tx, caller: Caller, payload: Mapping[str, Any],
                  current: Mapping[str, Any] | None) -> dict[str, Any]:
         """The editable members of a body, checked: a name, a schema of the sandbox, tags a client may set."""
-        unknown = sorted(set(payload) - set(EDITABLE) - {"id", "version", "created", "updated"})
-        if unknown and current is not None:
-            raise errors.bad_request(f"{', '.join(unknown)} cannot be changed: only {', '.join(EDITABLE)} can.")
         name = payload.get("name")
         if not isinstance(name, str) or not name.strip():
             raise errors.bad_request("name is required: a non-empty string.")

@@ -97,8 +97,10 @@ class App:
             if found is not None:
                 template, route, params = found
                 return service, service.log_prefix + template, route, params
-        # A path that is no API answers as the first service (Flow Service) does.
-        return self.services[0], None, None, {}
+        # A path that is no API answers as the service under whose base it lies, else as the first
+        # service (Flow Service) does.
+        owner = next((s for s in self.services if s.base and req.path.startswith(s.base + "/")), self.services[0])
+        return owner, None, None, {}
 
     def _serve(self, req: Request, service: Service, route: Route | None, params: dict[str, str],
                template: str) -> tuple[Response, str | None]:
