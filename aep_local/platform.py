@@ -72,7 +72,7 @@ class Platform:
         return self.dataprep.mapper(tx, caller, set_id, version)
 
     def land(self, tx: Tx, caller: Caller, dataset_id: str, run: Mapping[str, Any],
-             records: list[dict[str, Any]], data_format: str) -> str:
+             records: list[dict[str, Any]], data_format: str) -> str | None:
         metrics = run["metrics"]
         counts = {**metrics["recordSummary"], **metrics["fileSummary"],
                   "inputByteSize": metrics["sizeSummary"]["inputBytes"],

@@ -70,8 +70,11 @@ class Catalog:
     def datasets_using(self, tx: Tx, caller: Caller, schema_id: str) -> list[str]:
         return [d["id"] for d in self.datasets.all(tx, caller) if (d.get("schemaRef") or {}).get("id") == schema_id]
 
-    def land(self, tx: Tx, caller: Caller, landing: Landing, started: float, now: float) -> str:
-        """A run's batch in its dataset: `success` when it wrote records, `failed` otherwise."""
+    def land(self, tx: Tx, caller: Caller, landing: Landing, started: float, now: float) -> str | None:
+        """A run's batch in its dataset: `success` when it wrote records, `failed` otherwise; None (no
+        batch) when the dataset is gone."""
+        if self.datasets.get(tx, caller, landing.dataset_id) is None:
+            return None
         batch_id = _batch_id(now)
         metrics = landing.metrics
         status = "success" if metrics["outputRecordCount"] else "failed"

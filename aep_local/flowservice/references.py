@@ -33,8 +33,9 @@ class References(Protocol):
         """What a run applies to each row, or None when the set is gone."""
 
     def land(self, tx: Tx, caller: Caller, dataset_id: str, run: Mapping[str, Any],
-             records: list[dict[str, Any]], data_format: str) -> str:
-        """Write a finished run's good records into its dataset as one batch; the batch id."""
+             records: list[dict[str, Any]], data_format: str) -> str | None:
+        """Write a finished run's good records into its dataset as one batch; the batch id (None when
+        the dataset is gone)."""
 
 
 def schema_of(entry: Mapping[str, Any]) -> str | None:

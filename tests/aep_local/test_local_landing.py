@@ -157,3 +157,14 @@ def test_a_deleted_mapping_set_fails_the_run(world: World) -> None:
     status = world.run(run_id)["metrics"]["statusSummary"]
     assert status["status"] == "failed" and "mapping set" in status["errors"][0]["message"]
     assert world.svc.landed(dataset, sandbox=SANDBOX)["batches"] == []
+
+
+def test_a_deleted_dataset_gets_no_batch(world: World) -> None:
+    platform = world.platform
+    schema, dataset = platform.pipeline(customerId="string")
+    landing_flow(world, {"a.csv": b"id\n1\n"}, schema, dataset, ("ATTRIBUTE", "id", "_acme.customerId"),
+                 startTime=world.now() + 60)
+    assert platform.catalog("DELETE", f"/dataSets/{dataset}").status_code == 200
+    (run_id,) = world.advance(120)
+    assert world.run(run_id)["metrics"]["recordSummary"]["outputRecordCount"] == 1
+    assert world.svc.landed(dataset, sandbox=SANDBOX)["batches"] == []
