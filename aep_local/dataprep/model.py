@@ -13,6 +13,7 @@ import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
+from urllib.parse import urlencode
 
 from aep_spec import dataprep
 
@@ -129,7 +130,9 @@ class DataPrep:
         body: dict[str, Any] = {"data": page, "_page": {"count": len(page), "limit": limit,
                                                          "totalCount": len(selected)}, "_links": {}}
         if start + limit < len(selected):
-            body["_links"]["next"] = {"href": f"{path}?limit={limit}&start={start + limit}"}
+            kept = [(k, v) for k in ("name", "property", "orderBy") for v in query.get(k, [])]
+            following = urlencode([*kept, ("limit", str(limit)), ("start", str(start + limit))])
+            body["_links"]["next"] = {"href": f"{path}?{following}"}
         return body
 
     def validate(self, caller: Caller, body: bytes) -> dict[str, Any]:

@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode
 
 from aep_spec import xdm
 
@@ -136,8 +137,8 @@ class SchemaRegistry:
                 "_links": {},
             }
         if following is not None:
-            kept = [f"{k}={v}" for k in ("property", "orderby", "limit") for v in query.get(k, [])]
-            body["_links"]["next"] = {"href": f"{path}?{'&'.join([*kept, f'start={following}'])}"}
+            kept = [(k, v) for k in ("property", "orderby", "limit") for v in query.get(k, [])]
+            body["_links"]["next"] = {"href": f"{path}?{urlencode([*kept, ('start', str(following))])}"}
         return body
 
     # --- writes --------------------------------------------------------------------------

@@ -197,6 +197,10 @@ def test_lists_filter_order_and_page(platform: Platform) -> None:
                                                params=query), 200)
     assert [r["$id"] for r in first["results"]] == ids[::-1][:2]
     assert first["_page"] == {"orderby": "-title", "next": "2", "count": 2}
+    following = platform.api.session.get(platform.api.svc.url + "/data/foundation/schemaregistry"
+                                         + first["_links"]["next"]["href"], headers={**platform.api.headers,
+                                                                                       "Accept": XED_ID}, timeout=10)
+    assert [r["$id"] for r in platform.created(following, 200)["results"]] == [ids[0]]
     rest = platform.created(platform.registry("GET", "/tenant/fieldgroups", headers={"Accept": XED},
                                               params={**query, "start": first["_page"]["next"]}), 200)
     assert [r["$id"] for r in rest["results"]] == [ids[0]] and rest["_page"]["next"] is None
