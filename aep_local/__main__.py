@@ -14,17 +14,20 @@ from pathlib import Path
 
 from toolchain.processes import process_alive
 
-from . import specs
-from .app import DEFAULT_SANDBOX, App, Server, Settings, server_address
-from .catalog import Catalog
-from .connectivity import Connectivity, S3Settings
-from .ims import DEFAULT_LIFETIME, DEFAULT_SCOPES, TokenService
+from .core.app import App
+from .core.gateway import DEFAULT_SANDBOX, Gateway
+from .core.http import Server, server_address
+from .core.ims import DEFAULT_LIFETIME, DEFAULT_SCOPES, TokenService, ims_service
+from .core.instrumentation import FAULT_KINDS, FaultConfig, Faults, RequestLog
+from .core.store import Store
+from .flowservice import errors as flow_errors
+from .flowservice import specs
+from .flowservice.connectivity import Connectivity, S3Settings
 from .ingest import Ingestor
-from .instrumentation import FAULT_KINDS, FaultConfig, Faults, RequestLog
 from .local_s3 import SAMPLE_DATA, LocalS3
-from .model import FlowModel
-from .scheduler import ScheduleClock, Scheduler
-from .store import Store
+from .platform import DEFAULT_TENANT, Platform
+from .scheduler import ScheduleClock, Scheduler, scheduler_tool
+from .seed import Seed, seed_tool
 
 
 def _csv(value: str) -> list[str]:
@@ -49,8 +52,8 @@ def _key_pair(value: str) -> tuple[str, str]:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m aep_local",
-                                description="Local emulator of AEP Flow Service and IMS.")
+    p = argparse.ArgumentParser(prog="python -m aep_local", description="Local emulator of AEP: Flow Service, "
+                                "Schema Registry, Catalog, Data Prep and IMS.")
     p.add_argument("--host", default="127.0.0.1", help="bind address (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=8750, help="port; 0 picks a free one")
     p.add_argument("--data", default=".local-aep-data", help="directory of the SQLite database")
@@ -60,6 +63,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="IMS token lifetime in seconds (default 86399)")
     p.add_argument("--allowed-scopes", type=_csv, default=None,
                    help="scopes IMS accepts (comma-separated); 'any' accepts every scope")
+    p.add_argument("--tenant", default=DEFAULT_TENANT,
+                   help="the Schema Registry's tenant id: custom fields sit under _TENANT, new ids under "
+                        "https://ns.adobe.com/TENANT/ (default acme, the seed's)")
     p.add_argument("--sandboxes", type=_csv, default=[],
                    help="sandboxes besides 'prod' (comma-separated)")
     p.add_argument("--require-sandbox-header", action="store_true",
@@ -119,7 +125,7 @@ def main(argv: list[str] | None = None) -> int:
     else:
         scopes = frozenset(args.allowed_scopes)
     try:
-        catalog = Catalog.load(args.catalog) if args.catalog else Catalog.default()
+        catalog = Seed.load(args.catalog) if args.catalog else Seed.default()
     except ValueError as exc:
         print(f"--catalog: {exc}", file=sys.stderr)
         return 2
@@ -145,13 +151,16 @@ def main(argv: list[str] | None = None) -> int:
         connect_timeout=args.s3_timeout, read_timeout=args.s3_timeout * 3,
         iam_role_credentials=args.iam_role_credentials))
     clock = ScheduleClock()
-    model = FlowModel(store, page_size=args.page_size, catalog=catalog, schedule_clock=clock)
-    scheduler = Scheduler(model.runs, Ingestor(connectivity), clock,
+    platform = Platform(store, catalog, tenant=args.tenant, page_size=args.page_size, schedule_clock=clock)
+    scheduler = Scheduler(platform.flows.runs, Ingestor(connectivity), clock,
                           interval=None if args.no_scheduler else args.scheduler_interval)
-    settings = Settings(sandboxes=frozenset({DEFAULT_SANDBOX, *args.sandboxes}),
-                        require_sandbox_header=args.require_sandbox_header, verbose=args.verbose,
-                        connectivity=connectivity, scheduler=scheduler)
-    app = App(model, tokens, RequestLog(), faults, settings)
+    gateway = Gateway(tokens, sandboxes=frozenset({DEFAULT_SANDBOX, *args.sandboxes}),
+                      require_sandbox_header=args.require_sandbox_header)
+    services = [*platform.services(connectivity), ims_service(tokens, flow_errors.render)]
+    app = App(services, gateway, RequestLog(), faults,
+              local_tools={"scheduler": scheduler_tool(scheduler),
+                           "catalog": seed_tool(catalog), "datasets": platform.datasets_tool()},
+              verbose=args.verbose)
     server = Server((args.host, args.port), app)
     url = f"http://{server_address(server.server_address)}"
 

@@ -20,6 +20,7 @@ import struct
 import tarfile
 import zipfile
 import zlib
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -66,50 +67,66 @@ def _bounded(stream: Any, limit: int) -> bytes:
     return b"" if stream is None else bytes(stream.read(limit + 1))
 
 
-def count_delimited(text: str, delimiter: str = ",") -> Count:
+Row = tuple[int, dict[str, Any] | None]   # (record number from 1, the record, or None when malformed)
+
+
+def delimited_rows(text: str, delimiter: str = ",") -> Iterator[Row]:
+    """The records after the header (blank rows skipped); None for one whose width is not the header's."""
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     header: list[str] | None = None
-    records = failed = output = 0
+    number = 0
     for row in reader:
         if not row or all(not cell.strip() for cell in row):
             continue
         if header is None:
             header = [name.strip() for name in row]
             continue
-        records += 1
-        if len(row) != len(header):
-            failed += 1
-        else:
-            output += _json_size(dict(zip(header, row, strict=True)))
-    return Count(records, failed, output)
+        number += 1
+        yield number, dict(zip(header, row, strict=True)) if len(row) == len(header) else None
 
 
-def count_json(text: str) -> Count:
+def json_records(text: str) -> Iterator[Row]:
+    """The elements of a top-level array (or one object), else JSON lines; None for a non-object."""
     try:
         document = json.loads(text)
     except json.JSONDecodeError:
         document = None
     else:
-        items = document if isinstance(document, list) else [document]
-        good = [item for item in items if isinstance(item, dict)]
-        return Count(len(items), len(items) - len(good), sum(_json_size(item) for item in good))
-    records = failed = output = 0
+        for number, item in enumerate(document if isinstance(document, list) else [document], start=1):
+            yield number, item if isinstance(item, dict) else None
+        return
+    number = 0
     for line in text.splitlines():
         if not line.strip():
             continue
-        records += 1
+        number += 1
         try:
             item = json.loads(line)
         except json.JSONDecodeError:
             item = None
-        if isinstance(item, dict):
-            output += _json_size(item)
-        else:
+        yield number, item if isinstance(item, dict) else None
+
+
+def count(rows: Iterable[Row]) -> Count:
+    records = failed = output = 0
+    for _, record in rows:
+        records += 1
+        if record is None:
             failed += 1
+        else:
+            output += json_size(record)
     return Count(records, failed, output)
 
 
-def _json_size(record: dict[str, Any]) -> int:
+def count_delimited(text: str, delimiter: str = ",") -> Count:
+    return count(delimited_rows(text, delimiter))
+
+
+def count_json(text: str) -> Count:
+    return count(json_records(text))
+
+
+def json_size(record: dict[str, Any]) -> int:
     return len(json.dumps(record, separators=(",", ":")).encode("utf-8"))
 
 

@@ -1,6 +1,8 @@
-"""What one run does with S3: list the source's files, take the new or modified ones, read and
-count them. The files are real objects read through the S3 API with the base connection's stored
-credentials (the same client as `/test` and `/explore`), so a run's metrics describe real files.
+"""What one run does with S3: list the source's files, take the new or modified ones, read them and
+map every record with the flow's mapping set (a record that cannot be mapped fails, naming its row
+and column); the records that pass are what the run lands in its dataset. The files are real
+objects read through the S3 API with the base connection's stored credentials (the same client
+as `/test` and `/explore`), so a run's metrics describe real files.
 
 Which files a run takes:
 * a scheduled run after an earlier one: the files not seen by the earlier run, or whose
@@ -23,7 +25,9 @@ from typing import Any
 from aep_spec import ingestion
 
 from . import formats
-from .connectivity import Connectivity, Denied, Unreachable, redact
+from .dataprep.mapper import MappingFailure
+from .flowservice.connectivity import Connectivity, Denied, Unreachable, redact
+from .flowservice.references import RowMapper
 
 MAX_FILES = 5000                    # per run; the rest wait for the next run
 MAX_FILE_BYTES = 64 * 1024 * 1024   # compressed or not: larger files are not counted
@@ -36,6 +40,8 @@ DENIED = "CONNECTOR-1002-403"
 NOT_FOUND = "CONNECTOR-1003-404"
 MALFORMED = "INGEST-1001-400"
 UNREADABLE = "INGEST-1002-400"
+UNMAPPED = "MAPPER-3701-400"        # a value the mapping cannot turn into its field's type
+MAX_ROW_ERRORS = 100                # per run; the rest are counted in one more error
 
 
 @dataclass(frozen=True)
@@ -63,6 +69,9 @@ class FileResult:
     failed: int = 0
     output_bytes: int = 0
     problem: str | None = None   # the file could not be counted (too large, not decompressible)
+    accepted: list[dict[str, Any]] = field(default_factory=list)   # the records to land (not Parquet's)
+    malformed: int = 0           # failed by their shape (a row's width, a line that is no object)
+    unmapped: list[str] = field(default_factory=list)   # "row N, column C: why" per row the mapping failed
 
 
 @dataclass
@@ -78,7 +87,9 @@ class Ingestor:
     def __init__(self, connectivity: Connectivity) -> None:
         self.connectivity = connectivity
 
-    def run(self, base: Mapping[str, Any], source: Mapping[str, Any], selection: Selection) -> Outcome:
+    def run(self, base: Mapping[str, Any], source: Mapping[str, Any], selection: Selection,
+            mapper: RowMapper | None = None) -> Outcome:
+        """List, select and read the files; each record mapped (when a mapper is given) or taken as is."""
         outcome = Outcome()
         params, data = source["params"], source["data"]
         bucket = ingestion.bucket_of(params["path"])
@@ -91,7 +102,7 @@ class Ingestor:
             outcome.seen = {o["Key"]: [o["LastModified"].timestamp(), o["ETag"]] for o in listed}
             taken = [o for o in listed if selection.takes(o["Key"], o["LastModified"].timestamp(), o["ETag"])]
             for obj in taken[:MAX_FILES]:
-                outcome.files.append(self._count(client, bucket, obj, data))
+                outcome.files.append(self._count(client, bucket, obj, data, mapper))
         except Unreachable as exc:
             outcome.errors.append({"code": UNREACHABLE, "message": f"The S3 endpoint could not be reached: {exc}"})
             outcome.seen = None
@@ -99,12 +110,17 @@ class Ingestor:
             message = redact(exc.message, base["auth"]["params"])
             outcome.errors.append({"code": DENIED, "message": f"S3 answered {exc.code}: {message}"})
             outcome.seen = None
+        unmapped = [f"{result.path} {why}" for result in outcome.files for why in result.unmapped]
         for result in outcome.files:
             if result.problem:
                 outcome.errors.append({"code": UNREADABLE, "message": f"{result.path}: {result.problem}"})
-            elif result.failed:
-                outcome.errors.append({"code": MALFORMED, "message": f"{result.path}: {result.failed} of "
+            elif result.malformed:
+                outcome.errors.append({"code": MALFORMED, "message": f"{result.path}: {result.malformed} of "
                                        f"{result.records} records could not be parsed ({_why(data)})."})
+        outcome.errors += [{"code": UNMAPPED, "message": why} for why in unmapped[:MAX_ROW_ERRORS]]
+        if len(unmapped) > MAX_ROW_ERRORS:
+            outcome.errors.append({"code": UNMAPPED, "message": f"{len(unmapped) - MAX_ROW_ERRORS} more rows could "
+                                   "not be mapped."})
         return outcome
 
     # --- listing -----------------------------------------------------------------------------
@@ -144,7 +160,8 @@ class Ingestor:
 
     # --- reading and counting ------------------------------------------------------------------
 
-    def _count(self, client: Any, bucket: str, obj: Mapping[str, Any], data: Mapping[str, Any]) -> FileResult:
+    def _count(self, client: Any, bucket: str, obj: Mapping[str, Any], data: Mapping[str, Any],
+               mapper: RowMapper | None) -> FileResult:
         size = int(obj["Size"])
         result = FileResult(f"/{bucket}/{obj['Key']}", size)
         properties = data.get("properties") or {}
@@ -166,10 +183,22 @@ class Ingestor:
         encoding = "latin-1" if properties.get("encoding") == "ISO-8859-1" else "utf-8"
         text = content.decode(encoding, errors="replace")
         if data["format"] == "delimited":
-            count = formats.count_delimited(text, properties.get("columnDelimiter") or ingestion.DEFAULT_DELIMITER)
+            rows = formats.delimited_rows(text, properties.get("columnDelimiter") or ingestion.DEFAULT_DELIMITER)
         else:
-            count = formats.count_json(text)
-        result.records, result.failed, result.output_bytes = count.records, count.failed, count.output_bytes
+            rows = formats.json_records(text)
+        for number, row in rows:
+            result.records += 1
+            if row is None:
+                result.malformed += 1
+                continue
+            try:
+                record = mapper.apply(row) if mapper is not None else row
+            except MappingFailure as exc:
+                result.unmapped.append(f"row {number}, column {exc.column}: {exc.message}")
+                continue
+            result.accepted.append(record)
+            result.output_bytes += formats.json_size(record)
+        result.failed = result.malformed + len(result.unmapped)
         return result
 
     def _count_parquet(self, client: Any, bucket: str, key: str, result: FileResult) -> None:

@@ -12,7 +12,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from .connectivity import local_client
+from .flowservice.connectivity import local_client
 
 SAMPLE_DATA = Path(__file__).parent / "seed" / "s3"
 

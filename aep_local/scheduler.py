@@ -16,8 +16,10 @@ import traceback
 from collections.abc import Callable
 from typing import Any
 
+from .core.app import LocalTool, local_body
+from .core.http import Request, Response
+from .flowservice.runs import Runs
 from .ingest import NOT_FOUND, Ingestor, Outcome
-from .runs import Runs
 
 INTERNAL = "INGEST-1500-500"
 MAX_STEPS = 100_000  # due times one advance may walk through
@@ -126,8 +128,26 @@ class Scheduler:
             outcome = Outcome(errors=[{"code": NOT_FOUND, "message": work}])
         else:
             try:
-                outcome = self.ingestor.run(*work)
+                outcome = self.ingestor.run(work.base, work.source, work.selection, work.mapper)
             except Exception as exc:  # noqa: BLE001 - a bug in one run must not stop the others
                 traceback.print_exc(file=sys.stderr)
                 outcome = Outcome(errors=[{"code": INTERNAL, "message": f"The run failed: {type(exc).__name__}"}])
-        self.runs.finish(str(run["id"]), outcome, started, self.clock())
+        self.runs.finish(str(run["id"]), outcome, started, self.clock(), None if isinstance(work, str) else work)
+
+
+def scheduler_tool(scheduler: Scheduler | None) -> LocalTool:
+    """`GET /__local/scheduler`, `POST /__local/scheduler/tick` and `/advance` `{"seconds": N}`."""
+    def tool(req: Request, name: str) -> Response | None:
+        if scheduler is None:
+            return Response(404, {"error": "this server has no scheduler"})
+        if name == "scheduler" and req.method == "GET":
+            return Response(200, scheduler.status())
+        if name == "scheduler/tick" and req.method == "POST":
+            return Response(200, scheduler.tick())
+        if name == "scheduler/advance" and req.method == "POST":
+            seconds = local_body(req).get("seconds")
+            if isinstance(seconds, bool) or not isinstance(seconds, int | float):
+                raise ValueError('expected {"seconds": N}')
+            return Response(200, scheduler.advance(float(seconds)))
+        return None
+    return tool

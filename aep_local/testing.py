@@ -20,10 +20,14 @@ import time
 from pathlib import Path
 from types import TracebackType
 from typing import Any
+from urllib.parse import urlencode
 
 import requests
 
 FLOW_BASE = "/data/foundation/flowservice"
+SCHEMA_REGISTRY_BASE = "/data/foundation/schemaregistry"
+CATALOG_BASE = "/data/foundation/catalog"
+DATA_PREP_BASE = "/data/foundation/conversion"
 DEFAULT_CLIENT_ID = "local-client-id"
 DEFAULT_CLIENT_SECRET = "local-client-secret"  # noqa: S105 - a fixture value, not a credential
 DEFAULT_ORG_ID = "0123456789ABCDEF01234567@AdobeOrg"
@@ -149,6 +153,18 @@ class LocalAep:
     def ims_url(self) -> str:
         return self.url
 
+    @property
+    def schema_registry_url(self) -> str:
+        return self.url + SCHEMA_REGISTRY_BASE
+
+    @property
+    def catalog_url(self) -> str:
+        return self.url + CATALOG_BASE
+
+    @property
+    def data_prep_url(self) -> str:
+        return self.url + DATA_PREP_BASE
+
     # --- instrumentation -----------------------------------------------------------------
 
     def requests(self) -> list[dict[str, Any]]:
@@ -186,8 +202,15 @@ class LocalAep:
         return self._object(self._local("GET", "catalog"))
 
     def add_to_catalog(self, document: dict[str, Any]) -> dict[str, Any]:
-        """Merge `{"sandboxes": {name: {"schemas": [...], "datasets": [...], "mappingSets": [...]}}}`."""
+        """Merge `{"sandboxes": {name: {"schemas": [...], "fieldGroups": [...], "datasets": [...],
+        "mappingSets": [...]}}}` into the seed (objects every org sees as existing)."""
         return self._object(self._local("POST", "catalog", document))
+
+    def landed(self, dataset_id: str, *, sandbox: str = "prod", org_id: str = DEFAULT_ORG_ID) -> dict[str, Any]:
+        """What runs landed in a dataset: `{"dataSetId", "batches", "recordCount", "failedRecordCount",
+        "records"}` (the records each batch kept, in order)."""
+        query = urlencode({"org": org_id, "sandbox": sandbox})
+        return self._object(self._local("GET", f"datasets/{dataset_id}?{query}"))
 
     def wait_idle(self, timeout: float = 30.0, poll: float = 0.05) -> None:
         """Until no API request is being served: a killed client's requests still run to their end

@@ -1,5 +1,6 @@
 """The response contract (``contract.json`` beside this module): which body shape each Flow
-Service operation answers with, and checks of a response against it.
+Service operation answers with (and, under ``services``, each Schema Registry, Catalog and Data Prep
+operation), and checks of a response against it.
 
 The file is part of the package: a missing or unreadable contract raises, it never turns a check
 into a pass. ``jsonschema`` is imported on first check only (the provider never loads this).
@@ -15,7 +16,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-__all__ = ["Contract", "Operation", "load"]
+__all__ = ["Contract", "Operation", "ServiceContract", "load"]
 
 _PARAM = re.compile(r"\{[^/{}]+\}")
 
@@ -37,6 +38,29 @@ class Operation:
         return all(query.get(k) == [v] for k, v in self.query.items())
 
 
+@dataclass(frozen=True)
+class ServiceContract:
+    """One service after Flow Service: its base path, its error shape, its operations."""
+
+    name: str
+    base_path: str
+    error: str
+    operations: tuple[Operation, ...]
+
+    def operation(self, method: str, path: str, query: Mapping[str, list[str]] | None = None) -> Operation | None:
+        """The first operation matching ``path`` (relative to this service's base path)."""
+        return _first(self.operations, method, path, query)
+
+
+def _operations(rows: Any) -> tuple[Operation, ...]:
+    return tuple(Operation(op["method"], op["path"], op.get("query", {}), op["responses"]) for op in rows)
+
+
+def _first(operations: tuple[Operation, ...], method: str, path: str,
+           query: Mapping[str, list[str]] | None) -> Operation | None:
+    return next((op for op in operations if op.matches(method, path, query or {})), None)
+
+
 @cache
 def _route(template: str) -> re.Pattern[str]:
     return re.compile(_PARAM.sub("[^/]+", re.escape(template).replace(r"\{", "{").replace(r"\}", "}")))
@@ -51,18 +75,28 @@ class Contract:
         self.ims_token_path: str = document["ims_token_path"]
         self.errors: Mapping[str, str] = document["errors"]
         self.definitions: Mapping[str, Any] = document["definitions"]
-        self.operations = tuple(
-            Operation(op["method"], op["path"], op.get("query", {}), op["responses"]) for op in document["operations"]
-        )
-        for op in self.operations:
+        self.operations = _operations(document["operations"])
+        self.services = tuple(ServiceContract(name, svc["base_path"], svc["error"], _operations(svc["operations"]))
+                              for name, svc in document.get("services", {}).items() if not name.startswith("$"))
+        for op in (*self.operations, *(o for svc in self.services for o in svc.operations)):
             for name in op.responses.values():
                 if name is not None and name not in self.definitions:
                     raise ValueError(f"contract: {op.method} {op.path} names an undefined shape {name!r}")
+        for svc in self.services:
+            if svc.error not in self.definitions:
+                raise ValueError(f"contract: the service {svc.name} names an undefined error shape {svc.error!r}")
         self._validators: dict[str, Any] = {}  # definition name -> its checked validator, built on first use
 
     def operation(self, method: str, path: str, query: Mapping[str, list[str]] | None = None) -> Operation | None:
         """The first operation matching ``path`` (relative to the base path); query-specific ones come first."""
-        return next((op for op in self.operations if op.matches(method, path, query or {})), None)
+        return _first(self.operations, method, path, query)
+
+    def service(self, path: str) -> tuple[ServiceContract, str] | None:
+        """The service whose base path ``path`` (absolute) lies under, and the path relative to it."""
+        for svc in self.services:
+            if path == svc.base_path or path.startswith(svc.base_path + "/"):
+                return svc, path[len(svc.base_path):]
+        return None
 
     def schema(self, name: str) -> dict[str, Any]:
         """A self-contained JSON Schema for the definition ``name`` (its ``$ref``s resolve)."""
@@ -78,13 +112,15 @@ class Contract:
         return [_describe(e) for e in validator.iter_errors(instance)]
 
     def check(self, method: str, path: str, status: int, body: Any,
-              query: Mapping[str, list[str]] | None = None) -> list[str]:
+              query: Mapping[str, list[str]] | None = None, service: str | None = None) -> list[str]:
         """Every way ``body`` (parsed JSON; None for no body) breaks what the contract says
         ``method path`` answers with ``status``, each message naming the operation and the member.
+        ``path`` is relative to Flow Service's base path, or to ``service``'s when one is named.
 
         Raises ``LookupError`` when the contract has no such operation.
         """
-        operation = self.operation(method, path, query)
+        owner = next((s for s in self.services if s.name == service), None) if service else None
+        operation = owner.operation(method, path, query) if owner else self.operation(method, path, query)
         if operation is None:
             raise LookupError(f"contract: no operation {method.upper()} {path}")
         label = f"{operation.method} {operation.path} {status}"

@@ -9,7 +9,7 @@ import requests
 
 from aep_local.testing import LocalAep
 from tests.aep_local.local_contract import CHECKER
-from tests.aep_local.local_helpers import Api
+from tests.aep_local.local_helpers import Api, Ingestion, Platform
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -62,3 +62,11 @@ def api(service: LocalAep, headers: dict[str, str], http: requests.Session) -> A
     return Api(service, headers, http)
 
 
+@pytest.fixture
+def platform(api: Api) -> Platform:
+    return Platform(api)
+
+
+@pytest.fixture
+def ing(api: Api) -> Ingestion:
+    return Ingestion(api)

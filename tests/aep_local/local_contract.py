@@ -35,32 +35,42 @@ class ContractChecker:
     def check(self, resp: requests.Response) -> None:
         url = urlsplit(resp.url)
         method = (resp.request.method or "GET").upper()
+        service = CONTRACT.service(url.path)
         if url.path.startswith(CONTRACT.base_path):
-            self._flow(method, url.path[len(CONTRACT.base_path):], parse_qs(url.query), resp)
+            self._answer(None, method, url.path[len(CONTRACT.base_path):], parse_qs(url.query), resp)
+        elif service is not None:
+            self._answer(service[0], method, service[1], parse_qs(url.query), resp)
         elif url.path.rstrip("/") == CONTRACT.ims_token_path:
             self._validate(resp, CONTRACT.errors["ims_token" if resp.status_code == 200 else "ims"])
 
-    def _flow(self, method: str, path: str, query: dict[str, list[str]], resp: requests.Response) -> None:
+    def _answer(self, service: contract.ServiceContract | None, method: str, path: str,
+                query: dict[str, list[str]], resp: requests.Response) -> None:
+        """An answer of Flow Service (`service` None) or of a service after it: the gateway's or the
+        service's error shape, or the shape its operation answers with."""
         status = resp.status_code
+        name = service.name if service else "Flow"
         if status >= 400:
             body = _json(resp)
-            kind = "gateway" if isinstance(body, dict) and "error_code" in body else "flow"
-            self._validate(resp, CONTRACT.errors[kind])
-            if kind == "flow" and isinstance(body, dict):
+            gateway = isinstance(body, dict) and "error_code" in body
+            error = service.error if service else CONTRACT.errors["flow"]
+            self._validate(resp, CONTRACT.errors["gateway"] if gateway else error)
+            if not gateway and isinstance(body, dict):
                 self._expect(body.get("status") == status and str(body.get("type", "")).endswith(f"-{status}"),
-                             resp, "Flow error status does not match the HTTP status")
+                             resp, f"{name} error status does not match the HTTP status")
             return
-        operation = CONTRACT.operation(method, path, query)
+        operation = service.operation(method, path, query) if service else CONTRACT.operation(method, path, query)
         if operation is None:
+            self._expect(service is None, resp, f"{method} {path} of {name} is not in the contract")
             return
         self._expect(str(status) in operation.responses, resp,
-                     f"no {status} in the contract for {operation.method} {operation.path}")
+                     f"no {status} in the contract for {name} {operation.method} {operation.path}")
         shape = operation.responses[str(status)]
         if shape is None:
             self._count("(empty)")
             self._expect(resp.content == b"", resp, "the contract says this answer has no body")
         else:  # the messages name the operation and the member
-            self._validate(resp, shape, CONTRACT.check(method, path, status, _json(resp), query))
+            self._validate(resp, shape, CONTRACT.check(method, path, status, _json(resp), query,
+                                                       service.name if service else None))
 
     def _validate(self, resp: requests.Response, shape: str, problems: list[str] | None = None) -> None:
         self._count(shape)

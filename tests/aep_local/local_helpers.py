@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 import uuid
 from typing import Any
+from urllib.parse import quote_plus
 
 import requests
 
@@ -161,3 +162,118 @@ class Ingestion:
     def flow(self, source_id: str | None = None, target_id: str | None = None, **kwargs: Any) -> str:
         body = flow_body(source_id or self.source(), target_id or self.target(), **kwargs)
         return str(self.post("/flows", body)["id"])
+
+
+# --- the Schema Registry, Catalog and Data Prep ---------------------------------------------
+
+REGISTRY = "/data/foundation/schemaregistry"
+CATALOG = "/data/foundation/catalog"
+PREP = "/data/foundation/conversion"
+XED_ID = "application/vnd.adobe.xed-id+json"
+XED = "application/vnd.adobe.xed+json; version=1"
+XED_FULL = "application/vnd.adobe.xed-full+json; version=1"
+PROFILE = "https://ns.adobe.com/xdm/context/profile"
+EVENT = "https://ns.adobe.com/xdm/context/experienceevent"
+COMMERCE = "https://ns.adobe.com/xdm/context/experienceevent-commerce"
+TENANT = "acme"
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix} {uuid.uuid4().hex[:10]}"
+
+
+def field_group_body(title: str | None = None, extends: str = PROFILE, **fields: Any) -> dict[str, Any]:
+    """A tenant field group as Adobe's guide sends it; `fields` name -> definition (a type by default)."""
+    properties = {name: (d if isinstance(d, dict) else {"title": name, "type": d}) for name, d in
+                  (fields or {"customerId": "string"}).items()}
+    return {"title": title or unique("fields"), "description": "made by a test", "type": "object",
+            "meta:intendedToExtend": [extends],
+            "definitions": {"customFields": {"properties": {f"_{TENANT}": {"type": "object",
+                                                                             "properties": properties}}}},
+            "allOf": [{"$ref": "#/definitions/customFields"}]}
+
+
+def schema_body(*refs: str, title: str | None = None, class_id: str = PROFILE) -> dict[str, Any]:
+    return {"type": "object", "title": title or unique("schema"), "description": "made by a test",
+            "allOf": [{"$ref": class_id, "type": "object", "meta:xdmType": "object"},
+                      *({"$ref": r, "type": "object", "meta:xdmType": "object"} for r in refs)]}
+
+
+def mapping_body(schema_id: str, *mappings: tuple[str, str, str], name: str | None = None) -> dict[str, Any]:
+    """`mappings`: (sourceType, source, destination)."""
+    body: dict[str, Any] = {"outputSchema": {"schemaRef": {"id": schema_id, "contentType": XDM_VERSION}},
+                            "mappings": [{"sourceType": t, "source": s, "destination": d} for t, s, d in mappings]}
+    if name is not None:
+        body["name"] = name
+    return body
+
+
+def assert_service_error(resp: requests.Response, kind: str, code: str, status: int) -> dict[str, Any]:
+    """A Schema Registry (`XDM`), Catalog (`CAT`) or Data Prep (`MAPPER`) problem document."""
+    assert resp.status_code == status, resp.text
+    body = resp.json()
+    scheme = "http" if kind == "XDM" else "https"
+    assert body["type"] == f"{scheme}://ns.adobe.com/aep/errors/{kind}-{code}-{status}", body
+    assert body["status"] == status and body["title"]
+    assert body["report"]["detailed-message"]
+    return body
+
+
+class Platform:
+    """A test's calls to the services beside Flow Service, with the same headers and session."""
+
+    def __init__(self, api: Api) -> None:
+        self.api = api
+
+    def call(self, method: str, base: str, path: str, *, headers: dict[str, str] | None = None,
+             drop: tuple[str, ...] = (), **kwargs: Any) -> requests.Response:
+        merged = {**self.api.headers, **(headers or {})}
+        for name in drop:
+            merged.pop(name, None)
+        return self.api.session.request(method, self.api.svc.url + base + path, headers=merged, timeout=10, **kwargs)
+
+    def registry(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+        return self.call(method, REGISTRY, path, **kwargs)
+
+    def catalog(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+        return self.call(method, CATALOG, path, **kwargs)
+
+    def prep(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+        return self.call(method, PREP, path, **kwargs)
+
+    def created(self, resp: requests.Response, status: int = 201) -> Any:
+        assert resp.status_code == status, resp.text
+        return resp.json()
+
+    def field_group(self, **kwargs: Any) -> dict[str, Any]:
+        created: dict[str, Any] = self.created(self.registry("POST", "/tenant/fieldgroups",
+                                                            json=field_group_body(**kwargs)))
+        return created
+
+    def schema(self, *refs: str, **kwargs: Any) -> dict[str, Any]:
+        resp = self.registry("POST", "/tenant/schemas", json=schema_body(*refs, **kwargs))
+        created: dict[str, Any] = self.created(resp)
+        return created
+
+    def get_schema(self, schema_id: str, accept: str = XED_FULL) -> requests.Response:
+        return self.registry("GET", f"/tenant/schemas/{quote_plus(schema_id)}", headers={"Accept": accept})
+
+    def dataset(self, schema_id: str, **extra: Any) -> str:
+        body = {"name": unique("dataset"), "schemaRef": {"id": schema_id, "contentType": XED}, **extra}
+        refs = self.created(self.catalog("POST", "/dataSets", json=body))
+        return str(refs[0]).rsplit("/", 1)[1]
+
+    def get_dataset(self, dataset_id: str) -> dict[str, Any]:
+        record: dict[str, Any] = self.created(self.catalog("GET", f"/dataSets/{dataset_id}"), 200)[dataset_id]
+        return record
+
+    def mapping_set(self, schema_id: str, *mappings: tuple[str, str, str], **kwargs: Any) -> dict[str, Any]:
+        created: dict[str, Any] = self.created(self.prep("POST", "/mappingSets",
+                                                         json=mapping_body(schema_id, *mappings, **kwargs)), 200)
+        return created
+
+    def pipeline(self, **fields: Any) -> tuple[str, str]:
+        """A field group of `fields`, a profile schema with it and a dataset of that schema: (schema, dataset)."""
+        group = self.field_group(**fields)
+        schema = self.schema(group["$id"])
+        return schema["$id"], self.dataset(schema["$id"])

@@ -24,8 +24,8 @@ import pytest
 import requests
 from jsonschema import Draft7Validator
 
-from aep_local import specs
-from aep_local.store import DB_NAME
+from aep_local.core.store import DB_NAME
+from aep_local.flowservice import specs
 from aep_local.testing import LocalAep
 from tests.aep_local.local_helpers import s3_body
 

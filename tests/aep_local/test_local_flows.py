@@ -221,8 +221,10 @@ def test_flow_lists_filter_on_connections_and_page(api: Api, ing: Ingestion) -> 
     assert [f["id"] for f in first["items"] + rest.json()["items"]] == ids
     target = api.call("GET", "/flows", params={"property": f"targetConnectionIds=={ing.target()}"}).json()
     assert target["items"] == []
-    assert_flow_error(api.call("GET", "/flows", params={"property": "scheduleParams.frequency==minute"}),
-                      "1449", 400)
+    # Any member's path filters (Adobe's sort-and-filter guide), arrays written with [] or without.
+    deep = api.call("GET", "/flows", params={"property": ["scheduleParams.frequency==minute",
+                                                          f"sourceConnectionIds[]=={source}"]}).json()
+    assert sorted(f["id"] for f in deep["items"]) == sorted(ids)
 
 
 @pytest.mark.parametrize("prop", ['name=="CloudStorageToAEP"', "name==CloudStorageToAEP",
@@ -241,7 +243,7 @@ def test_flow_spec(api: Api, prop: str) -> None:
     assert spec["runSpec"]["spec"]["required"] == ["startTime", "windowStartTime", "windowEndTime"]
     assert spec["attributes"]
     assert api.call("GET", f"/flowSpecs/{CLOUD_STORAGE_FLOW_SPEC_ID}").json()["items"] == [spec]
-    assert api.call("GET", "/flowSpecs", params={"property": 'name=="Other"'}).json() == {"items": []}
+    assert api.call("GET", "/flowSpecs", params={"property": 'name=="Other"'}).json() == {"items": [], "_links": {}}
     assert_flow_error(api.call("GET", "/flowSpecs/unknown"), "1101", 404)
 
 

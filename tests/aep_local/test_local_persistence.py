@@ -8,7 +8,7 @@ from pathlib import Path
 
 import requests
 
-from aep_local.store import DB_NAME
+from aep_local.core.store import DB_NAME
 from aep_local.testing import LocalAep
 from tests.aep_local.local_helpers import Api, Ingestion, flow_body, s3_body
 

@@ -17,7 +17,7 @@ import requests
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from aep_local import listing
+from aep_local.flowservice import listing
 from aep_local.testing import LocalAep
 from aep_spec.s3 import CONNECTION_SPEC_ID as S3_CONNECTION_SPEC_ID
 from tests.aep_local.local_helpers import ACCESS_KEY, SECRET_KEY, Api, s3_body

@@ -7,8 +7,8 @@ import re
 from hypothesis import given
 from hypothesis import strategies as st
 
-from aep_local import specs
-from aep_local.model import make_etag, strip_etag
+from aep_local.flowservice import specs
+from aep_local.flowservice.model import make_etag, strip_etag
 from aep_spec import s3
 
 ETAG_RE = re.compile(r'^"[0-9a-f]{8}-0000-0200-0000-[0-9a-f]{8}0000"$')

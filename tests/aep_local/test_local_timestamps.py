@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from aep_local import instrumentation
-from aep_local.instrumentation import RequestLog, now_iso
+from aep_local.core import instrumentation
+from aep_local.core.instrumentation import RequestLog, now_iso
 
 
 def expected(epoch: float) -> str:

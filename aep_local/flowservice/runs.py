@@ -10,15 +10,17 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from aep_spec import ingestion
 
+from ..core.gateway import Caller
+from ..core.store import CONNECTION, CURSOR, FLOW, RUN, SOURCE_CONNECTION, TARGET_CONNECTION, Store, Tx
+from ..ingest import Outcome, Selection
 from . import errors, specs
 from .flows import Flows, cursor_id, plan
-from .ingest import Outcome, Selection
 from .records import (
-    Caller,
     Collection,
     check_schema,
     parse_object,
@@ -26,12 +28,23 @@ from .records import (
     required,
     written,
 )
-from .store import CONNECTION, CURSOR, FLOW, RUN, SOURCE_CONNECTION, Store, Tx
+from .references import References, RowMapper
 
 IN_PROGRESS, SUCCESS, PARTIAL, FAILED = ingestion.RUN_STATUSES
 SCHEDULER_CLIENT = "acp_flowservice_scheduler"  # who creates scheduled runs
 RUN_PARAMS_SCHEMA = specs.CLOUD_STORAGE_FLOW_SPEC["runSpec"]["spec"]
 COPY_ACTIVITY = "Amazon S3 Copy Activity"
+
+
+@dataclass(frozen=True)
+class Work:
+    """What one run needs: where it reads, which files, how it maps them, where they land."""
+
+    base: dict[str, Any]
+    source: dict[str, Any]
+    selection: Selection
+    mapper: RowMapper | None
+    dataset_id: str
 
 
 class Runs(Collection):
@@ -41,9 +54,11 @@ class Runs(Collection):
     list_fields = ("id", "flowId", "createdAt", "updatedAt", "metrics.statusSummary.status")
     default_order = "-createdAt"   # newest first, as a monitoring view wants them
 
-    def __init__(self, store: Store, clock: Callable[[], float], page_size: int, flows: Flows) -> None:
+    def __init__(self, store: Store, clock: Callable[[], float], page_size: int, flows: Flows,
+                 references: References) -> None:
         super().__init__(store, clock, page_size)
         self.flows = flows
+        self.references = references
 
     # --- on demand -----------------------------------------------------------------------
 
@@ -119,34 +134,52 @@ class Runs(Collection):
             times += [r["_run"]["due"] for r in tx.scan(RUN, IN_PROGRESS)]
         return min(times) if times else None
 
-    def work(self, run: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any], Selection] | str:
-        """(base connection, source connection, selection) for a run, or why it cannot run."""
+    def work(self, run: Mapping[str, Any]) -> Work | str:
+        """What a run reads and how it maps and lands the records, or why it cannot run."""
         with self.store.read() as tx:
             flow = tx.get(FLOW, run["flowId"])
             if flow is None:
                 return f"The flow {run['flowId']} was deleted."
             source = tx.get(SOURCE_CONNECTION, flow["sourceConnectionIds"][0])
             base = tx.get(CONNECTION, source["baseConnectionId"]) if source else None
-            if source is None or base is None:
-                return "The flow's source connection or its base connection was deleted."
+            target = tx.get(TARGET_CONNECTION, flow["targetConnectionIds"][0])
+            if source is None or base is None or target is None:
+                return "The flow's source or target connection, or its base connection, was deleted."
+            caller = Caller(SCHEDULER_CLIENT, run["imsOrgId"], run["sandboxName"])
+            mapper = None
+            mapping = next((t["params"] for t in flow.get("transformations") or [] if t.get("name") == "Mapping"),
+                           None)
+            if mapping is not None:
+                version = int(ingestion.as_int(mapping.get("mappingVersion")) or 0)
+                mapper = self.references.mapper(tx, caller, str(mapping.get("mappingId")), version)
+                if mapper is None:
+                    return f"The mapping set {mapping.get('mappingId')} (version {version}) was deleted."
+            landing = {"base": base, "source": source, "mapper": mapper,
+                       "dataset_id": target["params"]["dataSetId"]}
             if run["_run"]["trigger"] == "onDemand":
-                return base, source, Selection(window=(run["params"]["windowStartTime"],
-                                                       run["params"]["windowEndTime"]))
+                return Work(**landing, selection=Selection(window=(run["params"]["windowStartTime"],
+                                                                   run["params"]["windowEndTime"])))
             cursor = tx.get(CURSOR, cursor_id(flow["id"]))
         schedule = flow["scheduleParams"]
         if cursor is not None:
-            return base, source, Selection(seen=cursor["seen"])
+            return Work(**landing, selection=Selection(seen=cursor["seen"]))
         backfill = ingestion.as_bool(schedule.get("backfill"))
-        return base, source, Selection(backfill=backfill is not False,
-                                       start_time=ingestion.as_int(schedule["startTime"]))
+        return Work(**landing, selection=Selection(backfill=backfill is not False,
+                                                   start_time=ingestion.as_int(schedule["startTime"])))
 
-    def finish(self, run_id: str, outcome: Outcome, started: float, now: float) -> None:
-        """Record what the run found; a scheduled run that listed S3 moves the flow's cursor."""
+    def finish(self, run_id: str, outcome: Outcome, started: float, now: float, work: Work | None = None) -> None:
+        """Record what the run found, land its records in the target dataset (one batch, when it read
+        a file); a scheduled run that listed S3 moves the flow's cursor."""
         with self.store.transaction() as tx:
             run = tx.get(RUN, run_id)
             if run is None:
                 return
             metrics = _metrics(outcome, started, now)
+            run["metrics"] = metrics
+            if work is not None and outcome.files:
+                records = [r for f in outcome.files for r in f.accepted]
+                caller = Caller(SCHEDULER_CLIENT, run["imsOrgId"], run["sandboxName"])
+                self.references.land(tx, caller, work.dataset_id, run, records, work.source["data"]["format"])
             run["metrics"] = metrics
             run["activities"] = [{"id": run["_run"]["activityId"], "name": COPY_ACTIVITY,
                                   "updatedAtUTC": int(now * 1000), **metrics}]

@@ -1,4 +1,5 @@
-"""Durable state in SQLite: connections, the ingestion objects, IMS tokens and the etag sequence.
+"""Durable state in SQLite: connections, the ingestion objects, the other services' documents, IMS
+tokens and the etag sequence.
 
 WAL mode with synchronous=FULL and one IMMEDIATE transaction per write, committed before the
 answer goes out, so an acknowledged write survives `kill -9` (and power loss) and a
@@ -66,7 +67,19 @@ CREATE TABLE IF NOT EXISTS links (
 );
 CREATE INDEX IF NOT EXISTS links_to ON links (to_id, field);
 """
-SCHEMA_VERSION = 2
+# The Schema Registry's, Catalog's and Data Prep's documents: ids are unique only within an org and
+# sandbox (seeded ids repeat across sandboxes), so the scope is part of the key.
+DOCUMENTS_SCHEMA = """
+CREATE TABLE IF NOT EXISTS documents (
+    kind TEXT NOT NULL,
+    org TEXT NOT NULL,
+    sandbox TEXT NOT NULL,
+    id TEXT NOT NULL,
+    doc TEXT NOT NULL,
+    PRIMARY KEY (kind, org, sandbox, id)
+);
+"""
+SCHEMA_VERSION = 3
 
 # Kinds of documents. Base connections keep their own table (they were stored before the others
 # existed); the rest share `objects`. A cursor is what a flow's scheduled runs have seen in S3.
@@ -175,6 +188,28 @@ class Tx:
         rows = self._db.execute("SELECT doc FROM objects WHERE kind = ? AND state = ?", (kind, state))
         return [json.loads(r[0]) for r in rows.fetchall()]
 
+    # --- scoped documents (the services after Flow Service) ---------------------------------
+
+    def document(self, kind: str, org: str, sandbox: str, doc_id: str) -> dict[str, Any] | None:
+        row = self._db.execute("SELECT doc FROM documents WHERE kind = ? AND org = ? AND sandbox = ? AND id = ?",
+                               (kind, org, sandbox, doc_id)).fetchone()
+        return json.loads(row[0]) if row else None
+
+    def documents(self, kind: str, org: str, sandbox: str) -> dict[str, dict[str, Any]]:
+        """Every document of a kind in a scope, by id, in the order they were first written."""
+        rows = self._db.execute("SELECT id, doc FROM documents WHERE kind = ? AND org = ? AND sandbox = ? "
+                                "ORDER BY rowid", (kind, org, sandbox)).fetchall()
+        return {row[0]: json.loads(row[1]) for row in rows}
+
+    def put_document(self, kind: str, org: str, sandbox: str, doc_id: str, doc: Mapping[str, Any]) -> None:
+        self._db.execute("INSERT INTO documents (kind, org, sandbox, id, doc) VALUES (?, ?, ?, ?, ?) "
+                         "ON CONFLICT (kind, org, sandbox, id) DO UPDATE SET doc = excluded.doc",
+                         (kind, org, sandbox, doc_id, json.dumps(doc, sort_keys=True)))
+
+    def delete_document(self, kind: str, org: str, sandbox: str, doc_id: str) -> bool:
+        return self._db.execute("DELETE FROM documents WHERE kind = ? AND org = ? AND sandbox = ? AND id = ?",
+                                (kind, org, sandbox, doc_id)).rowcount > 0
+
     def next_sequence(self, key: str) -> int:
         """A per-database counter; starts at a random point so fresh databases differ."""
         row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
@@ -220,7 +255,8 @@ class Store:
         """Bring a database written by an earlier version up to `SCHEMA_VERSION`.
 
         Version 1 added the connections' index columns (filled from the documents), version 2 the
-        `objects` and `links` tables of the ingestion path; every step is idempotent.
+        `objects` and `links` tables of the ingestion path, version 3 the `documents` table of the
+        Schema Registry, Catalog and Data Prep; every step is idempotent.
         """
         version = self._db.execute("PRAGMA user_version").fetchone()[0]
         have = {row[1] for row in self._db.execute("PRAGMA table_info(connections)")}
@@ -234,7 +270,7 @@ class Store:
             if missing:
                 sets = ", ".join(f"{c} = json_extract(doc, '{path}')" for c, path in INDEX_COLUMNS.items())
                 self._db.execute(f"UPDATE connections SET {sets}")  # noqa: S608 - constant names
-            for statement in OBJECTS_SCHEMA.split(";"):
+            for statement in (OBJECTS_SCHEMA + DOCUMENTS_SCHEMA).split(";"):
                 if statement.strip():
                     self._db.execute(statement)
             self._db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")

@@ -14,10 +14,10 @@ from typing import Any
 
 from aep_spec import ingestion
 
+from ..core.gateway import Caller
+from ..core.store import CURSOR, FLOW, RUN, SOURCE_CONNECTION, TARGET_CONNECTION, Store, Tx
 from . import errors, specs
-from .catalog import Catalog, schema_of
 from .records import (
-    Caller,
     Collection,
     check_description,
     check_name,
@@ -30,7 +30,7 @@ from .records import (
     spec_reference,
     written,
 )
-from .store import CURSOR, FLOW, RUN, SOURCE_CONNECTION, TARGET_CONNECTION, Store, Tx
+from .references import References, schema_of
 
 SCHEDULE_FIELDS = ("startTime", "frequency", "interval", "backfill")
 PATCHABLE = ("/name", "/description", "/transformations", "/labels",
@@ -77,10 +77,10 @@ class Flows(Collection):
     list_fields = ("id", "name", "description", "flowSpec.id", "state", "createdAt", "updatedAt",
                    "sourceConnectionIds", "targetConnectionIds")
 
-    def __init__(self, store: Store, clock: Callable[[], float], page_size: int, catalog: Catalog,
+    def __init__(self, store: Store, clock: Callable[[], float], page_size: int, references: References,
                  schedule_clock: Callable[[], float]) -> None:
         super().__init__(store, clock, page_size)
-        self.catalog = catalog
+        self.references = references
         self.schedule_clock = schedule_clock
 
     # --- create, patch, delete -----------------------------------------------------------
@@ -97,7 +97,7 @@ class Flows(Collection):
                       flow_spec["targetConnectionSpecIds"])
         schedule = check_schedule(required(payload, "scheduleParams"))
         transformations = payload.get("transformations")
-        self.check_transformations(caller.sandbox, transformations, source, target)
+        self.check_transformations(tx, caller, transformations, source, target)
         record: dict[str, Any] = {
             "name": name, "flowSpec": spec,
             "sourceConnectionIds": [source["id"]], "targetConnectionIds": [target["id"]],
@@ -144,7 +144,7 @@ class Flows(Collection):
             raise errors.invalid_param("sourceConnectionIds" if source is None else "targetConnectionIds",
                                        "the flow's connection no longer exists")
         transformations = result.get("transformations")
-        self.check_transformations(caller.sandbox, transformations, source, target)
+        self.check_transformations(tx, caller, transformations, source, target)
         if schedule != record["scheduleParams"]:
             record["_schedule"]["next"] = plan(schedule, record["_schedule"]["last"])
         record.update(name=name, scheduleParams=schedule, lastOperation=_operation("update", now))
@@ -205,7 +205,7 @@ class Flows(Collection):
 
     # --- mapping rules -------------------------------------------------------------------
 
-    def check_transformations(self, sandbox: str, transformations: Any, source: dict[str, Any],
+    def check_transformations(self, tx: Tx, caller: Caller, transformations: Any, source: dict[str, Any],
                               target: dict[str, Any]) -> None:
         """The mapping exists in the sandbox with that version and writes the target's schema."""
         data_format = source["data"]["format"]
@@ -232,11 +232,11 @@ class Flows(Collection):
         if problems:
             raise errors.mapping_invalid("; ".join(str(p) for p in problems))
         number = 0 if version is None else int(ingestion.as_int(version) or 0)
-        found = self.catalog.mapping(sandbox, mapping_id, number)
+        found = self.references.mapping_set(tx, caller, mapping_id, number)
         if found is None:
-            if self.catalog.mapping_versions(sandbox, mapping_id):
+            if self.references.mapping_versions(tx, caller, mapping_id):
                 raise errors.mapping_version_invalid(mapping_id, version)
-            raise errors.mapping_invalid(f"no mapping set '{mapping_id}' exists in sandbox '{sandbox}'")
+            raise errors.mapping_invalid(f"no mapping set '{mapping_id}' exists in sandbox '{caller.sandbox}'")
         wanted = target["data"]["schema"]["id"]
         if schema_of(found) != wanted:
             raise errors.mapping_schema_mismatch(str(schema_of(found)), wanted)

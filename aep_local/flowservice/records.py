@@ -13,7 +13,6 @@ import json
 import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import jsonpatch
@@ -22,31 +21,14 @@ from jsonschema.validators import Draft7Validator
 
 from aep_spec.rules import RuleViolation
 
+from ..core import bodies
+from ..core.gateway import Caller
+from ..core.store import Store, Tx
 from . import errors, listing
-from .store import Store, Tx
 
 ETAG_SEQUENCE = "etag"
-SANDBOX_NAMESPACE = uuid.UUID("6b36e130-c5d7-11e9-949c-0da8d50fcac1")
 PATCH_OPS = frozenset({"add", "replace", "remove"})
 PRIVATE_PREFIX = "_"  # record members the emulator keeps for itself and never returns
-
-
-@dataclass(frozen=True)
-class Caller:
-    """Who is calling, as established by the gateway headers."""
-
-    client_id: str
-    org_id: str
-    sandbox: str
-
-    @property
-    def sandbox_id(self) -> str:
-        return str(uuid.uuid5(SANDBOX_NAMESPACE, f"{self.org_id}/{self.sandbox}"))
-
-    @property
-    def user(self) -> str:
-        # Service tokens: Adobe reports createdBy equal to createdClient.
-        return f"{self.client_id}@AdobeID"
 
 
 def make_etag(sequence: int, unix_seconds: float) -> str:
@@ -78,18 +60,8 @@ def check_version(if_match: str | None, record: Mapping[str, Any], *, required: 
 
 
 def parse_json(body: bytes) -> Any:
-    """Decode a request body; a parse problem is a clear 400, never a crash."""
-    try:
-        text = body.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise errors.bad_request(f"The request body is not valid UTF-8: {exc}") from None
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        hint = ""
-        if exc.msg.startswith(("Invalid control character", "Unterminated string")):
-            hint = " A string value is not closed by a double quote (or holds a raw line break)."
-        raise errors.bad_request(f"Malformed JSON in request body: {exc}.{hint}") from None
+    """Decode a request body; a parse problem is a clear 400 (1000), never a crash."""
+    return bodies.parse_json(body, errors.bad_request)
 
 
 def parse_object(body: bytes) -> dict[str, Any]:
@@ -291,9 +263,14 @@ class Collection:
                 assert record is not None  # same snapshot as the index
                 return self.view(tx, record)
 
+            def load(entry: dict[str, Any]) -> dict[str, Any]:
+                record = tx.get(self.kind, entry["id"])
+                assert record is not None
+                return record
+
             entries = [self.index_entry(e) for e in tx.index(self.kind, caller.org_id, caller.sandbox)]
             return listing.list_records(entries, query, self.page_size, self.path, view,
-                                        fields=self.list_fields, default_order=self.default_order)
+                                        fields=self.list_fields, default_order=self.default_order, load=load)
 
     def patch(self, caller: Caller, doc_id: str, body: bytes, if_match: str | None) -> dict[str, Any]:
         if if_match is None or not strip_etag(if_match):

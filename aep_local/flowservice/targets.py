@@ -1,7 +1,8 @@
 """Target connections to the Data Lake: which dataset a flow writes to, under which XDM schema.
 
-Flow Service asks Catalog whether the dataset exists and which schema it follows; the emulator
-asks the seeded catalog of the caller's sandbox. `data.schema.id` must be the dataset's schema.
+Flow Service asks Catalog whether the dataset exists in the caller's org and sandbox and which
+schema it follows, and the Schema Registry whether that schema exists; `data.schema.id` must be
+the dataset's schema.
 """
 
 from __future__ import annotations
@@ -11,10 +12,10 @@ from typing import Any
 from aep_spec import ingestion
 from aep_spec.rules import RuleViolation
 
+from ..core.gateway import Caller
+from ..core.store import TARGET_CONNECTION, Store, Tx
 from . import errors, listing, specs
-from .catalog import Catalog, schema_of
 from .records import (
-    Caller,
     ConnectionWithData,
     check_description,
     check_name,
@@ -23,7 +24,7 @@ from .records import (
     set_optional,
     spec_reference,
 )
-from .store import TARGET_CONNECTION, Store, Tx
+from .references import References, schema_of
 
 
 class TargetConnections(ConnectionWithData):
@@ -32,9 +33,9 @@ class TargetConnections(ConnectionWithData):
     flow_field = "targetConnectionIds"
     list_fields = (*listing.CONNECTION_FIELDS, "params.dataSetId")
 
-    def __init__(self, store: Store, clock: Any, page_size: int, catalog: Catalog) -> None:
+    def __init__(self, store: Store, clock: Any, page_size: int, references: References) -> None:
         super().__init__(store, clock, page_size)
-        self.catalog = catalog
+        self.references = references
 
     def build(self, tx: Tx, caller: Caller, payload: dict[str, Any], now: float) -> dict[str, Any]:
         # The OpenAPI schema requires only connectionSpec and data: a name is optional here.
@@ -45,7 +46,7 @@ class TargetConnections(ConnectionWithData):
         check_description(description)
         spec = spec_reference(payload, "connectionSpec", specs.TARGET_CONNECTION_SPECS)
         data, params = required(payload, "data"), required(payload, "params")
-        self.check_target(caller.sandbox, data, params)
+        self.check_target(tx, caller, data, params)
         record: dict[str, Any] = {"data": data, "params": params, "connectionSpec": spec}
         set_optional(record, "name", name)
         set_optional(record, "description", description)
@@ -57,7 +58,7 @@ class TargetConnections(ConnectionWithData):
             check_name(result["name"])
         check_description(result.get("description"))
         data, params = required(result, "data"), required(result, "params")
-        self.check_target(caller.sandbox, data, params)
+        self.check_target(tx, caller, data, params)
         record.update(data=data, params=params)
         set_optional(record, "name", result.get("name"))
         set_optional(record, "description", result.get("description"))
@@ -70,8 +71,9 @@ class TargetConnections(ConnectionWithData):
     def links(self, record: dict[str, Any]) -> dict[str, list[str]]:
         return {"params.dataSetId": [record["params"]["dataSetId"]]}
 
-    def check_target(self, sandbox: str, data: Any, params: Any) -> None:
-        """The dataset exists in the sandbox's catalog and `data.schema` is its schema."""
+    def check_target(self, tx: Tx, caller: Caller, data: Any, params: Any) -> None:
+        """The dataset exists in the caller's Catalog and `data.schema` is its schema, in the registry."""
+        sandbox = caller.sandbox
         if not isinstance(data, dict):
             raise errors.invalid_param("data", "must be an object")
         if not isinstance(params, dict):
@@ -87,14 +89,16 @@ class TargetConnections(ConnectionWithData):
         refuse(ingestion.check_schema_version(version, "data.schema.version"))
         dataset_id = required(params, "dataSetId", "params.dataSetId")
         refuse(ingestion.check_dataset_id(dataset_id, "params.dataSetId"))
-        dataset = self.catalog.dataset(sandbox, dataset_id)
+        dataset = self.references.dataset(tx, caller, dataset_id)
         if dataset is None:
             raise errors.invalid_param("params.dataSetId", f"no dataset '{dataset_id}' exists in sandbox "
                                        f"'{sandbox}'")
         if schema_of(dataset) != schema_id:
             raise errors.invalid_param("data.schema.id", f"dataset '{dataset_id}' follows the schema "
                                        f"'{schema_of(dataset)}', not '{schema_id}'")
-        known = self.catalog.schema(sandbox, schema_id) or {}
+        known = self.references.schema(tx, caller, schema_id)
+        if known is None:
+            raise errors.invalid_param("data.schema.id", f"no schema '{schema_id}' exists in sandbox '{sandbox}'")
         if _major(str(known.get("version", "1"))) != _major(version.rsplit("=", 1)[-1]):
             raise errors.invalid_param("data.schema.version", f"the schema '{schema_id}' is at version "
                                        f"{known.get('version')}")

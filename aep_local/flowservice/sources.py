@@ -13,9 +13,10 @@ from typing import Any
 
 from aep_spec import ingestion
 
+from ..core.gateway import Caller
+from ..core.store import CONNECTION, SOURCE_CONNECTION, Tx
 from . import errors, listing, specs
 from .records import (
-    Caller,
     ConnectionWithData,
     check_description,
     check_name,
@@ -25,7 +26,6 @@ from .records import (
     set_optional,
     spec_reference,
 )
-from .store import CONNECTION, SOURCE_CONNECTION, Tx
 
 
 class SourceConnections(ConnectionWithData):

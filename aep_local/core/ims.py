@@ -13,11 +13,16 @@ import secrets
 import threading
 import time
 from collections.abc import Callable, Mapping
+from typing import Any
 from urllib.parse import parse_qs, unquote
 
 from . import errors
+from .gateway import Caller
+from .http import Request, Response
+from .routing import ANY_METHOD, Route, Service
 from .store import Store
 
+TOKEN_PATH = "/ims/token/v3"  # noqa: S105 - a path, not a password
 DEFAULT_LIFETIME = 86399
 DEFAULT_SCOPES = frozenset({
     "openid", "AdobeID", "read_organizations", "additional_info.projectedProductContext",
@@ -120,3 +125,15 @@ def _basic_credentials(authorization: str | None) -> tuple[str, str] | None:
         return None
     user, sep, password = decoded.partition(":")
     return (unquote(user), unquote(password)) if sep else None
+
+
+def ims_service(tokens: TokenService, render: Callable[[errors.Refusal, str], dict[str, Any]]) -> Service:
+    """`/ims/token/v3`, reached without the gateway; any method but POST is IMS's own 405. An injected
+    fault renders with `render` (Flow Service's shape, as before there were other services)."""
+    def token(req: Request, caller: Caller, params: dict[str, str]) -> Response:
+        if req.method != "POST":
+            raise errors.ImsError(405, "invalid_request", "use POST")
+        issued = tokens.issue(req.header("content-type") or "", req.body, req.header("authorization"))
+        return Response(200, issued, {"Cache-Control": "no-store"})
+
+    return Service("ims", "", "", render, [Route(ANY_METHOD, TOKEN_PATH, token)], gateway=False)

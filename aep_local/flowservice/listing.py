@@ -10,91 +10,45 @@ import base64
 import json
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
 from aep_spec import platform
 
+from ..core.listing import Condition, first, parse_condition
 from . import errors
 
-OPERATORS = ("==", ">=", "<=", ">", "<")
-_PROPERTY_RE = re.compile(r"^([A-Za-z][A-Za-z0-9_.]*)\s*([=!<>~]+)(.*)$", re.DOTALL)
 CONNECTION_FIELDS = ("id", "name", "description", "connectionSpec.id", "state", "createdAt",
                      "updatedAt")
 NUMERIC_FIELDS = frozenset({"createdAt", "updatedAt"})
 ORDER_FIELDS = ("name", "createdAt", "updatedAt", "id")
 KNOWN_PARAMS = frozenset({"property", "orderby", "limit", "continuationToken", "count"})
 MAX_LIMIT = platform.LIST_PAGE_MAX
+# Members no filter may reach: what the emulator keeps for itself, and secrets (a filter on a
+# secret would tell its value one guess at a time).
+HIDDEN_PATHS = ("auth.params.s3SecretKey", "auth.params.s3SessionToken", "auth.params.s3AccessKey")
 
 
-@dataclass(frozen=True)
-class Condition:
-    field: str
-    op: str
-    values: tuple[Any, ...]
-
-    def matches(self, record: dict[str, Any]) -> bool:
-        actual = _field(record, self.field)
-        if actual is None:
-            return False
-        # An array field (a flow's sourceConnectionIds) matches when one of its members does.
-        members = actual if isinstance(actual, list) else [actual]
-        return any(_compare(m, self.op, v) for m in members for v in self.values)
+def _refuse(kind: str, text: str) -> errors.FlowError:
+    if kind == "operator":
+        return errors.FlowError("1440", 400, f"Operator '{text}' not implemented.")
+    if kind == "multiple":
+        return errors.FlowError("1443", 400, f"Operator '{text}' is not allowed for multiple values.")
+    return errors.FlowError("1453", 400, f"Invalid query value {text} provided in query param.")
 
 
-def _field(record: dict[str, Any], dotted: str) -> Any:
-    value: Any = record
-    for part in dotted.split("."):
-        if not isinstance(value, dict):
-            return None
-        value = value.get(part)
-    return value
-
-
-def _compare(actual: Any, op: str, wanted: Any) -> bool:
-    if isinstance(wanted, int) and not isinstance(actual, int):
-        return False
-    if not isinstance(wanted, int):
-        actual = str(actual)
-    if op == "==":
-        return bool(actual == wanted)
-    if op == ">=":
-        return bool(actual >= wanted)
-    if op == "<=":
-        return bool(actual <= wanted)
-    if op == ">":
-        return bool(actual > wanted)
-    return bool(actual < wanted)
-
-
-def parse_conditions(properties: Sequence[str], fields: Sequence[str]) -> list[Condition]:
+def parse_conditions(properties: Sequence[str]) -> list[Condition]:
+    """Adobe's sort-and-filter guide: any member's path (arrays walked into), its operators."""
     conditions = []
     for prop in properties:
-        match = _PROPERTY_RE.match(prop)
-        if not match or not match.group(3):
-            raise errors.FlowError("1453", 400, f"Invalid query value {prop} provided in query "
-                                   "param.")
-        field, op, raw = match.groups()
-        if op not in OPERATORS:
-            raise errors.FlowError("1440", 400, f"Operator '{op}' not implemented.")
-        if field not in fields:
-            raise errors.FlowError("1449", 400, f"Invalid field {field} in filter params.")
-        parts = raw.split(",")
-        if len(parts) > 1 and op != "==":
-            raise errors.FlowError("1443", 400, f"Operator '{op}' is not allowed for multiple "
-                                   "values.")
-        values: list[Any] = []
-        for part in parts:
-            if field in NUMERIC_FIELDS:
-                try:
-                    values.append(int(part))
-                except ValueError:
-                    raise errors.FlowError("1452", 400, f"Invalid value {raw} for field "
-                                           f"{field}.") from None
-            else:
-                values.append(part)
-        conditions.append(Condition(field, op, tuple(values)))
+        condition = parse_condition(prop, _refuse)
+        hidden = condition.field.split(".")[-1].startswith("_") or condition.field.startswith("_")
+        if hidden or any(condition.field.startswith(p) for p in HIDDEN_PATHS):
+            raise errors.FlowError("1449", 400, f"Invalid field {condition.field} in filter params.")
+        if condition.field in NUMERIC_FIELDS and not all(v.lstrip("-").isdigit() for v in condition.values):
+            raise errors.FlowError("1452", 400, f"Invalid value {','.join(condition.values)} for field "
+                                   f"{condition.field}.")
+        conditions.append(condition)
     return conditions
 
 
@@ -139,22 +93,21 @@ def _decode_token(token: str) -> dict[str, Any]:
                                "provided in query param.") from None
 
 
-def _first(query: Mapping[str, Sequence[str]], name: str) -> str | None:
-    """The first value of a query parameter, or None when it is absent."""
-    values = query.get(name)
-    return values[0] if values else None
-
-
 def list_records(records: list[dict[str, Any]], query: Mapping[str, Sequence[str]],
                  page_size: int, path: str,
                  view: Callable[[dict[str, Any]], dict[str, Any]],
-                 fields: Sequence[str] = CONNECTION_FIELDS, default_order: str = "createdAt") -> dict[str, Any]:
-    """Filter, count or page `records` per Adobe's list parameters (`fields` may be filtered on)."""
+                 fields: Sequence[str] = CONNECTION_FIELDS, default_order: str = "createdAt",
+                 load: Callable[[dict[str, Any]], dict[str, Any]] | None = None) -> dict[str, Any]:
+    """Filter, count or page `records` per Adobe's list parameters.
+
+    `records` are index entries holding `fields`; a filter on any other member reads the whole
+    record through `load` (the stored document), once per record.
+    """
     unknown = sorted(set(query) - KNOWN_PARAMS)
     if unknown:
         raise errors.FlowError("1451", 400, f"Invalid params {', '.join(unknown)} provided in "
                                "query params.")
-    token = _first(query, "continuationToken")
+    token = first(query, "continuationToken")
     if token:
         state = _decode_token(token)
         properties = list(state.get("property", []))
@@ -162,8 +115,8 @@ def list_records(records: list[dict[str, Any]], query: Mapping[str, Sequence[str
         limit_raw = state.get("limit")
         after = state["after"]
         # `_links.next.href` repeats the query beside the token; a different query is a mistake.
-        given = {"property": query.get("property"), "orderby": _first(query, "orderby"),
-                 "limit": _first(query, "limit")}
+        given = {"property": query.get("property"), "orderby": first(query, "orderby"),
+                 "limit": first(query, "limit")}
         kept = {"property": properties, "orderby": orderby, "limit": limit_raw}
         changed = [k for k, v in given.items() if v not in (None, []) and v != kept[k]]
         if changed:
@@ -172,10 +125,10 @@ def list_records(records: list[dict[str, Any]], query: Mapping[str, Sequence[str
                                    "belongs to.")
     else:
         properties = list(query.get("property", []))
-        orderby = _first(query, "orderby")
-        limit_raw = _first(query, "limit")
+        orderby = first(query, "orderby")
+        limit_raw = first(query, "limit")
         after = None
-    count_raw = (_first(query, "count") or "false").lower()
+    count_raw = (first(query, "count") or "false").lower()
     if count_raw not in ("true", "false"):
         raise errors.FlowError("1453", 400, f"Invalid query value count={count_raw} provided in "
                                "query param.")
@@ -191,8 +144,11 @@ def list_records(records: list[dict[str, Any]], query: Mapping[str, Sequence[str
             raise errors.FlowError("1453", 400, f"Invalid query value limit={limit_raw} provided "
                                    "in query param.")
 
-    conditions = parse_conditions(properties, fields)
-    selected = [r for r in records if all(c.matches(r) for c in conditions)]
+    conditions = parse_conditions(properties)
+    deep = [c for c in conditions if c.field not in fields]
+    shallow = [c for c in conditions if c.field in fields]
+    selected = [r for r in records if all(c.matches(r) for c in shallow)
+                and (not deep or _matches_all(deep, load(r) if load is not None else r))]
     if count_raw == "true":
         return {"count": len(selected)}
     field, descending = parse_order(orderby, default_order)
@@ -204,7 +160,7 @@ def list_records(records: list[dict[str, Any]], query: Mapping[str, Sequence[str
         else:
             selected = [r for r in selected if _sort_key(r, field) > after_key]
     page = selected[:limit]
-    body: dict[str, Any] = {"items": [view(r) for r in page]}
+    body: dict[str, Any] = {"items": [view(r) for r in page], "_links": {}}
     if len(selected) > limit:
         state = {"property": properties, "orderby": orderby, "limit": limit_raw,
                  "after": list(_sort_key(page[-1], field))}
@@ -219,19 +175,10 @@ def list_records(records: list[dict[str, Any]], query: Mapping[str, Sequence[str
 
 
 def list_specs(all_specs: list[dict[str, Any]], query: Mapping[str, Sequence[str]]) -> dict[str, Any]:
-    """Connection and flow specs: few enough that filtering is all that is needed.
-
-    Adobe's own examples quote string values (`name=="CloudStorageToAEP"`); quotes are dropped.
-    """
-    properties = [_unquote(p) for p in query.get("property", [])]
-    conditions = parse_conditions(properties, ("id", "name", "providerId"))
-    return {"items": [s for s in all_specs if all(c.matches(s) for c in conditions)]}
+    """Connection and flow specs: few enough that filtering is all that is needed."""
+    conditions = parse_conditions(query.get("property", []))
+    return {"items": [s for s in all_specs if _matches_all(conditions, s)], "_links": {}}
 
 
-def _unquote(prop: str) -> str:
-    match = _PROPERTY_RE.match(prop)
-    if not match:
-        return prop
-    field, op, raw = match.groups()
-    values = [v[1:-1] if len(v) >= 2 and v[0] == v[-1] and v[0] in "\"'" else v for v in raw.split(",")]
-    return f"{field}{op}{','.join(values)}"
+def _matches_all(conditions: Sequence[Condition], record: Mapping[str, Any]) -> bool:
+    return all(c.matches(record) for c in conditions)

@@ -10,11 +10,11 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from ..core.gateway import Caller
+from ..core.store import CONNECTION, Store, Tx
 from . import errors, specs
-from .catalog import Catalog
 from .flows import Flows
 from .records import (
-    Caller,
     Collection,
     apply_patch,
     check_description,
@@ -29,12 +29,12 @@ from .records import (
     spec_reference,
     strip_etag,
 )
+from .references import References
 from .runs import Runs
 from .sources import SourceConnections
-from .store import CONNECTION, Store, Tx
 from .targets import TargetConnections
 
-__all__ = ["Caller", "Connections", "FlowModel", "apply_patch", "make_etag", "parse_json", "strip_etag"]
+__all__ = ["Connections", "FlowModel", "apply_patch", "make_etag", "parse_json", "strip_etag"]
 
 def validate_params(spec_id: str, auth_name: str, params: Any) -> None:
     """Check auth params against the auth spec's JSON Schema, mapping to Adobe's codes."""
@@ -104,16 +104,15 @@ class Connections(Collection):
 class FlowModel:
     """Every collection the emulator serves, and the spec reads, behind one object."""
 
-    def __init__(self, store: Store, clock: Callable[[], float] = time.time, page_size: int = 100,
-                 catalog: Catalog | None = None, schedule_clock: Callable[[], float] | None = None) -> None:
+    def __init__(self, store: Store, references: References, clock: Callable[[], float] = time.time,
+                 page_size: int = 100, schedule_clock: Callable[[], float] | None = None) -> None:
         self.store = store
-        self.catalog = catalog or Catalog.default()
         self.connections = Connections(store, clock, page_size)
         self.sources = SourceConnections(store, clock, page_size)
-        self.targets = TargetConnections(store, clock, page_size, self.catalog)
+        self.targets = TargetConnections(store, clock, page_size, references)
         # Flows check startTime and runs are stamped on the scheduler's clock (see scheduler.py).
-        self.flows = Flows(store, clock, page_size, self.catalog, schedule_clock or clock)
-        self.runs = Runs(store, schedule_clock or clock, page_size, self.flows)
+        self.flows = Flows(store, clock, page_size, references, schedule_clock or clock)
+        self.runs = Runs(store, schedule_clock or clock, page_size, self.flows, references)
 
     def collection(self, route: str) -> Collection:
         """The collection behind a list route such as `/flows`."""
