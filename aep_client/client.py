@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import parse_qsl, quote, urlsplit
 
 from aep_spec import platform
@@ -32,11 +32,15 @@ from .kinds import CONNECTIONS, FLOWS, Kind
 if TYPE_CHECKING:
     import requests
 
+    from .catalog import CatalogClient
+    from .dataprep import DataPrepClient
+    from .schema_registry import SchemaRegistryClient
     from .session import CallStats, FlowServiceSession
 
 __all__ = ["DEFAULT_CLOCK_SKEW", "ConnectionRef", "FlowServiceClient", "ObjectRef"]
 
 log = logging.getLogger("aep_client")
+_S = TypeVar("_S")
 
 #: Seconds subtracted from the local start time of a create when looking for what it created:
 #: the server's ``createdAt`` comes from its own clock.
@@ -180,6 +184,7 @@ class FlowServiceClient:
         self._token_cache_dir = token_cache_dir
         self._use_token_cache = use_token_cache
         self._lock = threading.Lock()
+        self._services: dict[str, Any] = {}
 
     @property
     def session(self) -> FlowServiceSession:
@@ -201,6 +206,36 @@ class FlowServiceClient:
     def close(self) -> None:
         if self._session is not None:
             self._session.close()
+
+    # -- the other services, on the same session (one token, one retry policy, one in-flight bound) --
+
+    @property
+    def registry(self) -> SchemaRegistryClient:
+        from .schema_registry import SchemaRegistryClient
+
+        return self._service("registry", lambda: SchemaRegistryClient(self.session,
+                                                                      self.config.schema_registry_endpoint))
+
+    @property
+    def catalog(self) -> CatalogClient:
+        from .catalog import CatalogClient
+
+        return self._service("catalog", lambda: CatalogClient(self.session, self.config.catalog_endpoint))
+
+    @property
+    def prep(self) -> DataPrepClient:
+        from .dataprep import DataPrepClient
+
+        return self._service("prep", lambda: DataPrepClient(self.session, self.config.data_prep_endpoint))
+
+    def _service(self, name: str, build: Callable[[], _S]) -> _S:
+        """One client per service, built once (the session first: it takes the same lock)."""
+        _ = self.session
+        with self._lock:
+            found: _S | None = self._services.get(name)
+            if found is None:
+                found = self._services[name] = build()
+        return found
 
     def stop(self) -> None:
         """Terraform was interrupted: stop retrying (nothing is built just to be stopped)."""

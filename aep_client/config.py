@@ -28,6 +28,9 @@ DEFAULT_SCOPES: tuple[str, ...] = (
 #: attribute -> environment variable consulted when the attribute is not set (design.md).
 ENV_VARS: Mapping[str, str] = {
     "flow_service_url": "AEP_FLOW_SERVICE_URL",
+    "schema_registry_url": "AEP_SCHEMA_REGISTRY_URL",
+    "catalog_url": "AEP_CATALOG_URL",
+    "data_prep_url": "AEP_DATA_PREP_URL",
     "ims_url": "AEP_IMS_URL",
     "client_id": "AEP_CLIENT_ID",
     "client_secret": "AEP_CLIENT_SECRET",
@@ -53,6 +56,19 @@ def _split_scopes(value: str | Sequence[str]) -> tuple[str, ...]:
         if item and item not in scopes:
             scopes.append(item)
     return tuple(scopes)
+
+
+#: Each other service's URL setting and the last segment of its path on the platform's host.
+SERVICE_SEGMENTS: Mapping[str, str] = {"schema_registry_url": "schemaregistry", "catalog_url": "catalog",
+                                       "data_prep_url": "conversion"}
+
+
+def beside_flow_service(flow_service_url: str, segment: str) -> str:
+    """A service's URL on Flow Service's host and prefix: ``.../data/foundation/flowservice`` gives
+    ``.../data/foundation/<segment>`` (Adobe's layout, and the local AEP's)."""
+    base = flow_service_url.rstrip("/")
+    parent = base.rsplit("/", 1)[0] if base.count("/") > 2 else base
+    return f"{parent}/{segment}"
 
 
 def _check_url(name: str, value: str) -> str:
@@ -89,6 +105,10 @@ class FlowServiceConfig:
     """
 
     flow_service_url: str = DEFAULT_FLOW_SERVICE_URL
+    #: The other services of the platform; by default beside Flow Service (same host and prefix).
+    schema_registry_url: str = ""
+    catalog_url: str = ""
+    data_prep_url: str = ""
     ims_url: str = DEFAULT_IMS_URL
     client_id: str
     client_secret: str = field(repr=False)
@@ -111,6 +131,9 @@ class FlowServiceConfig:
                                      attributes=(violation.field,))
         set_ = object.__setattr__  # frozen: normalise once, here
         set_(self, "flow_service_url", _check_url("flow_service_url", self.flow_service_url))
+        for name, segment in SERVICE_SEGMENTS.items():
+            given = getattr(self, name)
+            set_(self, name, _check_url(name, given) if given else beside_flow_service(self.flow_service_url, segment))
         set_(self, "ims_url", _check_url("ims_url", self.ims_url))
         set_(self, "scopes", _split_scopes(self.scopes))
         if not self.scopes:
@@ -123,6 +146,22 @@ class FlowServiceConfig:
     def flow_service_endpoint(self) -> Endpoint:
         """Flow Service's URL and the setting it comes from, for errors that are the URL's."""
         return Endpoint("Flow Service", ENV_VARS["flow_service_url"], self.flow_service_url, DEFAULT_FLOW_SERVICE_URL)
+
+    def _service_endpoint(self, attribute: str, service: str, prefix: str) -> Endpoint:
+        usual = beside_flow_service(DEFAULT_FLOW_SERVICE_URL, SERVICE_SEGMENTS[attribute])
+        return Endpoint(service, ENV_VARS[attribute], getattr(self, attribute), usual, prefix)
+
+    @property
+    def schema_registry_endpoint(self) -> Endpoint:
+        return self._service_endpoint("schema_registry_url", "Schema Registry", "XDM")
+
+    @property
+    def catalog_endpoint(self) -> Endpoint:
+        return self._service_endpoint("catalog_url", "Catalog", "CAT")
+
+    @property
+    def data_prep_endpoint(self) -> Endpoint:
+        return self._service_endpoint("data_prep_url", "Data Prep", "MAPPER")
 
     @property
     def ims_endpoint(self) -> Endpoint:

@@ -291,11 +291,13 @@ class Endpoint:
     """Where a service is reached: the service, the setting that holds its URL, and that URL, so an
     error about the endpoint can name what to fix (``AEP_IMS_URL=...``)."""
 
-    service: str  # "Flow Service" or "Adobe IMS"
+    service: str  # "Flow Service", "Schema Registry", "Catalog", "Data Prep" or "Adobe IMS"
     setting: str  # the environment variable of the provider's attribute
     url: str
     #: What the URL is where it works (Adobe's), for a message about a wrong one.
     usual: str = ""
+    #: The prefix of the codes in the service's problem documents (``FLOW-1101-404``, ``XDM-1012-404``).
+    prefix: str = "FLOW"
 
     def __str__(self) -> str:
         return f"{self.setting}={self.url}"
@@ -450,9 +452,14 @@ def _header(headers: Mapping[str, str] | None, name: str) -> str | None:
     return value
 
 
-def answers_for_object(error_type: str | None, code: str | None) -> bool:
-    """Is this Flow Service's problem document saying that the object asked for does not exist?"""
-    return bool(error_type and _FLOW_TYPE.search(error_type)) and code in NOT_FOUND_CODES
+def answers_for_object(error_type: str | None, code: str | None, endpoint: Endpoint | None = None) -> bool:
+    """Is this the service's own problem document saying that the object asked for does not exist?
+    Flow Service says so with one of :data:`NOT_FOUND_CODES`; the other services with any code of
+    theirs at 404 (``XDM-1012-404``; Catalog's and Data Prep's bodies are the local AEP's choice)."""
+    prefix = endpoint.prefix if endpoint is not None else "FLOW"
+    if prefix == "FLOW":
+        return bool(error_type and _FLOW_TYPE.search(error_type)) and code in NOT_FOUND_CODES
+    return bool(error_type and re.search(rf"/{re.escape(prefix)}-\d+-404$", error_type))
 
 
 def error_from_response(
@@ -525,12 +532,14 @@ def error_from_response(
     code = _clean(code, secrets) or None
     error_type = _clean(error_type, secrets) or None
     common: dict[str, Any] = {"method": method, "path": path, "error_type": error_type}
+    if endpoint is not None and not ims:
+        common["service"] = endpoint.service
     args = (status, code, title, message_text, request_id)
 
-    if status == 404 and (ims or not answers_for_object(error_type, code)):
+    if status == 404 and (ims or not answers_for_object(error_type, code, endpoint)):
         # Not Flow Service speaking of the object asked for: no API at this path.
         if endpoint is not None:
-            return UnknownPathError(endpoint, *args, **common)
+            return UnknownPathError(endpoint, *args, **{k: v for k, v in common.items() if k != "service"})
         if not ims:
             return FlowServiceError(*args, **common)
     if ims:

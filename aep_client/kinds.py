@@ -32,3 +32,9 @@ CONNECTIONS: Final = Kind("/connections", "connection", has_auth=True,
 SOURCE_CONNECTIONS: Final = Kind("/sourceConnections", "source connection")
 TARGET_CONNECTIONS: Final = Kind("/targetConnections", "target connection")
 FLOWS: Final = Kind("/flows", "dataflow", spec_field="flowSpec")
+
+# The other services' kinds: what the provider's lifecycle manages there, by the same verbs.
+FIELD_GROUPS: Final = Kind("/tenant/fieldgroups", "field group", spec_field="meta:intendedToExtend")
+SCHEMAS: Final = Kind("/tenant/schemas", "XDM schema", spec_field="meta:class")
+DATASETS: Final = Kind("/dataSets", "dataset", spec_field="schemaRef")
+MAPPING_SETS: Final = Kind("/mappingSets", "mapping set", spec_field="outputSchema")

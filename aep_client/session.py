@@ -203,8 +203,8 @@ class FlowServiceSession:
         """The deadline (``clock()`` value) of an operation starting now."""
         return self.clock() + self.config.operation_timeout
 
-    def url(self, path: str) -> str:
-        return self.config.flow_service_url + path
+    def url(self, path: str, endpoint: Endpoint | None = None) -> str:
+        return (endpoint.url if endpoint is not None else self.config.flow_service_url) + path
 
     def request(
         self,
@@ -218,12 +218,15 @@ class FlowServiceSession:
         secrets: Iterable[str | None] = (),
         stats: CallStats | None = None,
         idempotent: bool = False,
+        endpoint: Endpoint | None = None,
     ) -> requests.Response:
-        """One logical Flow Service call; returns a 2xx/3xx response or raises a typed error.
+        """One logical call to a service of the platform (``endpoint``; Flow Service by default);
+        returns a 2xx/3xx response or raises a typed error.
 
         ``idempotent`` marks a POST that changes nothing when repeated (a flow's enable action),
         so it is retried like a GET.
         """
+        endpoint = endpoint or self.config.flow_service_endpoint
         method = method.upper()
         all_headers: CaseInsensitiveDict[str] = CaseInsensitiveDict({
             "x-api-key": self.config.client_id,
@@ -239,7 +242,7 @@ class FlowServiceSession:
         secret_list = [s for s in secrets if s]
         resp = self._send(
             method,
-            self.url(path),
+            self.url(path, endpoint),
             path=path,
             params=params,
             json_body=json_body,
@@ -249,7 +252,7 @@ class FlowServiceSession:
             authenticate=True,
             secrets=secret_list,
             stats=stats if stats is not None else CallStats(),
-            endpoint=self.config.flow_service_endpoint,
+            endpoint=endpoint,
         )
         if resp.status_code >= 400:
             raise error_from_response(
@@ -260,7 +263,7 @@ class FlowServiceSession:
                 path=path,
                 secrets=secret_list + self.tokens.secrets(),
                 etag_sent=all_headers.get("If-Match"),
-                endpoint=self.config.flow_service_endpoint,
+                endpoint=endpoint,
             )
         return resp
 

@@ -18,6 +18,8 @@ PRELOAD = (
     "aep_provider.resources.s3_base_connection", "aep_provider.resources.s3_validation",
     "aep_provider.resources.source_connection", "aep_provider.resources.target_connection",
     "aep_provider.resources.dataflow", "aep_provider.resources.inventory", "aep_provider.resources.ownership",
+    "aep_provider.resources.xdm_schema", "aep_provider.resources.dataset", "aep_provider.resources.mapping_set",
+    "aep_client.schema_registry", "aep_client.catalog", "aep_client.dataprep",
     "aep_provider.data_sources.dataflow_runs", "aep_provider.data_sources.explore",
     "requests", "aep_client", "aep_client.client", "aep_client.session",
     "aep_client.ims", "aep_client.retry",

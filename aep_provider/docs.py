@@ -131,6 +131,8 @@ def code_block(path: Path, language: str) -> str:
 
 
 def _default_label(value: Any) -> str:
+    if value == "":
+        return "beside `flow_service_url` (its host and path prefix)"
     if isinstance(value, tuple):
         return f"`{','.join(value)}`"
     if isinstance(value, float) and value.is_integer():

@@ -47,10 +47,10 @@ class LegacyGuard(ProviderHandler):
         new_names = {new: old for old, new in legacy.RENAMED_TYPES.items()}
         self._resources: dict[str, ResourceHandler] = {
             new_names[name]: _OldResource(new_names[name], handler.schema)
-            for name, handler in current.handlers.items()}
+            for name, handler in current.handlers.items() if name in new_names}
         self._data_sources: dict[str, DataSourceHandler] = {
             new_names[name]: _OldDataSource(new_names[name], reader.schema)
-            for name, reader in current.readers.items()}
+            for name, reader in current.readers.items() if name in new_names}
 
     def configure(self, config: dict[str, Value]) -> list[Diagnostic]:
         summary, detail = legacy.guard_message("This state")

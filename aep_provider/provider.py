@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING, Any
 
-from aep_client.config import ENV_VARS
+from aep_client.config import DEFAULT_FLOW_SERVICE_URL, ENV_VARS, SERVICE_SEGMENTS, beside_flow_service
 from aep_provider.protocol.resource import (
     UNKNOWN,
     Attribute,
@@ -37,12 +37,18 @@ PROVIDER_ENV_VARS: dict[str, str] = {**ENV_VARS, "ownership_journal": OWNERSHIP_
 PROVIDER_DEFAULTS: dict[str, str] = {"ownership_journal": DEFAULT_OWNERSHIP_JOURNAL}
 
 PROVIDER_SCHEMA = Schema(
-    description="Manages Adobe Experience Platform ingestion objects: S3 base connections, source and "
+    description="Manages Adobe Experience Platform ingestion from Amazon S3: XDM schemas, datasets, mapping sets, "
+                "S3 base connections, source and "
                 "target connections, and dataflows.",
     attributes=(
         Attribute("flow_service_url", "string", optional=True, description=(
             "Flow Service base URL. Env: AEP_FLOW_SERVICE_URL. "
             "Default: https://platform.adobe.io/data/foundation/flowservice.")),
+        *(Attribute(name, "string", optional=True, description=(
+            f"{service} base URL. Env: {ENV_VARS[name]}. Default: beside flow_service_url "
+            f"({beside_flow_service(DEFAULT_FLOW_SERVICE_URL, segment)})."))
+          for (name, segment), service in zip(SERVICE_SEGMENTS.items(), ("Schema Registry", "Catalog",
+                                                                          "Data Prep (mapping sets)"), strict=True)),
         Attribute("ims_url", "string", optional=True, description=(
             "Adobe IMS base URL (the token endpoint is /ims/token/v3 below it). Env: AEP_IMS_URL. "
             "Default: https://ims-na1.adobelogin.com.")),
@@ -149,11 +155,15 @@ class AepProviderHandler(ProviderHandler):
         """One handler per resource type, built on first use (their modules load only then)."""
         if self._handlers is None:
             from aep_provider.resources.dataflow import Dataflow
+            from aep_provider.resources.dataset import Dataset
+            from aep_provider.resources.mapping_set import MappingSet
             from aep_provider.resources.s3_base_connection import S3BaseConnection
             from aep_provider.resources.source_connection import SourceConnection
             from aep_provider.resources.target_connection import TargetConnection
+            from aep_provider.resources.xdm_schema import XdmSchema
 
-            made: list[FlowObject] = [S3BaseConnection(), SourceConnection(), TargetConnection(), Dataflow()]
+            made: list[FlowObject] = [S3BaseConnection(), SourceConnection(), XdmSchema(), Dataset(),
+                                      TargetConnection(), MappingSet(), Dataflow()]
             self._handlers = {handler.type_name: handler for handler in made}
         return self._handlers
 

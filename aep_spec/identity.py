@@ -19,10 +19,17 @@ S3_BASE_CONNECTION: Final = "aep_s3_base_connection"
 SOURCE_CONNECTION: Final = "aep_source_connection"
 TARGET_CONNECTION: Final = "aep_target_connection"
 DATAFLOW: Final = "aep_dataflow"
-RESOURCE_TYPES: Final = (S3_BASE_CONNECTION, SOURCE_CONNECTION, TARGET_CONNECTION, DATAFLOW)
+#: The target of a dataflow, in the other services: the XDM schema (Schema Registry), the dataset
+#: (Catalog) and the mapping set (Data Prep).
+XDM_SCHEMA: Final = "aep_xdm_schema"
+DATASET: Final = "aep_dataset"
+MAPPING_SET: Final = "aep_mapping_set"
+RESOURCE_TYPES: Final = (S3_BASE_CONNECTION, SOURCE_CONNECTION, XDM_SCHEMA, DATASET, TARGET_CONNECTION, MAPPING_SET,
+                         DATAFLOW)
 #: What a reviewer calls an object of each resource type, in the tutorial's order.
 KIND_NOUNS: Final = {S3_BASE_CONNECTION: "base connection", SOURCE_CONNECTION: "source connection",
-                     TARGET_CONNECTION: "target connection", DATAFLOW: "dataflow"}
+                     XDM_SCHEMA: "XDM schema", DATASET: "dataset", TARGET_CONNECTION: "target connection",
+                     MAPPING_SET: "mapping set", DATAFLOW: "dataflow"}
 #: Its data sources: a connection's files and folders (explore), a dataflow's recent runs.
 EXPLORE: Final = "aep_explore"
 DATAFLOW_RUNS: Final = "aep_dataflow_runs"

@@ -52,7 +52,7 @@ SERVER_SET = frozenset({"id", "etag", "state", "created_at", "updated_at", "sand
 #: What a reviewer calls each kind of object.
 KIND_NAMES = identity.KIND_NOUNS
 #: Kinds whose deletion deletes data (a dataset's records): the review says so on each.
-DATA_KINDS: frozenset[str] = frozenset()
+DATA_KINDS: frozenset[str] = frozenset({identity.DATASET})
 WRITE_ONLY_SUFFIX = "_wo_version"
 #: The actions a review lists, in its order.
 KINDS = ("create", "update", "replace", "delete")

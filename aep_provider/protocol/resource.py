@@ -161,6 +161,11 @@ class ResourceHandler:
         """Plan a create (prior None) or update; mark computed values that will change UNKNOWN."""
         return PlanResult(planned_state=proposed)
 
+    def plan_delete(self, prior: dict[str, Value]) -> list[Diagnostic]:
+        """A plan that deletes the object (a destroy, or the resource left out of the configuration):
+        an error refuses it (data that would be lost, say); nothing else is planned here."""
+        return []
+
     def create(self, planned: dict[str, Value], config: dict[str, Value]) -> ApplyResult:
         raise NotImplementedError
 

@@ -355,9 +355,13 @@ class ProviderServicer:
             handler = self._resource(request.type_name)
             schema = handler.schema
             proposed = self._state(request.proposed_new_state, schema)
-            if proposed is None:  # destroy: nothing for the handler to decide
+            if proposed is None:  # destroy: the handler may only refuse it
+                prior_state = self._state(request.prior_state, schema)
+                values = [prior_state]
+                refusals = handler.plan_delete(prior_state) if prior_state is not None else []
                 return pb.PlanResourceChange.Response(
-                    planned_state=request.proposed_new_state, planned_private=request.prior_private
+                    planned_state=request.proposed_new_state, planned_private=request.prior_private,
+                    diagnostics=self._diags(refusals, schema),
                 )
             prior = self._state(request.prior_state, schema)
             config = self._config(request.config, schema)

@@ -13,11 +13,15 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from aep_client import Kind, ObjectRef
+    from aep_client.catalog import CatalogClient
+    from aep_client.dataprep import DataPrepClient
+    from aep_client.schema_registry import SchemaRegistryClient
     from aep_provider.resources.ownership import OwnershipJournal
 
 
-class FlowServiceApi(Protocol):
-    """The Flow Service calls handlers make (``FlowServiceClient`` has them all)."""
+class KindApi(Protocol):
+    """What the shared lifecycle asks of the service a kind lives in (Flow Service's client, and the
+    Schema Registry's, Catalog's and Data Prep's, which answer in the same words)."""
 
     def create(self, kind: Kind, body: Mapping[str, Any], query: Mapping[str, str] | None = None) -> ObjectRef: ...
 
@@ -30,12 +34,26 @@ class FlowServiceApi(Protocol):
     def list_objects(self, kind: Kind, properties: Iterable[str] = (), orderby: str | None = None,
                      limit: int | None = None) -> Iterator[dict[str, Any]]: ...
 
+
+class FlowServiceApi(KindApi, Protocol):
+    """The Flow Service calls handlers make (``FlowServiceClient`` has them all), and the platform's
+    other services on the same session."""
+
     def act(self, kind: Kind, object_id: str, op: str) -> ObjectRef: ...
 
     def list_runs(self, flow_id: str, limit: int = 10) -> list[dict[str, Any]]: ...
 
     def explore(self, connection_id: str, object_type: str, obj: str | None = None,
                 preview: Mapping[str, str] | None = None) -> list[dict[str, Any]]: ...
+
+    @property
+    def registry(self) -> SchemaRegistryClient: ...
+
+    @property
+    def catalog(self) -> CatalogClient: ...
+
+    @property
+    def prep(self) -> DataPrepClient: ...
 
 
 @dataclass(frozen=True)

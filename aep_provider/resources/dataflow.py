@@ -159,7 +159,7 @@ class Dataflow(FlowObject):
         wanted = planned.get("enabled") is not False
         was = True if prior is None else prior.get("enabled") is not False
         if wanted != was:
-            ref = self._api().act(self.kind, str(state["id"]), "enable" if wanted else "disable")
+            ref = self.context.api().act(self.kind, str(state["id"]), "enable" if wanted else "disable")
             state = dict(state, etag=ref.etag, state="enabled" if wanted else "disabled", updated_at=None)
         return state
 

@@ -39,7 +39,7 @@ from aep_spec.rules import RuleViolation
 
 if TYPE_CHECKING:
     from aep_client import Kind, ObjectRef
-    from aep_provider.resources.context import FlowServiceApi, ResourceContext
+    from aep_provider.resources.context import KindApi, ResourceContext
 
 #: Computed attributes only Flow Service knows before a create (every kind has them).
 SET_BY_SERVER = ("id", "etag", "state", "created_at", "updated_at")
@@ -75,11 +75,11 @@ def tracked(noun: str) -> tuple[Attribute, ...]:
         Attribute("etag", "string", computed=True, description=(
             f"The {noun}'s etag; unknown in the plan of any update, the new one is stored after every write.")),
         Attribute("state", "string", computed=True, description=(
-            f"The {noun}'s state (`enabled`, …), as last read from Flow Service.")),
+            f"The {noun}'s state (`enabled`, …), as last read from AEP (none for some kinds).")),
         Attribute("created_at", "string", computed=True, description=(
-            "Creation time (RFC 3339, UTC), as last read from Flow Service.")),
+            "Creation time (RFC 3339, UTC), as last read from AEP.")),
         Attribute("updated_at", "string", computed=True, description=(
-            "Last update time (RFC 3339, UTC), as last read from Flow Service.")),
+            "Last update time (RFC 3339, UTC), as last read from AEP.")),
     )
 
 
@@ -113,6 +113,9 @@ class FlowObject(ResourceHandler):
     patched: ClassVar[tuple[str, ...]] = ("name", "description")
     #: Attributes whose change replaces the object (Flow Service does not apply them in place).
     replacing: ClassVar[tuple[str, ...]] = ()
+    #: The member of a create body and of a patch that holds the ``name`` attribute (a schema's
+    #: ``title``); names are unique per sandbox (the tenant, for the Schema Registry) and kind.
+    name_field: ClassVar[str] = "name"
 
     def __init__(self) -> None:
         self._configured: tuple[ResourceContext, Inventory] | None = None
@@ -126,7 +129,7 @@ class FlowObject(ResourceHandler):
 
     def configure(self, context: ResourceContext) -> None:
         """ConfigureProvider's outcome: the API and sandbox every later call works with."""
-        self._configured = (context, Inventory(lambda: context.api().list_objects(
+        self._configured = (context, Inventory(lambda: self._api().list_objects(
             self.kind, self.listing, limit=platform.LIST_PAGE_MAX)))
 
     def _configuration(self) -> tuple[ResourceContext, Inventory]:
@@ -142,7 +145,8 @@ class FlowObject(ResourceHandler):
     def context(self) -> ResourceContext:
         return self._configuration()[0]
 
-    def _api(self) -> FlowServiceApi:
+    def _api(self) -> KindApi:
+        """The service this kind lives in (Flow Service; the other kinds override it)."""
         return self.context.api()
 
     # ---- what a kind says about itself -------------------------------------------------------
@@ -169,7 +173,7 @@ class FlowObject(ResourceHandler):
         raise NotImplementedError
 
     def create_body(self, planned: dict[str, Value], config: dict[str, Value]) -> dict[str, Any]:
-        body: dict[str, Any] = {"name": planned["name"], **self.body(planned, config)}
+        body: dict[str, Any] = {self.name_field: planned["name"], **self.body(planned, config)}
         if planned.get("description") is not None:
             body["description"] = planned["description"]
         return body
@@ -183,9 +187,9 @@ class FlowObject(ResourceHandler):
         """The JSON Patch that turns ``prior`` into ``planned``, nothing more. ``adopting`` is the
         record of an object being adopted (a kind with secrets re-sends them then)."""
         ops: Ops = []
-        for name in ("name", "description"):
+        for name, member in (("name", self.name_field), ("description", "description")):
             if planned.get(name) != prior.get(name):
-                put(ops, f"/{name}", prior.get(name), planned.get(name))
+                put(ops, f"/{member}", prior.get(name), planned.get(name))
         return ops
 
     def mismatch(self, record: dict[str, Any], planned: dict[str, Value]) -> str | None:
@@ -334,15 +338,21 @@ class FlowObject(ResourceHandler):
             if adoptable is None:
                 raise self._foreign(name, found, why)
             return ApplyResult(self._adopt(adoptable, planned, config))
-        body = self.create_body(planned, config)
         with self._journal_errors("create"):
-            self.context.journal.begin(self.journal_kind, self.context.sandbox_name, name, self.context.client_id)
+            claim = self.context.journal.begin(self.journal_kind, self.context.sandbox_name, name,
+                                               self.context.client_id)
+        body = self.stamped(self.create_body(planned, config), claim)
         with self._api_errors("create"), self._released_unless_sent(name):
             ref = self._api().create(self.kind, body)
         state = self.sent(self._written(planned, ref), body)
         with self._api_errors("create", ref.etag, state):
             self._hold(name, ref.id)
             return ApplyResult(self.after_write(state, None, planned))
+
+    def stamped(self, body: dict[str, Any], claim: Claim) -> dict[str, Any]:
+        """The create body marked with the claim, for a kind whose objects can carry it (a dataset's
+        private tag): a lost create is then found by exactly that mark."""
+        return body
 
     def _hold(self, name: str, object_id: str) -> None:
         """This state holds ``object_id`` now: the journal says so (one small write)."""

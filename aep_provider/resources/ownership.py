@@ -26,6 +26,7 @@ import json
 import os
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -47,11 +48,16 @@ class Claim:
     client: str
     began_ms: int
     object_id: str | None = None
+    #: A mark the create carried, for kinds whose objects can keep one (a dataset's private tag).
+    token: str = ""
 
     def admits(self, record: dict[str, Any]) -> bool:
-        """Whether ``record`` (found by name) is the object this claim is about."""
+        """Whether ``record`` (found by name) is the object this claim is about: the one it holds, the
+        one carrying its mark, or else one of this name made after the create began."""
         if self.object_id is not None:
             return record.get("id") == self.object_id
+        if record.get("claim") is not None:
+            return bool(self.token) and record["claim"] == self.token
         created = record.get("createdAt")
         return isinstance(created, int | float) and created >= self.began_ms - CLOCK_SKEW_MS
 
@@ -93,9 +99,11 @@ class OwnershipJournal:
             return None  # unreadable evidence is no evidence: adoption is refused, never guessed
         return found if found.name == name else None
 
-    def begin(self, kind: str, sandbox: str, name: str, client: str) -> None:
+    def begin(self, kind: str, sandbox: str, name: str, client: str) -> Claim:
         """Before a create's POST: a failure here stops the create (never a create without evidence)."""
-        self._put(Claim(kind, sandbox, name, client, int(time.time() * 1000)))
+        claim = Claim(kind, sandbox, name, client, int(time.time() * 1000), token=uuid.uuid4().hex)
+        self._put(claim)
+        return claim
 
     def hold(self, kind: str, sandbox: str, name: str, client: str, object_id: str) -> None:
         """After a create answered, an adoption or an import: this state holds ``object_id``."""
