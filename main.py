@@ -1,6 +1,7 @@
 #!/usr/bin/env python
-"""The CDKTF app: the team's Amazon S3 ingestion (base connections and the dataflows that read
-them into datasets), declared once, deployed per sandbox.
+"""The CDKTF app: the team's Amazon S3 ingestion (base connections, the dataflows that read them,
+and the XDM schemas, datasets and mapping sets they write through), declared once, deployed per
+sandbox.
 
 Each sandbox is a stack (``s3-dev``, ``s3-stage``, ``s3-prod``) with its own state and its own
 ``x-sandbox-name``: ``cdktf deploy s3-dev`` deploys one, ``cdktf deploy '*'`` all of them. A change
@@ -25,9 +26,11 @@ from pathlib import Path
 from constructs_lib import (
     Dataflow,
     DataflowOverride,
+    Dataset,
     Delimited,
     Json,
-    MappingSet,
+    Map,
+    Mappings,
     Placement,
     ProviderSettings,
     S3Connection,
@@ -35,6 +38,7 @@ from constructs_lib import (
     SandboxOverride,
     Schedule,
     StateBackend,
+    XdmSchema,
     define,
     synth,
 )
@@ -77,11 +81,42 @@ CONNECTIONS = [
     ),
 ]
 
-# XDM schemas and Data Prep mapping sets are created in AEP beforehand (Schema Registry, Data Prep);
-# each sandbox has its own datasets. These ids are the ones the local AEP seeds.
-ORDERS_SCHEMA = "https://ns.adobe.com/acme/schemas/5b7ff8b4e4a0c7d9b1f8a3c2d6e9f0a1"
-CRM_SCHEMA = "https://ns.adobe.com/acme/schemas/7c1d2e3f4a5b6c7d8e9f0a1b2c3d4e5f"
-ORDERS_MAPPING = MappingSet("0f3a5c7e9b1d4f6a8c0e2a4c6e8a0c2e", version=0)
+# Where the records go (Adobe's tutorial, steps 2, 3 and 5), declared once: every sandbox gets its
+# own schema, dataset and mapping set, so promoting a dataflow needs no click and no copied id.
+SCHEMAS = [
+    XdmSchema(
+        key="orders",
+        name="Orders (S3 exports)",
+        description="One order per row of the shop's daily exports",
+        fields={"orderId": "string", "customerId": "string", "total": "number", "currency": "string",
+                "orderedAt": "date-time"},
+    ),
+    XdmSchema(
+        key="crm_profiles",
+        name="CRM profiles (S3 snapshots)",
+        fields={"personId": "string", "firstName": "string", "lastName": "string", "email": "string",
+                "loyaltyTier": "string", "updatedAt": "date-time"},
+        sandboxes=("dev", "prod"),
+    ),
+]
+
+DATASETS = [
+    Dataset(key="orders", name="Orders", schema="orders"),
+    Dataset(key="crm_profiles", name="CRM profiles", schema="crm_profiles", sandboxes=("dev", "prod")),
+]
+
+MAPPINGS = [
+    Mappings(key="orders_columns", name="Orders columns", schema="orders", rules=[
+        Map("order_id", "orderId"),
+        Map("customer_id", "customerId"),
+        Map("total", "total"),
+        Map("currency", "currency"),
+        Map("ordered_at", "orderedAt"),
+    ]),
+    Mappings(key="crm_members", name="CRM profile members", schema="crm_profiles", sandboxes=("dev", "prod"),
+             rules=[Map(member, member) for member in ("personId", "firstName", "lastName", "email", "loyaltyTier",
+                                                       "updatedAt")]),
+]
 
 DATAFLOWS = [
     # The CSV exports of the orders landing zone (its folder, in each sandbox's bucket) every 15 minutes.
@@ -91,25 +126,20 @@ DATAFLOWS = [
         connection="orders_landing",
         path="",
         format=Delimited(delimiter=","),
-        dataset_id="64d0a1b2c3d4e5f6a7b8c9d0",
-        schema_id=ORDERS_SCHEMA,
-        mapping=ORDERS_MAPPING,
+        dataset="orders",
+        mapping="orders_columns",
         schedule=Schedule.every(15, "minute"),
-        overrides={
-            "stage": DataflowOverride(dataset_id="64d0a1b2c3d4e5f6a7b8c9d1"),
-            "prod": DataflowOverride(dataset_id="64d0a1b2c3d4e5f6a7b8c9d2", schedule=Schedule.every(1, "hour")),
-        },
+        overrides={"prod": DataflowOverride(schedule=Schedule.every(1, "hour"))},
     ),
-    # The CRM profile snapshots (JSON lines, already XDM): once a day, where the connection exists.
+    # The CRM profile snapshots (JSON lines): once a day, where the connection exists.
     Dataflow(
         key="crm_profiles_daily",
         name="CRM profiles into the profile dataset",
         connection="crm_profiles",
         format=Json(),
-        dataset_id="64d0a1b2c3d4e5f6a7b8c9e0",
-        schema_id=CRM_SCHEMA,
+        dataset="crm_profiles",
+        mapping="crm_members",
         schedule=Schedule.every(1, "day"),
-        overrides={"prod": DataflowOverride(dataset_id="64d0a1b2c3d4e5f6a7b8c9e2")},
     ),
 ]
 
@@ -133,4 +163,4 @@ def settings() -> ProviderSettings:
 
 if __name__ == "__main__":
     synth.run(lambda app: define(app, SANDBOXES, CONNECTIONS, settings(), StateBackend.from_env(), DATAFLOWS,
-                                 PLACEMENT))
+                                 PLACEMENT, SCHEMAS, DATASETS, MAPPINGS))

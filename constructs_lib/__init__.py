@@ -5,6 +5,8 @@ dataflows that read them.
   connections and dataflows once and deploy them to several sandboxes, one stack each
   (``constructs_lib.fleet``); ``Delimited``/``Json``/``Parquet``, ``Schedule`` and ``MappingSet``
   type a dataflow's props;
+* ``XdmSchema``, ``Dataset``, ``Mappings`` (with ``Map`` lines): where a dataflow's records go,
+  declared once for every sandbox (``constructs_lib.targets``);
 * ``S3Dataflow``: the construct for one dataflow (source connection, target connection, flow);
 * ``S3BaseConnection``: the construct for one connection; ``AepProvider`` configures the
   provider; ``S3BaseConnectionResource`` is the raw resource binding underneath;
@@ -21,10 +23,14 @@ from constructs_lib.bindings import (
     AepProvider,
     DataflowResource,
     DataflowRunsDataSource,
+    DatasetResource,
     ExploreDataSource,
+    MappingSetResource,
+    NamedDataSource,
     S3BaseConnectionResource,
     SourceConnectionResource,
     TargetConnectionResource,
+    XdmSchemaResource,
 )
 from constructs_lib.dataflow import Delimited, FileFormat, Json, MappingSet, Parquet, S3Dataflow, Schedule
 from constructs_lib.errors import ConstructError, LiteralSecretError, PropViolation, S3ValidationError
@@ -48,6 +54,7 @@ from constructs_lib.s3_base_connection import (
     check_props,
     ephemeral_secret_variable,
 )
+from constructs_lib.targets import Dataset, Map, Mappings, XdmSchema
 
 __all__ = [
     "PROVIDER_NAME",
@@ -61,13 +68,19 @@ __all__ = [
     "DataflowOverride",
     "DataflowResource",
     "DataflowRunsDataSource",
+    "Dataset",
+    "DatasetResource",
     "Delimited",
     "ExploreDataSource",
     "FileFormat",
     "IamRoleAuth",
     "Json",
     "LiteralSecretError",
+    "Map",
     "MappingSet",
+    "MappingSetResource",
+    "Mappings",
+    "NamedDataSource",
     "Parquet",
     "Placement",
     "PropViolation",
@@ -85,6 +98,8 @@ __all__ = [
     "SourceConnectionResource",
     "StateBackend",
     "TargetConnectionResource",
+    "XdmSchema",
+    "XdmSchemaResource",
     "check_props",
     "define",
     "deployments",

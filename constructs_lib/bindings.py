@@ -404,6 +404,48 @@ class DataflowResource(FlowObjectResource):
             depends_on=depends_on, lifecycle=lifecycle, provider=provider)
 
 
+class XdmSchemaResource(FlowObjectResource):
+    """The ``aep_xdm_schema`` resource: a tenant schema of a class and the declared fields (name -> type)."""
+
+    def __init__(self, scope: Construct, id: str, *, name: str, fields: Mapping[str, str],
+                 description: str | None = None, class_id: str | None = None,
+                 depends_on: Sequence[cdk.ITerraformDependable] | None = None,
+                 provider: cdk.TerraformProvider | None = None) -> None:
+        super().__init__(scope, id, terraform_resource_type=identity.XDM_SCHEMA, attributes={
+            "name": name, "description": description, "class_id": class_id, "fields": dict(fields)},
+            depends_on=depends_on, provider=provider)
+
+
+class DatasetResource(FlowObjectResource):
+    """The ``aep_dataset`` resource: a Catalog dataset on a schema, deletion-protected by default."""
+
+    _KINDS: Mapping[str, str] = {"deletion_protection": "boolean"}
+
+    def __init__(self, scope: Construct, id: str, *, name: str, schema_id: str, description: str | None = None,
+                 deletion_protection: bool | None = None,
+                 depends_on: Sequence[cdk.ITerraformDependable] | None = None,
+                 provider: cdk.TerraformProvider | None = None) -> None:
+        super().__init__(scope, id, terraform_resource_type=identity.DATASET, attributes={
+            "name": name, "description": description, "schema_id": schema_id,
+            "deletion_protection": deletion_protection}, depends_on=depends_on, provider=provider)
+
+
+class MappingSetResource(FlowObjectResource):
+    """The ``aep_mapping_set`` resource: lines from source columns (or expressions) to XDM paths."""
+
+    def __init__(self, scope: Construct, id: str, *, name: str, schema_id: str,
+                 mappings: Sequence[Mapping[str, str]], description: str | None = None,
+                 sample_connection_id: str | None = None, sample_file: str | None = None,
+                 sample_delimiter: str | None = None,
+                 depends_on: Sequence[cdk.ITerraformDependable] | None = None,
+                 provider: cdk.TerraformProvider | None = None) -> None:
+        super().__init__(scope, id, terraform_resource_type=identity.MAPPING_SET, attributes={
+            "name": name, "description": description, "schema_id": schema_id,
+            "mappings": [dict(m) for m in mappings], "sample_connection_id": sample_connection_id,
+            "sample_file": sample_file, "sample_delimiter": sample_delimiter},
+            depends_on=depends_on, provider=provider)
+
+
 class FlowDataSource(cdk.TerraformDataSource):
     """What the data source bindings share: attributes passed through, unset ones left out."""
 
@@ -429,6 +471,17 @@ class ExploreDataSource(FlowDataSource):
         super().__init__(scope, id, terraform_resource_type=identity.EXPLORE, provider=provider, attributes={
             "connection_id": connection_id, "path": path, "file_type": file_type,
             "column_delimiter": column_delimiter})
+
+
+class NamedDataSource(FlowDataSource):
+    """``data.aep_xdm_schema``, ``data.aep_dataset``, ``data.aep_mapping_set``: an existing object by name."""
+
+    def __init__(self, scope: Construct, id: str, *, kind: str, name: str, depends_on: Sequence[str] = (),
+                 provider: cdk.TerraformProvider | None = None) -> None:
+        """``depends_on``: addresses (``terraform_data.x``) whose pending changes defer the read to apply."""
+        super().__init__(scope, id, terraform_resource_type=kind, provider=provider, attributes={"name": name})
+        if depends_on:
+            self.add_override("depends_on", list(depends_on))
 
 
 class DataflowRunsDataSource(FlowDataSource):

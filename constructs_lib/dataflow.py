@@ -132,8 +132,9 @@ def check_dataflow(
     if not is_token(schema_id):
         out += ingestion.check_schema_id(schema_id)
     out += schedule.violations()
-    out += ingestion.check_mapping(mapping.id if mapping else None, mapping.version if mapping else None,
-                                   file_format.format, ("mapping.id", "mapping.version"))
+    if mapping is None or not (is_token(mapping.id) or is_token(mapping.version)):  # a declared set: its own rules
+        out += ingestion.check_mapping(mapping.id if mapping else None, mapping.version if mapping else None,
+                                       file_format.format, ("mapping.id", "mapping.version"))
     return out
 
 

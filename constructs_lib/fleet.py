@@ -19,12 +19,22 @@ from constructs import Construct
 from aep_spec import identity, platform, s3
 from aep_spec.rules import RuleViolation
 from constructs_lib.backend import StateBackend
-from constructs_lib.bindings import RESOURCE_TYPE, AepProvider, DataflowRunsDataSource, ExploreDataSource
+from constructs_lib.bindings import (
+    RESOURCE_TYPE,
+    AepProvider,
+    DataflowRunsDataSource,
+    DatasetResource,
+    ExploreDataSource,
+    MappingSetResource,
+    NamedDataSource,
+    XdmSchemaResource,
+)
 from constructs_lib.dataflow import FileFormat, MappingSet, S3Dataflow, Schedule, check_dataflow
 from constructs_lib.errors import ConstructError, PropViolation
 from constructs_lib.framework import cdk
 from constructs_lib.placement import Placement
 from constructs_lib.s3_base_connection import AccessKeyAuth, IamRoleAuth, S3Auth, S3BaseConnection, check_props
+from constructs_lib.targets import Dataset, Mappings, Targets, XdmSchema, check_names, targets_hash
 
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_-]{0,63}")
 _VARIABLE_PREFIX = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
@@ -159,7 +169,7 @@ class DataflowOverride:
     description: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Dataflow:
     """Files of one connection into one dataset, on a schedule: a source connection, a target
     connection and a dataflow in the stack of that connection, for every sandbox it goes to.
@@ -167,39 +177,75 @@ class Dataflow:
     ``connection`` is the key of an :class:`S3Connection`. ``path`` is relative to that
     connection's bucket and folder in each sandbox (``""``: the folder itself; ``"*.csv"``: its
     CSV files), or absolute (``/bucket/folder/...``) when the connection names no bucket.
-    ``sandboxes`` (default: every sandbox of the connection) and ``overrides`` work as for
-    connections; ``key`` is the three resources' address in every stack: keep it stable.
+    Where the records go: ``dataset`` (the key of a declared :class:`~constructs_lib.Dataset`, whose
+    schema the target uses) and ``mapping`` (the key of a declared :class:`~constructs_lib.Mappings`
+    on the same schema), so every sandbox gets its own; or, for objects that exist already,
+    ``dataset_id``, ``schema_id`` and ``mapping=MappingSet(id, version)`` (per sandbox through
+    ``overrides``). ``sandboxes`` (default: every sandbox of the connection) and ``overrides``
+    work as for connections; ``key`` is the three resources' address in every stack: keep it stable.
     """
 
     key: str
     name: str
     connection: str
     format: FileFormat
-    dataset_id: str
-    schema_id: str
     schedule: Schedule
+    dataset: str | None = None
+    dataset_id: str = ""
+    schema_id: str = ""
     path: str = ""
     path_type: str = "folder"
     recursive: bool | None = None
-    mapping: MappingSet | None = None
+    mapping: MappingSet | str | None = None
     description: str | None = None
     enabled: bool = True
     sandboxes: tuple[str, ...] = ()
     overrides: Mapping[str, DataflowOverride] = field(default_factory=dict)
 
-    def in_sandbox(self, sandbox: Sandbox, connection: ResolvedConnection) -> ResolvedDataflow:
-        """The dataflow as deployed to ``sandbox``, overrides applied, its path made absolute."""
+    def in_sandbox(self, sandbox: Sandbox, connection: ResolvedConnection,
+                   refs: TargetRefs | None = None) -> ResolvedDataflow:
+        """The dataflow as deployed to ``sandbox``, overrides applied, its path made absolute, its
+        declared dataset and mapping set as references to that sandbox's own (``refs``)."""
         over = self.overrides.get(sandbox.name, DataflowOverride())
 
         def pick(name: str) -> Any:
             value = getattr(over, name)
             return getattr(self, name) if value is None else value
 
+        dataset_id, schema_id, mapping = pick("dataset_id"), pick("schema_id"), pick("mapping")
+        if refs is not None and self.dataset is not None:
+            dataset_id, schema_id = refs.dataset(self.dataset), refs.dataset_schema(self.dataset)
+        if refs is not None and isinstance(self.mapping, str):
+            mapping = MappingSet(refs.mapping(self.mapping), refs.mapping_version(self.mapping))  # type: ignore[arg-type]
         return ResolvedDataflow(key=self.key, name=self.name, connection=connection,
                                 path=absolute_path(pick("path"), connection, self.path_type),
-                                dataset_id=pick("dataset_id"),
-                                schema_id=pick("schema_id"), mapping=pick("mapping"), schedule=pick("schedule"),
-                                enabled=pick("enabled"), description=pick("description"), source=self)
+                                dataset_id=dataset_id, schema_id=schema_id, mapping=mapping,
+                                schedule=pick("schedule"), enabled=pick("enabled"), description=pick("description"),
+                                source=self)
+
+
+@dataclass(frozen=True)
+class TargetRefs:
+    """How a stack refers to its sandbox's declared targets: the resources themselves (``aep_dataset.<key>``)
+    in the stack that holds them, data sources by name (``data.aep_dataset.<key>``) in the others."""
+
+    local: bool
+    schema_of: Mapping[str, str]  # dataset key -> its schema's key
+
+    def _address(self, kind: str, key: str) -> str:
+        return f"{kind}.{key}" if self.local else f"data.{kind}.{key}"
+
+    def dataset(self, key: str) -> str:
+        return f"${{{self._address(identity.DATASET, key)}.id}}"
+
+    def dataset_schema(self, key: str) -> str:
+        return f"${{{self._address(identity.DATASET, key)}.schema_id}}"
+
+    def mapping(self, key: str) -> str:
+        return f"${{{self._address(identity.MAPPING_SET, key)}.id}}"
+
+    def mapping_version(self, key: str) -> str:
+        return f"${{{self._address(identity.MAPPING_SET, key)}.version}}"
 
 
 @dataclass(frozen=True)
@@ -250,14 +296,20 @@ class ProviderSettings:
 
 @dataclass(frozen=True)
 class Deployment:
-    """What one sandbox gets: its connections and the dataflows that read them."""
+    """What one sandbox gets: its connections, the dataflows that read them, and the schemas,
+    datasets and mapping sets they write through."""
 
     connections: list[ResolvedConnection] = field(default_factory=list)
     dataflows: list[ResolvedDataflow] = field(default_factory=list)
+    targets: Targets = field(default_factory=Targets)
+
+    def refs(self, local: bool) -> TargetRefs:
+        return TargetRefs(local, {d.key: d.schema for d in self.targets.datasets})
 
 
 def deployments(sandboxes: Sequence[Sandbox], connections: Sequence[S3Connection],
-                dataflows: Sequence[Dataflow] = ()) -> dict[str, Deployment]:
+                dataflows: Sequence[Dataflow] = (), schemas: Sequence[XdmSchema] = (),
+                datasets: Sequence[Dataset] = (), mappings: Sequence[Mappings] = ()) -> dict[str, Deployment]:
     """What each sandbox gets, validated as a whole.
 
     Raises :class:`ConstructError` listing every violation: sandbox names and stacks, keys, the
@@ -290,6 +342,7 @@ def deployments(sandboxes: Sequence[Sandbox], connections: Sequence[S3Connection
                 problems.append(PropViolation(f"{sandbox.stack_id}/{conn.key}", v.field, v.rule,
                                               getattr(resolved, v.field, None)))
             plan[sandbox.name].connections.append(resolved)
+    _target_problems(problems, sandboxes, plan, schemas, datasets, mappings)
     by_key = {c.key: c for c in connections}
     for flow in dataflows:
         where = f"Dataflow({flow.key!r})"
@@ -311,7 +364,9 @@ def deployments(sandboxes: Sequence[Sandbox], connections: Sequence[S3Connection
                                                                       f"deployed to sandbox {sandbox.name!r}",
                                                   sandbox.name))
                 continue  # by default a dataflow goes where its connection goes
-            resolved_flow = flow.in_sandbox(sandbox, placed)
+            if not _flow_targets(problems, where, flow, sandbox, plan[sandbox.name].targets):
+                continue
+            resolved_flow = flow.in_sandbox(sandbox, placed, plan[sandbox.name].refs(local=True))
             for v in check_dataflow(name=flow.name, path=resolved_flow.path, path_type=flow.path_type,
                                     recursive=flow.recursive, file_format=flow.format,
                                     dataset_id=resolved_flow.dataset_id, schema_id=resolved_flow.schema_id,
@@ -321,6 +376,11 @@ def deployments(sandboxes: Sequence[Sandbox], connections: Sequence[S3Connection
                 problems.append(PropViolation.of(f"{sandbox.stack_id}/{flow.key}", v))
             plan[sandbox.name].dataflows.append(resolved_flow)
     for sandbox in sandboxes:
+        targets = plan[sandbox.name].targets
+        for items, what in ((targets.schemas, "XDM schema"), (targets.datasets, "dataset"),
+                            (targets.mappings, "mapping set")):
+            for name, rule in check_names(items, what):
+                problems.append(PropViolation(sandbox.stack_id, "name", rule, name))
         _unique(problems, sandbox.stack_id, "name", [r.name for r in plan[sandbox.name].connections],
                 f"connection name in sandbox {sandbox.name!r}")
         _unique(problems, sandbox.stack_id, "name", [r.name for r in plan[sandbox.name].dataflows],
@@ -328,6 +388,77 @@ def deployments(sandboxes: Sequence[Sandbox], connections: Sequence[S3Connection
     if problems:
         raise ConstructError(problems)
     return plan
+
+
+def _target_problems(problems: list[PropViolation], sandboxes: Sequence[Sandbox], plan: dict[str, Deployment],
+                     schemas: Sequence[XdmSchema], datasets: Sequence[Dataset], mappings: Sequence[Mappings]) -> None:
+    """Check the schema, dataset and mapping-set declarations and give each sandbox its own."""
+    known = {s.name for s in sandboxes}
+    by_schema = {s.key: s for s in schemas}
+    for items, what in ((schemas, "XDM schema"), (datasets, "dataset"), (mappings, "mapping set")):
+        _unique(problems, "app", what, [i.key for i in items], f"{what} key")
+    declared: list[XdmSchema | Dataset | Mappings] = [*schemas, *datasets, *mappings]
+    for item in declared:
+        where = f"{type(item).__name__}({item.key!r})"
+        _check_key(problems, where, item.key)
+        _check_sandboxes(problems, where, item.sandboxes, known)
+        if isinstance(item, XdmSchema):
+            found = item.violations()
+        else:
+            schema = by_schema.get(item.schema)
+            found = item.violations(schema) if isinstance(item, Mappings) else item.violations()
+            if schema is None:
+                keys = ", ".join(sorted(by_schema)) or "none"
+                found.append(RuleViolation("schema", f"names no XdmSchema (keys: {keys})", item.schema))
+        problems += [PropViolation.of(where, v) for v in found]
+    for sandbox in sandboxes:
+        targets = plan[sandbox.name].targets
+        targets.schemas.extend(s for s in schemas if not s.sandboxes or sandbox.name in s.sandboxes)
+        placed = {s.key for s in targets.schemas}
+        users: list[Dataset | Mappings] = [*datasets, *mappings]
+        for user in users:
+            if user.sandboxes and sandbox.name not in user.sandboxes:
+                continue
+            if user.schema in by_schema and user.schema not in placed:
+                problems.append(PropViolation(f"{type(user).__name__}({user.key!r})", "sandboxes",
+                                              f"its schema {user.schema!r} is not deployed to sandbox "
+                                              f"{sandbox.name!r}", sandbox.name))
+            if isinstance(user, Dataset):
+                targets.datasets.append(user)
+            else:
+                targets.mappings.append(user)
+
+
+def _flow_targets(problems: list[PropViolation], where: str, flow: Dataflow, sandbox: Sandbox,
+                  targets: Targets) -> bool:
+    """A dataflow's dataset and mapping set keys name declarations of its sandbox, on one schema."""
+    datasets = {d.key: d for d in targets.datasets}
+    mappings = {m.key: m for m in targets.mappings}
+    before = len(problems)
+    overridden = flow.overrides.get(sandbox.name, DataflowOverride()).dataset_id
+    if flow.dataset is None and not (flow.dataset_id or overridden):
+        problems.append(PropViolation(where, "dataset", "name a declared Dataset (its key), or give dataset_id and "
+                                                        "schema_id of an existing one"))
+    if flow.dataset is not None and (flow.dataset_id or flow.schema_id):
+        problems.append(PropViolation(where, "dataset_id", "give either dataset (a declared Dataset) or "
+                                                           "dataset_id/schema_id (an existing one), not both",
+                                      flow.dataset_id or flow.schema_id))
+    if flow.dataset is not None and flow.dataset not in datasets:
+        problems.append(PropViolation(where, "dataset", f"names no Dataset deployed to sandbox {sandbox.name!r} "
+                                                        f"(keys: {', '.join(sorted(datasets)) or 'none'})",
+                                      flow.dataset))
+    if isinstance(flow.mapping, str):
+        mapping = mappings.get(flow.mapping)
+        if mapping is None:
+            problems.append(PropViolation(where, "mapping", f"names no Mappings deployed to sandbox {sandbox.name!r} "
+                                                            f"(keys: {', '.join(sorted(mappings)) or 'none'})",
+                                          flow.mapping))
+        elif flow.dataset in datasets and datasets[flow.dataset].schema != mapping.schema:
+            problems.append(PropViolation(where, "mapping", f"writes to schema {mapping.schema!r}, but dataset "
+                                                            f"{flow.dataset!r} is on schema "
+                                                            f"{datasets[flow.dataset].schema!r}: they must be one "
+                                                            "(Flow Service refuses it, 1425)", flow.mapping))
+    return len(problems) == before
 
 
 def _check_key(problems: list[PropViolation], where: str, key: str) -> None:
@@ -365,19 +496,29 @@ def _unique(problems: list[PropViolation], where: str, prop: str, values: Iterab
 
 class SandboxStack(cdk.TerraformStack):
     """The connections of one sandbox and the dataflows that read them: its own provider block
-    (``sandbox_name``), state and outputs."""
+    (``sandbox_name``), state and outputs. The sandbox's first stack also holds its XDM schemas,
+    datasets and mapping sets (``targets``); its other stacks find them by name."""
 
     def __init__(self, scope: Construct, sandbox: Sandbox, deployment: Deployment | Sequence[ResolvedConnection],
-                 settings: ProviderSettings, backend: StateBackend | None = None, stack_id: str | None = None) -> None:
+                 settings: ProviderSettings, backend: StateBackend | None = None, stack_id: str | None = None,
+                 targets: Targets | None = None) -> None:
         super().__init__(scope, stack_id or sandbox.stack_id)
         if not isinstance(deployment, Deployment):
             deployment = Deployment(list(deployment))
         self.sandbox = sandbox
+        holds_targets = (stack_id or sandbox.stack_id) == sandbox.stack_id
+        targets = deployment.targets if targets is None else targets
         AepProvider(self, "aep", flow_service_url=settings.flow_service_url, ims_url=settings.ims_url,
                     org_id=settings.org_id, sandbox_name=sandbox.name,
                     ownership_journal=(backend or StateBackend()).ownership_journal(stack_id or sandbox.stack_id))
         if backend is not None:
             backend.attach(self)
+        # Recorded in state: a stack main.py stops declaring can still be destroyed in its sandbox.
+        cdk.TerraformOutput(self, identity.SANDBOX_OUTPUT, value=sandbox.name)
+        if holds_targets:
+            self._targets(targets)
+        else:
+            self._look_ups(targets, deployment.dataflows)
         self.connections: dict[str, S3BaseConnection] = {}
         # Connections sharing credentials share one auth (each one costs round trips to jsii).
         auths: dict[tuple[object, ...], S3Auth] = {}
@@ -389,15 +530,15 @@ class SandboxStack(cdk.TerraformStack):
                 bucket_name=resolved.bucket_name, folder_path=resolved.folder_path, region=resolved.region,
                 auth=auth)
         self.dataflows: dict[str, S3Dataflow] = {}
-        for flow in deployment.dataflows:
+        refs = TargetRefs(holds_targets, {d.key: d.schema for d in targets.datasets})
+        for placed in deployment.dataflows:
+            flow = placed.source.in_sandbox(sandbox, placed.connection, refs)
             self.dataflows[flow.key] = S3Dataflow(
                 self, flow.key, name=flow.name, description=flow.description,
                 connection=f"${{{RESOURCE_TYPE}.{flow.connection.key}.id}}", path=flow.path,
                 path_type=flow.source.path_type, recursive=flow.source.recursive, format=flow.source.format,
                 dataset_id=flow.dataset_id, schema_id=flow.schema_id, schedule=flow.schedule, mapping=flow.mapping,
                 enabled=flow.enabled, bucket_name=flow.connection.bucket_name, folder_path=flow.connection.folder_path)
-        # Recorded in state: a stack main.py stops declaring can still be destroyed in its sandbox.
-        cdk.TerraformOutput(self, identity.SANDBOX_OUTPUT, value=sandbox.name)
         # Plain Terraform references (the resources are addressed by their keys): no jsii call each.
         for output, attribute in (("connection_ids", "id"), ("connection_etags", "etag")):
             references = {key: f"${{{RESOURCE_TYPE}.{key}.{attribute}}}" for key in self.connections}
@@ -407,6 +548,44 @@ class SandboxStack(cdk.TerraformStack):
                                                              for key in self.dataflows})
         if sandbox.reports and deployment.dataflows:
             self._reports(deployment.dataflows)
+
+    def _targets(self, targets: Targets) -> None:
+        """The sandbox's schemas, datasets and mapping sets (plain references between them)."""
+        for schema in targets.schemas:
+            XdmSchemaResource(self, f"{schema.key}__schema", name=schema.name, description=schema.description,
+                              class_id=schema.class_id, fields=dict(schema.fields)).override_logical_id(schema.key)
+        for dataset in targets.datasets:
+            DatasetResource(self, f"{dataset.key}__dataset", name=dataset.name, description=dataset.description,
+                            schema_id=f"${{{identity.XDM_SCHEMA}.{dataset.schema}.id}}",
+                            deletion_protection=dataset.deletion_protection).override_logical_id(dataset.key)
+        for mapping in targets.mappings:
+            MappingSetResource(self, f"{mapping.key}__mapping", name=mapping.name, description=mapping.description,
+                               schema_id=f"${{{identity.XDM_SCHEMA}.{mapping.schema}.id}}",
+                               mappings=mapping.lines(f"{identity.XDM_SCHEMA}.{mapping.schema}.paths"),
+                               ).override_logical_id(mapping.key)
+        if targets:
+            cdk.TerraformOutput(self, "dataset_ids", value={d.key: f"${{{identity.DATASET}.{d.key}.id}}"
+                                                            for d in targets.datasets})
+
+    def _look_ups(self, targets: Targets, dataflows: Sequence[ResolvedDataflow]) -> None:
+        """In a stack that does not hold the sandbox's targets, the datasets and mapping sets its dataflows
+        use, by name. They depend on a ``terraform_data`` of the declarations' digest: when these change
+        (or on the first deploy), the look-ups wait for apply, which runs after the first stack's."""
+        datasets = {d.source.dataset for d in dataflows if d.source.dataset}
+        mappings = {d.source.mapping for d in dataflows if isinstance(d.source.mapping, str)}
+        if not datasets and not mappings:
+            return
+        marker = cdk.DataResource(self, "aep_targets", input={"declarations": targets_hash(targets)})
+        marker.override_logical_id("aep_targets")
+        after = ["terraform_data.aep_targets"]
+        for dataset in targets.datasets:
+            if dataset.key in datasets:
+                NamedDataSource(self, f"{dataset.key}__lookup", kind=identity.DATASET, name=dataset.name,
+                                depends_on=after).override_logical_id(dataset.key)
+        for mapping in targets.mappings:
+            if mapping.key in mappings:
+                NamedDataSource(self, f"{mapping.key}__lookup", kind=identity.MAPPING_SET, name=mapping.name,
+                                depends_on=after).override_logical_id(mapping.key)
 
     def _reports(self, dataflows: Sequence[ResolvedDataflow]) -> None:
         """Per dataflow, the files of its source folder and its recent runs, as outputs."""
@@ -426,7 +605,9 @@ class SandboxStack(cdk.TerraformStack):
 
 def define(app: Construct, sandboxes: Sequence[Sandbox], connections: Sequence[S3Connection],
            settings: ProviderSettings = ProviderSettings(), backend: StateBackend | None = None,
-           dataflows: Sequence[Dataflow] = (), placement: Placement | None = None) -> list[SandboxStack]:
+           dataflows: Sequence[Dataflow] = (), placement: Placement | None = None,
+           schemas: Sequence[XdmSchema] = (), datasets: Sequence[Dataset] = (),
+           mappings: Sequence[Mappings] = ()) -> list[SandboxStack]:
     """The stacks of every sandbox, after validating the whole declaration.
 
     Without ``placement``, one :class:`SandboxStack` per sandbox. With it, a sandbox's connections
@@ -434,7 +615,7 @@ def define(app: Construct, sandboxes: Sequence[Sandbox], connections: Sequence[S
     the dataflows of its connections; the placement file is updated when connections were added
     or removed.
     """
-    plan = deployments(sandboxes, connections, dataflows)
+    plan = deployments(sandboxes, connections, dataflows, schemas, datasets, mappings)
     stacks: list[SandboxStack] = []
     for sandbox in sandboxes:
         deployment = plan[sandbox.name]
@@ -446,7 +627,8 @@ def define(app: Construct, sandboxes: Sequence[Sandbox], connections: Sequence[S
             held = set(keys)
             part = Deployment([c for c in deployment.connections if c.key in held],
                               [d for d in deployment.dataflows if d.connection.key in held])
-            stacks.append(SandboxStack(app, sandbox, part, settings, backend, stack_id=stack_id))
+            stacks.append(SandboxStack(app, sandbox, part, settings, backend, stack_id=stack_id,
+                                       targets=deployment.targets))
     if placement is not None:
         placement.save()
     return stacks

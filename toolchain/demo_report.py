@@ -1,5 +1,6 @@
 """What `make demo` shows after its deploy: per stack, the files each dataflow found when the base
-connection explored its folder, and each dataflow's first finished run with its record counts.
+connection explored its folder, each dataflow's first finished run with its record counts, and
+what landed in each dataset (its batches, as Catalog lists them): where Adobe's tutorial ends.
 
 The files come from the stacks' outputs (``explored_files``: Terraform read them through the
 ``aep_explore`` data source during the deploy). A flow's first run starts on its schedule
@@ -79,7 +80,15 @@ def report(project: Path, stacks: Sequence[str], wait: float) -> list[str]:
                 lines.append(f"  {key}: explored {len(files)} file(s): {', '.join(files) or '(none)'}")
                 run = finished_run(lambda flow: client.list_runs(flow, limit=5), flow_id, wait)
                 lines.append(f"  {key}: " + (describe(run) if run else f"no run finished within {wait:g} s"))
+            for key, dataset_id in sorted((values.get("dataset_ids") or {}).items()):
+                lines.append(f"  dataset {key} ({dataset_id}): " + landed(client.catalog.batches(dataset_id)))
     return lines
+
+
+def landed(batches: Sequence[Mapping[str, Any]]) -> str:
+    """What a dataset's batches hold: records written, in how many batches."""
+    written = sum(int((b.get("metrics") or {}).get("recordsWritten") or 0) for b in batches)
+    return f"{written} record(s) landed in {len(batches)} batch(es)" if batches else "no batch yet"
 
 
 def main(argv: Sequence[str] | None = None) -> int:

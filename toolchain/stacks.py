@@ -42,6 +42,7 @@ from typing import TextIO
 
 from aep_client.inflight import SlotServer
 from aep_client.progress import ProgressListener
+from aep_spec import identity
 from toolchain import localdemo
 from toolchain.cdk import INTERRUPTED, wrapper_path
 from toolchain.console import Console
@@ -304,8 +305,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     console = Console(project)
     runner = handle_interrupts(Runner(project, os.environ, bound, echo=console, progress=terminal()))
     with warm(project, runner):
-        runs = runner.run_all(stacks, lambda stack, parallelism: terraform_command(
-            args.verb, stack_dir(project, stack), runner.environ, parallelism))
+        runs: list[StackRun] = []
+        for phase in phases(project, stacks, args.verb):
+            runs += runner.run_all(phase, lambda stack, parallelism: terraform_command(
+                args.verb, stack_dir(project, stack), runner.environ, parallelism))
+            if any(not r.ok for r in runs):
+                break
     for line in console.summary():
         print(line)
     failed = [r for r in runs if not r.ok]
@@ -319,6 +324,25 @@ def main(argv: Sequence[str] | None = None) -> int:
                          "configuration without duplicates.\n")
         return INTERRUPTED
     return 1 if failed or len(runs) < len(stacks) else 0
+
+
+#: What a stack that holds a sandbox's schemas, datasets and mapping sets declares (its first stack).
+TARGET_TYPES = (identity.XDM_SCHEMA, identity.DATASET, identity.MAPPING_SET)
+
+
+def phases(project: Path, stacks: Sequence[str], verb: str) -> list[list[str]]:
+    """The order stacks run in: a sandbox's other stacks find its schemas, datasets and mapping sets
+    by name, so the stacks that hold them are applied first and destroyed last; the rest run side by
+    side. One phase when no stack holds any."""
+    def holds(stack: str) -> bool:
+        path = stack_dir(project, stack) / "cdk.tf.json"
+        resources = (json.loads(path.read_text()).get("resource") or {}) if path.exists() else {}
+        return any(kind in resources for kind in TARGET_TYPES)
+
+    first = [s for s in stacks if holds(s)]
+    rest = [s for s in stacks if s not in first]
+    ordered = [first, rest] if verb == "apply" else [rest, first]
+    return [phase for phase in ordered if phase] if first and rest else [list(stacks)]
 
 
 def stacks_to_run(project: Path, verb: str, names: Sequence[str],

@@ -136,9 +136,9 @@ SYNTH: list[tuple[str, Callable[[], None], str]] = [
     ("flow-start-ms", lambda: _flow(schedule=Schedule.every(1, "hour", start_time=1_700_000_000_000)),
      "schedule.start_time: must be in epoch seconds, not milliseconds"),
     ("flow-connection", lambda: _flow(connection="nope"), "connection: names no S3Connection (keys: orders)"),
-    ("flow-duplicate-name", lambda: _fleet(ORDERS, dataflows=(
-        Dataflow("a", "Same", "orders", Json(), "64d0a1b2c3d4e5f6a7b8c9d0", SCHEMA, Schedule.every(1, "day")),
-        Dataflow("b", "Same", "orders", Json(), "64d0a1b2c3d4e5f6a7b8c9d0", SCHEMA, Schedule.every(1, "day")))),
+    ("flow-duplicate-name", lambda: _fleet(ORDERS, dataflows=tuple(
+        Dataflow(key=key, name="Same", connection="orders", format=Json(), dataset_id="64d0a1b2c3d4e5f6a7b8c9d0",
+                 schema_id=SCHEMA, schedule=Schedule.every(1, "day")) for key in ("a", "b"))),
      "each dataflow name in sandbox 'dev' must be unique"),
 ]
 

@@ -54,13 +54,21 @@ def clone_release(folder: Path) -> Path:
     return folder
 
 
+#: A team's own files: their declarations, which upgrading the product does not change.
+OWN = ("main.py", "placement.json")
+
+
 def pull_this_release(folder: Path) -> None:
-    """What ``git pull`` does to a clone: the tracked files become this checkout's, new mtimes."""
+    """What upgrading does to a team's repository made from this one: every file of the product
+    becomes this checkout's (new mtimes, as a pull writes them), the team's own declarations stay."""
+    kept = {name: (folder / name).read_bytes() for name in OWN}
     old = subprocess.run(["git", "ls-files", "-z"], cwd=folder, capture_output=True, check=True).stdout
     for name in old.decode().split("\0"):
         if name:
             (folder / name).unlink(missing_ok=True)
     copy_files(folder, keep_times=False)
+    for name, data in kept.items():
+        (folder / name).write_bytes(data)
     for stamp in ("prereqs", "node"):  # node_modules is shared, and package-lock.json did not change
         (folder / ".stamps" / stamp).touch()
 
