@@ -267,10 +267,10 @@ def test_the_ci_workflow_plans_then_deploys(tmp_path: Path, team_server: LocalAe
 
     steps = workflow.run_job("plan", repo, values, base, local, tmp_path)
     assert [s.returncode for s in steps] == [0, 0], [s.output[-2000:] for s in steps]
-    assert steps[0].outputs == {"exit_code": "2"}  # changes: everything is new
+    assert steps[0].outputs == {"exit_code": "2", "complete": "true"}  # changes: everything is new
     comment = posted.read_text()
-    # main.py: 8 base connections, 5 dataflows of 3 objects each
-    assert "**23 to create, 0 to update, 0 to replace, 0 to delete** in 3 sandboxes (3 stacks)" in comment
+    # main.py: 8 base connections, 5 dataflows of 3 objects each, 5 schemas, 5 datasets, 5 mapping sets
+    assert "**38 to create, 0 to update, 0 to replace, 0 to delete** in 3 sandboxes (3 stacks)" in comment
     assert all(secret not in comment for secret in SECRETS.values())
     assert names_by_sandbox(team_server, CI_ORG) == {s: set() for s in SANDBOXES}  # a plan writes nothing
 
@@ -284,7 +284,7 @@ def test_the_ci_workflow_plans_then_deploys(tmp_path: Path, team_server: LocalAe
     unreachable = local | {"AEP_FLOW_SERVICE_URL": f"http://127.0.0.1:{free_port()}/data/foundation/flowservice"}
     steps = workflow.run_job("plan", repo, values, base, unreachable, tmp_path)
     assert [s.returncode for s in steps] == [0, 0, 1], [s.output[-2000:] for s in steps]
-    assert steps[0].outputs == {"exit_code": "1"}
+    assert steps[0].outputs == {"exit_code": "1", "complete": "true"}
     comment = posted.read_text()
     assert "Planning failed" in comment and comment.count("Cannot reach Flow Service: AEP_FLOW_SERVICE_URL=") == 1
 
