@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -40,8 +41,9 @@ def copy_checkout(folder: Path) -> Path:
         (folder / name).symlink_to(ROOT / name)
     stamps = folder / ".stamps"
     shutil.copytree(ROOT / ".stamps", stamps)
-    for stamp in stamps.iterdir():  # newer than the copied sources: make sees nothing to redo
-        stamp.touch()
+    now = time.time()
+    for stamp in stamps.iterdir():  # newer than the copied sources, and all of one time: make sees
+        os.utime(stamp, (now, now))  # nothing to redo (never a venv rebuilt into the shared .venv)
     return folder
 
 
