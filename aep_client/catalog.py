@@ -25,8 +25,12 @@ LISTED = "name,description,version,created,updated,createdClient,tags,schemaRef"
 
 
 def dataset_record(dataset_id: str, doc: Mapping[str, Any]) -> dict[str, Any]:
-    return record(dataset_id, doc.get("name"), doc.get("version"), doc.get("created"), doc.get("createdClient"),
-                  doc, doc.get("description"), doc.get("updated"))
+    """The dataset in the lifecycle's words, with the claim its create carried (``claim``) if any."""
+    found = record(dataset_id, doc.get("name"), doc.get("version"), doc.get("created"), doc.get("createdClient"),
+                   doc, doc.get("description"), doc.get("updated"))
+    marks = (doc.get("tags") or {}).get(CLAIM_TAG) if isinstance(doc.get("tags"), Mapping) else None
+    found["claim"] = marks[0] if isinstance(marks, list) and marks else None
+    return found
 
 
 def partial(ops: Sequence[Mapping[str, Any]]) -> dict[str, Any]:

@@ -95,9 +95,19 @@ def test_after_make_demo_plan_deploy_destroy_work_and_exit_truthfully(demo: tupl
     run = make(repo, "deploy", "STACKS=s3-dev")
     assert run.returncode == 0, run.output[-3000:]
     assert {c["name"] for c in dev.list()} == EXPECTED["dev"] and deleted not in {c["id"] for c in dev.list()}
+    # make destroy refuses to delete a dataset that holds records (deletion protection, on by default)...
+    run = make(repo, "destroy", "STACKS=s3-stage")
+    assert run.returncode == 2 and "holds data and would be deleted" in run.output, run.output[-3000:]
+    assert names_by_sandbox(server, localdemo.ORG_ID)["stage"] == EXPECTED["stage"]
+    # ...until the declaration says so, in a reviewed change: then it goes.
+    main_py = repo / "main.py"
+    declared = main_py.read_text()
+    main_py.write_text(declared.replace('schema="orders")', 'schema="orders", deletion_protection=False)'))
+    assert make(repo, "deploy", "STACKS=s3-stage").returncode == 0
     run = make(repo, "destroy", "STACKS=s3-stage")
     assert run.returncode == 0, run.output[-3000:]
     assert names_by_sandbox(server, localdemo.ORG_ID)["stage"] == set()
+    main_py.write_text(declared)
     run = plan_script(repo, "s3-dev", "s3-prod")
     assert run.returncode == 0, run.output[-3000:]
 
