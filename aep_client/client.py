@@ -552,6 +552,16 @@ class FlowServiceClient:
         items = doc.get("items") if isinstance(doc, Mapping) else None
         return [item for item in items or [] if isinstance(item, dict)][:limit]
 
+    def start_run(self, flow_id: str, start: int, window_start: int, window_end: int) -> str:
+        """``POST /runs``: an on-demand run of a ``once`` flow taking the files modified in the window
+        (epoch seconds); the run's id. Not retried once sent (a second run would ingest twice)."""
+        body = {"flowId": flow_id, "params": {"startTime": start, "windowStartTime": window_start,
+                                              "windowEndTime": window_end}}
+        doc = _json(self.session.request("POST", "/runs", json_body=body), "POST", "/runs")
+        items = doc.get("items") if isinstance(doc, Mapping) else None
+        found = items[0] if isinstance(items, list) and items and isinstance(items[0], Mapping) else doc
+        return str(found["id"])
+
     def explore(self, connection_id: str, object_type: str, obj: str | None = None,
                 preview: Mapping[str, str] | None = None) -> list[dict[str, Any]]:
         """``GET /connections/{id}/explore``: a folder's entries, or with ``preview`` a file's columns.

@@ -160,7 +160,7 @@ def main(argv: list[str] | None = None) -> int:
     app = App(services, gateway, RequestLog(), faults,
               local_tools={"scheduler": scheduler_tool(scheduler),
                            "catalog": seed_tool(catalog), "datasets": platform.datasets_tool()},
-              verbose=args.verbose)
+              verbose=args.verbose, about={"s3_endpoint": s3_endpoint})
     server = Server((args.host, args.port), app)
     url = f"http://{server_address(server.server_address)}"
 

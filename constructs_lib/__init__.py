@@ -32,7 +32,7 @@ from constructs_lib.bindings import (
     TargetConnectionResource,
     XdmSchemaResource,
 )
-from constructs_lib.dataflow import Delimited, FileFormat, Json, MappingSet, Parquet, S3Dataflow, Schedule
+from constructs_lib.dataflow import Delimited, Expect, FileFormat, Json, MappingSet, Parquet, S3Dataflow, Schedule
 from constructs_lib.errors import ConstructError, LiteralSecretError, PropViolation, S3ValidationError
 from constructs_lib.fleet import (
     Dataflow,
@@ -71,6 +71,7 @@ __all__ = [
     "Dataset",
     "DatasetResource",
     "Delimited",
+    "Expect",
     "ExploreDataSource",
     "FileFormat",
     "IamRoleAuth",

@@ -80,6 +80,25 @@ class Schedule:
 
 
 @dataclass(frozen=True)
+class Expect:
+    """What a run of the dataflow must show to pass ``verify`` (and the health report):
+    at most ``max_failed_share`` of the records read failed (default 5 %), and at least
+    ``min_records`` were written (default 1)."""
+
+    max_failed_share: float = 0.05
+    min_records: int = 1
+
+    def violations(self) -> list[RuleViolation]:
+        out: list[RuleViolation] = []
+        if not 0 <= self.max_failed_share <= 1:
+            out.append(RuleViolation("expect.max_failed_share", "must be a share from 0 to 1",
+                                     self.max_failed_share))
+        if self.min_records < 0:
+            out.append(RuleViolation("expect.min_records", "must be 0 or more", self.min_records))
+        return out
+
+
+@dataclass(frozen=True)
 class MappingSet:
     """A Data Prep mapping set (created in Data Prep beforehand) and its version."""
 

@@ -29,7 +29,7 @@ from constructs_lib.bindings import (
     NamedDataSource,
     XdmSchemaResource,
 )
-from constructs_lib.dataflow import FileFormat, MappingSet, S3Dataflow, Schedule, check_dataflow
+from constructs_lib.dataflow import Expect, FileFormat, MappingSet, S3Dataflow, Schedule, check_dataflow
 from constructs_lib.errors import ConstructError, PropViolation
 from constructs_lib.framework import cdk
 from constructs_lib.placement import Placement
@@ -199,6 +199,7 @@ class Dataflow:
     mapping: MappingSet | str | None = None
     description: str | None = None
     enabled: bool = True
+    expect: Expect = field(default_factory=Expect)
     sandboxes: tuple[str, ...] = ()
     overrides: Mapping[str, DataflowOverride] = field(default_factory=dict)
 
@@ -364,6 +365,7 @@ def deployments(sandboxes: Sequence[Sandbox], connections: Sequence[S3Connection
                                                                       f"deployed to sandbox {sandbox.name!r}",
                                                   sandbox.name))
                 continue  # by default a dataflow goes where its connection goes
+            problems += [PropViolation.of(where, v) for v in flow.expect.violations()]
             if not _flow_targets(problems, where, flow, sandbox, plan[sandbox.name].targets):
                 continue
             resolved_flow = flow.in_sandbox(sandbox, placed, plan[sandbox.name].refs(local=True))
@@ -546,6 +548,10 @@ class SandboxStack(cdk.TerraformStack):
         if self.dataflows:
             cdk.TerraformOutput(self, "dataflow_ids", value={key: f"${{{identity.DATAFLOW}.{key}.id}}"
                                                              for key in self.dataflows})
+            # What verify and the health report judge each dataflow's runs against.
+            cdk.TerraformOutput(self, identity.EXPECTATIONS_OUTPUT, value={
+                flow.key: {"max_failed_share": flow.source.expect.max_failed_share,
+                           "min_records": flow.source.expect.min_records} for flow in deployment.dataflows})
         if sandbox.reports and deployment.dataflows:
             self._reports(deployment.dataflows)
 

@@ -39,7 +39,7 @@ from typing import Any
 
 from aep_spec import identity, legacy
 from aep_spec.identity import CREDENTIALS_MISSING
-from toolchain import localdemo, review
+from toolchain import localdemo, pictures, review
 from toolchain.cdk import INTERRUPTED, wrapper_path
 from toolchain.lock import prepare, selected_stacks, stack_dir
 from toolchain.review import Section
@@ -382,7 +382,29 @@ def _kind_order(change: review.ChangeLike) -> tuple[int, str]:
     return (list(KIND_NAMES).index(change.kind) if change.kind in KIND_NAMES else 9, change.key)
 
 
-def review_parts(plans: Sequence[StackPlan], left: Sequence[Undeclared]) -> tuple[list[str], list[Section], list[str]]:
+def pictures_for(project: Path, plans: Sequence[StackPlan]) -> dict[str, list[str]]:
+    """Each sandbox's pipelines as declared, marked with what the plan changes (toolchain.pictures)."""
+    drawn: dict[str, list[str]] = {}
+    for sandbox, members in by_sandbox(plans).items():
+        configs = []
+        for plan in members:
+            path = stack_dir(project, plan.stack) / "cdk.tf.json"
+            if path.exists():
+                configs.append(json.loads(path.read_text()))
+        graph = pictures.from_config(configs)
+        for plan in members:
+            for change in plan.changes:
+                address = change.address.removeprefix("data.")
+                if address not in graph.nodes:
+                    graph.add(address, f"{KIND_NAMES.get(change.kind, change.kind)}<br/>{change.name or change.key}")
+                graph.mark(address, change.action)
+        drawn[sandbox] = pictures.mermaid(graph, {"create": "green: to create", "update": "yellow: to update",
+                                                  "replace": "orange: to replace", "delete": "red: to delete"})
+    return drawn
+
+
+def review_parts(plans: Sequence[StackPlan], left: Sequence[Undeclared],
+                 drawn: Mapping[str, list[str]] | None = None) -> tuple[list[str], list[Section], list[str]]:
     """What a review shows (toolchain.review renders it): the header (counts, errors met in several
     stacks), one section per sandbox (however many stacks hold it), and the undeclared stacks."""
     counts = {a: sum(1 for p in plans for c in p.changes if c.action == a) for a in KINDS}
@@ -404,7 +426,8 @@ def review_parts(plans: Sequence[StackPlan], left: Sequence[Undeclared]) -> tupl
         section = Section(sandbox, [p.stack for p in members],
                           changes=[(p.stack, c) for p in members for c in p.changes],
                           drift=[(p.stack, c) for p in members for c in p.drift],
-                          notes=[_problem_lines(w, p.stack) for p in members for w in p.warnings])
+                          notes=[_problem_lines(w, p.stack) for p in members for w in p.warnings],
+                          picture=list((drawn or {}).get(sandbox, [])))
         for plan in members:
             if plan.status == "error":
                 own = [problem for problem in plan.errors if problem.cause not in shown_above]
@@ -418,17 +441,18 @@ def review_parts(plans: Sequence[StackPlan], left: Sequence[Undeclared]) -> tupl
     return header, sections, undeclared_lines(left)
 
 
-def render_markdown(plans: Sequence[StackPlan], left: Sequence[Undeclared] = ()) -> str:
+def render_markdown(plans: Sequence[StackPlan], left: Sequence[Undeclared] = (),
+                    drawn: Mapping[str, list[str]] | None = None) -> str:
     """plan.md: the whole plan, deletions and replacements first (toolchain.review)."""
-    header, sections, tail = review_parts(plans, left)
+    header, sections, tail = review_parts(plans, left, drawn)
     text, _ = review.render(header, sections, tail, KIND_NAMES, _kind_order, data_kinds=DATA_KINDS)
     return text
 
 
 def render_comment(plans: Sequence[StackPlan], left: Sequence[Undeclared], full: str,
-                   link: str | None) -> review.Review:
+                   link: str | None, drawn: Mapping[str, list[str]] | None = None) -> review.Review:
     """The body a pull request shows: plan.md when it fits, else folded to fit (toolchain.review)."""
-    header, sections, tail = review_parts(plans, left)
+    header, sections, tail = review_parts(plans, left, drawn)
     return review.comment(full, lambda detail, note, budget: review.render(
         header, sections, tail, KIND_NAMES, _kind_order, detail, DATA_KINDS, note, budget), link)
 
@@ -575,8 +599,9 @@ def report(args: argparse.Namespace, plans: Sequence[StackPlan], left: Sequence[
     """Write plan.md, plan.json (with what the review folded and how long each part took), the comment
     and the status, print a line per stack, return the exit status."""
     started = time.monotonic()
-    full = render_markdown(plans, left)
-    body = render_comment(plans, left, full, run_link(os.environ))
+    drawn = pictures_for(args.project.resolve(), plans)
+    full = render_markdown(plans, left, drawn)
+    body = render_comment(plans, left, full, run_link(os.environ), drawn)
     args.out.write_text(full)
     if args.comment is not None:
         args.comment.write_text(body.text)

@@ -67,6 +67,7 @@ class Section:
     drift: list[tuple[str, ChangeLike]] = field(default_factory=list)
     errors: list[list[str]] = field(default_factory=list)  # each failed stack's lines
     notes: list[list[str]] = field(default_factory=list)  # lines of each warning
+    picture: list[str] = field(default_factory=list)  # its pipelines (toolchain.pictures), shown in full only
 
 
 @dataclass
@@ -232,6 +233,8 @@ def render(header: Sequence[str], sections: Sequence[Section], tail: Sequence[st
                 lines.append("")
         if not section.changes and not section.errors:
             lines.append("No changes.")
+        if section.picture and detail == Detail.FULL:
+            lines += ["", "### Pipelines", "", *section.picture]
         for action in ("update", "create"):
             lines += changes_lines(section.changes, action, nouns, detail, order)
         if section.drift:
@@ -261,7 +264,7 @@ def comment(full: str, fold: Callable[[Detail, Sequence[str], int | None], tuple
         return Review(full + footer)
     where = f"[the run's artifact `plan`]({link}) (plan.md and plan.json)" if link else \
         "plan.md and plan.json, beside this plan (in CI: the run's artifact `plan`)"
-    for detail, what in ((Detail.LINES, "every entry to one line (attributes left out)"),
+    for detail, what in ((Detail.LINES, "every entry to one line (attributes and pictures left out)"),
                          (Detail.COUNTS, "every sandbox's updates, creates and drift to their counts")):
         note = [f"> Folded to fit a pull-request comment ({len(full):,} characters in full; the limit is "
                 f"{limit:,}): {what}. The full plan: {where}."]

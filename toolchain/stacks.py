@@ -302,6 +302,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("no stack to run")
         return 0
     bound = bound_from(os.environ)
+    if args.verb == "apply":  # what verify waits for: the runs of what this deploy created or changed
+        (project / ".run").mkdir(exist_ok=True)
+        (project / ".run" / "last-deploy.json").write_text(json.dumps({"started": time.time(), "stacks": stacks}))
     console = Console(project)
     runner = handle_interrupts(Runner(project, os.environ, bound, echo=console, progress=terminal()))
     with warm(project, runner):

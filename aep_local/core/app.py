@@ -30,8 +30,10 @@ class App:
     """Every service behind one `handle` call."""
 
     def __init__(self, services: Sequence[Service], gateway: Gateway, log: RequestLog, faults: Faults,
-                 local_tools: Mapping[str, LocalTool] | None = None, verbose: bool = False) -> None:
+                 local_tools: Mapping[str, LocalTool] | None = None, verbose: bool = False,
+                 about: Mapping[str, object] | None = None) -> None:
         self.services = list(services)
+        self.about = dict(about or {})
         self.gateway = gateway
         self.log = log
         self.faults = faults
@@ -127,7 +129,8 @@ class App:
     def _core_tool(self, req: Request, name: str) -> Response | None:
         if name == "health" and req.method == "GET":
             return Response(200, {"status": "ok", "uptime_s": round(time.time() - self.started, 3),
-                                  "sandboxes": sorted(self.gateway.sandboxes), "in_flight": self.log.in_flight()})
+                                  "sandboxes": sorted(self.gateway.sandboxes), "in_flight": self.log.in_flight(),
+                                  **self.about})
         if name == "requests" and req.method == "GET":
             return Response(200, self.log.entries())
         if name == "requests" and req.method == "DELETE":
