@@ -1,5 +1,6 @@
 # The two commands of the README: `make demo` and `make test`. Everything else is set-up or the
-# team workflow (`make plan`, `make deploy`), each a thin call into the project's own modules.
+# team workflow (`make plan`, `make deploy`, `make verify`, `make status`), each a call of the
+# console command teams install (`aep-iac`), so what this repository's CI tests is what they run.
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 .DEFAULT_GOAL := help
@@ -10,6 +11,7 @@ PYTHON ?= python3
 # the venv first, where a later `python3` would be the venv's own (without pipenv).
 HOST_PYTHON := $(shell command -v $(PYTHON) 2>/dev/null || echo $(PYTHON))
 VENV_PY := $(ROOT)/.venv/bin/python
+AEP_IAC := $(ROOT)/.venv/bin/aep-iac
 # Which stacks deploy/destroy/plan act on: '*' (every sandbox) or names and patterns, e.g.
 # STACKS="s3-dev* s3-stage*" (every stack of sandboxes dev and stage, however many hold them).
 STACKS ?= *
@@ -32,7 +34,9 @@ export PIPENV_YES := 1
 export PIPENV_VERBOSITY := -1
 # Terraform and cdktf: the project's own CLI config (mirror for our provider), nothing calls home,
 # and nothing ever waits for terminal input (a missing variable fails at once, naming it).
-export TF_CLI_CONFIG_FILE := $(ROOT)/.tf/cli.tfrc
+export TF_CLI_CONFIG_FILE := $(ROOT)/.aep/cli.tfrc
+# Messages name the make targets here (`make destroy STACKS=...`), aep-iac's commands elsewhere.
+export AEP_IAC_VIA := make
 export TF_INPUT := 0
 export CHECKPOINT_DISABLE := 1
 export DISABLE_VERSION_CHECK := 1
@@ -47,12 +51,8 @@ else
 export PATH := $(ROOT)/node_modules/.bin:$(ROOT)/.venv/bin:$(PATH)
 endif
 
-# Terraform in every chosen stack at once, within one bound of Flow Service calls in flight
-# (AEP_MAX_IN_FLIGHT, default 10), after synthesizing main.py with the chosen framework.
-STACKS_RUN = $(VENV_PY) -m toolchain.stacks
-
-.PHONY: help setup lock deploy destroy rebalance migrate forget plan demo test test-unit test-e2e test-cdktn lint docs local-aep \
-	local-aep-start local-aep-stop bench clean
+.PHONY: help setup lock deploy destroy rebalance migrate forget plan verify status demo dist test test-unit test-e2e \
+	test-cdktn lint docs local-aep local-aep-start local-aep-stop bench clean
 
 help:
 	@echo "make demo         set up, start the local AEP, deploy every sandbox of main.py to it"
@@ -63,6 +63,8 @@ help:
 	@echo "scripts/plan      plan every stack; write plan.md (for review) and plan.json; exit 0 none, 2 changes, 1 error"
 	@echo "make plan         the same plan; exit 0 when it was made (changes or not), 2 when it failed"
 	@echo "make deploy       deploy STACKS (default '*') with your own AEP_* and TF_VAR_* settings (e.g. real AEP)"
+	@echo "make verify       after a deploy: wait for the runs of what it changed, judge them (verify.md); 0 all well"
+	@echo "make status       every dataflow's health (status.md): last run, late, drifted; 0 all healthy"
 	@echo "make destroy      destroy STACKS"
 	@echo "make forget       STACKS=...: stop managing stacks main.py no longer declares (objects stay; no call to AEP)"
 	@echo "make migrate      once after upgrading from 0.1.0: rename every stack's state entries (no call to AEP)"
@@ -70,6 +72,8 @@ help:
 	@echo "make local-aep  run the local AEP in the foreground (PORT=$(PORT) DATA=$(DATA))"
 	@echo "make local-aep-stop  stop the one 'make demo' started"
 	@echo "make bench        write benchmark figures to BENCHMARKS.md and benchmarks/results/"
+	@echo "make dist         build the distribution teams install (dist/aep_iac-*.whl; README, Use it in your repository)"
+	@echo "aep-iac --help    the same commands, as .venv/bin/aep-iac (or installed from dist/) runs them anywhere"
 
 setup: .stamps/prereqs .stamps/venv .stamps/node .stamps/provider $(if $(filter cdktn,$(CDK)),.stamps/cdktn)
 
@@ -96,40 +100,50 @@ setup: .stamps/prereqs .stamps/venv .stamps/node .stamps/provider $(if $(filter 
 	@scripts/check-cdktn
 	@touch $@
 
-.stamps/provider: .stamps/venv toolchain/mirror.py
-	$(VENV_PY) -m toolchain.mirror --out $(ROOT)/.tf
+.stamps/provider: .stamps/venv aep_iac/mirror.py
+	$(AEP_IAC) provider --force >/dev/null
 	@touch $@
 
 # Every stack's .terraform.lock.hcl, made from the mirror: `cdktf deploy` would otherwise run
 # `terraform providers lock` against the registry, which fails offline. Synthesizing first also
 # stops here, with one clean block per problem, when main.py's declarations break a rule.
 lock: setup
-	@$(VENV_PY) -m toolchain.lock --project $(ROOT)
+	@$(AEP_IAC) lock
 
 # Deploy with the caller's own settings (AEP_* and TF_VAR_*), e.g. against real AEP. Checks every
 # setting first; Ctrl-C lets Terraform finish what is in flight and save state.
-deploy: lock
-	@$(VENV_PY) -m toolchain.preflight --project $(ROOT) $(STACK_ARGS)
-	$(STACKS_RUN) apply --project $(ROOT) $(STACK_ARGS)
+deploy: setup
+	$(AEP_IAC) deploy $(STACK_ARGS)
 
-destroy: lock
-	$(STACKS_RUN) destroy --project $(ROOT) $(STACK_ARGS)
+destroy: setup
+	$(AEP_IAC) destroy $(STACK_ARGS)
+
+# After a deploy: the next run of every dataflow it created or changed (an on-demand run for a
+# `once` flow), judged against the declaration's Expect; verify.md and verify.json. Through make,
+# any failure is 2 (`aep-iac verify` itself exits 2 outside expectations, 1 on an error).
+VERIFY_ARGS ?=
+verify: setup
+	$(AEP_IAC) verify $(VERIFY_ARGS)
+
+# Every dataflow's health between changes: status.md (with each sandbox's picture) and status.json.
+status: setup
+	$(AEP_IAC) status
 
 # Stop managing stacks main.py no longer declares (a removed sandbox): their objects stay in AEP, their
 # state moves aside; no call to AEP. `make destroy STACKS=...` deletes them instead.
 forget: lock
-	$(VENV_PY) -m toolchain.states forget --project $(ROOT) $(STACK_ARGS)
+	$(AEP_IAC) forget $(STACK_ARGS)
 
 # Even out every sandbox's stacks under BOUND (default: main.py's), moving state only: no call to
 # AEP. Commit placement.json afterwards (and set the new bound in main.py).
 BOUND ?=
 rebalance: lock
-	$(VENV_PY) -m toolchain.rebalance --project $(ROOT) $(if $(BOUND),--bound $(BOUND))
+	$(AEP_IAC) rebalance $(if $(BOUND),--bound $(BOUND))
 
 # Once, after upgrading from release 0.1.0: every stack's state moves to 0.2.0's provider and
 # type names (state pull/push, no call to AEP), and make demo's local AEP to its new data folder.
 migrate: lock
-	$(VENV_PY) -m toolchain.migrate --project $(ROOT) $(STACK_ARGS)
+	$(AEP_IAC) migrate $(STACK_ARGS)
 
 # make turns every failing recipe into exit 2, so through make "changes" and "error" would look the
 # same: here a plan that was made exits 0 (changes or not) and only a failure fails. scripts/plan
@@ -139,35 +153,30 @@ PLAN_STATUS_FILE ?= $(RUN)/plan.status
 # too: a plan file is always this run's, never an earlier one.
 plan: setup
 	@mkdir -p $(dir $(PLAN_STATUS_FILE))
-	$(VENV_PY) -m toolchain.plan --synth --project $(ROOT) --out $(ROOT)/plan.md --json $(ROOT)/plan.json \
-		--comment $(ROOT)/plan-comment.md --status-file $(PLAN_STATUS_FILE) $(STACK_ARGS)
+	$(AEP_IAC) plan --status-file $(PLAN_STATUS_FILE) $(STACK_ARGS)
 
 LOCAL_AEP_ARGS ?=
 local-aep: .stamps/venv
 	$(VENV_PY) -m aep_local --host 127.0.0.1 --port $(PORT) --data $(DATA) \
-		--sandboxes $$($(VENV_PY) -m toolchain.sandboxes) \
+		--sandboxes $$($(VENV_PY) -m aep_iac.sandboxes) \
 		$(if $(findstring --s3-endpoint,$(LOCAL_AEP_ARGS)),,--local-s3) $(LOCAL_AEP_ARGS)
 
 local-aep-start: .stamps/venv
-	@$(VENV_PY) scripts/local-aep-daemon start --port $(PORT) --data $(DATA) --run-dir $(RUN) \
-		--sandboxes $$($(VENV_PY) -m toolchain.sandboxes)
+	@$(AEP_IAC) local-aep start --port $(PORT) --data $(DATA)
 
+# Stops only the server this checkout started (its pid file); without a venv nothing was started.
 local-aep-stop:
-	@$(HOST_PYTHON) scripts/local-aep-daemon stop --run-dir $(RUN)
+	@if [ -x $(AEP_IAC) ]; then $(AEP_IAC) local-aep stop; else echo "local AEP is not running (no pid file)"; fi
 
 # Always the local AEP on PORT, whatever AEP_FLOW_SERVICE_URL says. Its URL is recorded
-# (.run/demo.json), so later plan/deploy/destroy reach it with the demo's fake credentials, unless
-# the caller points AEP_FLOW_SERVICE_URL elsewhere (toolchain.localdemo); exported settings win.
-demo: export AEP_FLOW_SERVICE_URL = http://127.0.0.1:$(PORT)/data/foundation/flowservice
-demo: export AEP_IMS_URL = http://127.0.0.1:$(PORT)
-demo: lock local-aep-start
-	@$(VENV_PY) -m toolchain.localdemo record --project $(ROOT) --port $(PORT)
-	@$(VENV_PY) -m toolchain.preflight --project $(ROOT)
-	$(STACKS_RUN) apply --project $(ROOT)
-	@$(VENV_PY) -m toolchain.demo_report --project $(ROOT)
-	@echo "The local AEP keeps running on http://127.0.0.1:$(PORT) (data in $(DATA)); it stops by itself after 8 hours."
-	@echo "make plan, make deploy and make destroy now use it (unless AEP_FLOW_SERVICE_URL names another)."
-	@echo "Stop it with: make local-aep-stop"
+# (.run/demo.json), so later plan/deploy/verify/status/destroy reach it with the demo's fake
+# credentials, unless the caller points AEP_FLOW_SERVICE_URL elsewhere (aep_iac.localdemo).
+demo: setup
+	$(AEP_IAC) demo --port $(PORT) --data $(DATA)
+
+# The wheel teams install (README, "Use it in your repository"): dist/aep_iac-<version>-py3-none-any.whl.
+dist: .stamps/venv
+	rm -rf $(ROOT)/dist && $(VENV_PY) -m pip wheel --quiet --no-deps --wheel-dir $(ROOT)/dist $(ROOT)
 
 test: setup
 	$(VENV_PY) -m pytest tests
@@ -198,4 +207,4 @@ bench: setup
 	$(VENV_PY) -m benchmarks $(BENCH_ARGS)
 
 clean:
-	rm -rf .stamps .tf cdktf.out .run
+	rm -rf .stamps .aep .tf cdktf.out .run dist

@@ -12,7 +12,7 @@ import threading
 import time
 from pathlib import Path
 
-from toolchain.processes import process_alive
+from aep_iac.processes import process_alive
 
 from .core.app import App
 from .core.gateway import DEFAULT_SANDBOX, Gateway

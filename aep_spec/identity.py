@@ -43,7 +43,7 @@ CREDENTIALS_MISSING: Final = "Credentials missing"
 UNREACHABLE: Final = "Cannot reach"
 
 #: The output every stack records its sandbox in: a stack the app stops declaring can still be
-#: destroyed in the right sandbox (toolchain.states).
+#: destroyed in the right sandbox (aep_iac.states).
 SANDBOX_OUTPUT: Final = "aep_sandbox"
 #: The output every stack records its dataflows' expectations in (verify and status read it).
 EXPECTATIONS_OUTPUT: Final = "aep_expectations"

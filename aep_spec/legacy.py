@@ -3,7 +3,7 @@
 0.1.0 named everything for Flow Service (``terraform.local/aep/flowservice``,
 ``flowservice_s3_base_connection``...). 0.2.0 names them for the platform, because the provider
 now spans several AEP services. A state written by 0.1.0 records the old provider and types;
-:mod:`toolchain.migrate` renames them in place (no call to AEP), and the mirror serves the old
+:mod:`aep_iac.migrate` renames them in place (no call to AEP), and the mirror serves the old
 address as a guard (:mod:`aep_provider.legacy`) that fails at plan, naming that step, instead
 of letting Terraform plan to destroy and re-create every object.
 """
@@ -33,7 +33,7 @@ RENAMED_TYPES: Final = {
 
 #: The one step, for a CDKTF project of this layout and for a plain Terraform folder.
 MIGRATE_PROJECT: Final = "make migrate"
-MIGRATE_FOLDER: Final = "python -m toolchain.migrate --dir <folder>"
+MIGRATE_FOLDER: Final = "python -m aep_iac.migrate --dir <folder>"
 
 
 #: How the guard's one diagnostic begins: the plan report shows it alone.

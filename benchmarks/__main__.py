@@ -29,13 +29,13 @@ from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
+from aep_iac.mirror import launcher_path, terraform_platform, terraform_report
+from aep_iac.project import ROOT, install_provider
 from benchmarks import figures, frameworks, grow, interrupt, plot, report, scale, startup, synthesis, trivial_provider
 from benchmarks.environment import IN_FLIGHT
 from benchmarks.machine import CpuWatch
 from benchmarks.step import TOOLS, Step
 from constructs_lib.placement import DEFAULT_BOUND
-from toolchain.mirror import launcher_path, terraform_platform, terraform_report
-from toolchain.project import ROOT, install_provider
 
 RESULTS = ROOT / "benchmarks" / "results"
 T = TypeVar("T")

@@ -9,9 +9,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from aep_client import FlowServiceConfig
+from aep_iac.project import provider_env as project_provider_env
+from aep_iac.stacks import BOUND_ENV, DEFAULT_BOUND
 from aep_local.testing import LocalAep
-from toolchain.project import provider_env as project_provider_env
-from toolchain.stacks import BOUND_ENV, DEFAULT_BOUND
 
 CLIENT_ID = "bench-client"
 CLIENT_SECRET = "bench-client-secret"  # noqa: S105 - a fake value for the local emulator
@@ -29,7 +29,7 @@ CREDENTIALS = {"TF_VAR_s3_access_key": ACCESS_KEY, "TF_VAR_s3_secret_key": SECRE
 #: What a rotation changes: a new session token and its version (FLEET_SESSION_TOKEN_VERSION).
 ROTATED = {"TF_VAR_s3_session_token": ROTATED_SESSION_TOKEN, "FLEET_SESSION_TOKEN_VERSION": "2"}
 UNROTATED = {"TF_VAR_s3_session_token": SESSION_TOKEN, "FLEET_SESSION_TOKEN_VERSION": "1"}
-#: The one bound on Flow Service calls in flight across stacks (toolchain.stacks' default, set so
+#: The one bound on Flow Service calls in flight across stacks (aep_iac.stacks' default, set so
 #: that a caller's own setting cannot leak in): the floor's 10 at a time.
 IN_FLIGHT = {BOUND_ENV: str(DEFAULT_BOUND)}
 

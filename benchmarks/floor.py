@@ -35,7 +35,7 @@ ROTATE_OPS = [{"op": "replace", "path": "/auth/params/s3SessionToken", "value": 
 
 
 def connection_body(index: int) -> dict[str, Any]:
-    """What the provider POSTs for fleet connection ``index`` (toolchain/apps/fleet.py)."""
+    """What the provider POSTs for fleet connection ``index`` (aep_iac/apps/fleet.py)."""
     return {
         "name": f"fleet-{index:03d}",
         "description": f"Fleet connection {index}",

@@ -1,5 +1,5 @@
 """CDKTF and CDK Terrain side by side: the same deploy, no-op and destroy of the fleet app through
-each framework's CLI (via toolchain.cdk, as `make deploy` runs them), on fresh emulators.
+each framework's CLI (via aep_iac.cdk, as `make deploy` runs them), on fresh emulators.
 
 CDK Terrain is measured only where `make CDK=cdktn setup` installed its CLI; otherwise the report
 says so. What differs is each CLI's own cost per command: Terraform and the provider are the same.
@@ -11,15 +11,15 @@ import time
 from pathlib import Path
 from typing import Any
 
+from aep_iac.apps import FLEET_STACK as STACK
+from aep_iac.cdk import cli_bin
+from aep_iac.project import ROOT, CdktfProject
 from aep_local.testing import LocalAep
 from benchmarks.environment import fleet_env
-from toolchain.apps import FLEET_STACK as STACK
-from toolchain.cdk import CLI_BIN
-from toolchain.project import CdktfProject
 
 
 def installed(framework: str) -> bool:
-    return (CLI_BIN[framework] / framework).exists()
+    return (cli_bin(ROOT, framework) / framework).exists()
 
 
 def _timed(action: Any) -> float:

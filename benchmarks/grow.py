@@ -2,7 +2,7 @@
 
 The usual change is not spread evenly over a sandbox's stacks: new connections go to the emptiest
 stack or to a new one, so one stack has all the creates while the others only refresh. This cell
-times the second deploy (``toolchain.stacks apply``, as ``make deploy`` runs it, on a fresh
+times the second deploy (``aep_iac.stacks apply``, as ``make deploy`` runs it, on a fresh
 emulator with the run's latency) beside its floor made in the same run: every existing connection
 refreshed (N GETs), then the new ones created, 10 at a time.
 """

@@ -1,6 +1,6 @@
 """Ctrl-C in the middle of the sharded create, then the next deploy: does it converge, exactly?
 
-The fleet of N connections over its stacks, as ``make deploy`` runs it (``toolchain.stacks apply``),
+The fleet of N connections over its stacks, as ``make deploy`` runs it (``aep_iac.stacks apply``),
 on a fresh emulator with the run's latency. Once a third of the creates were answered, the whole
 command gets a terminal's SIGINT; it must end with 130 after every Terraform saved its state. The
 deploy run again must create only what is missing: the figures are what the server holds by name

@@ -25,19 +25,19 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from aep_iac.apps import FLEET_STACK
+from aep_iac.lock import OUT_DIR, stack_dir
+from aep_iac.project import Run, base_environment, run_command
+from aep_iac.stacks import WARM_ENV
 from benchmarks import trivial_provider
 from benchmarks.environment import CREDENTIALS, ROTATED
 from benchmarks.step import Step, Steps, state_bytes
 from benchmarks.toolchain_steps import TF_FLAGS, TIMEOUT, init_stacks
 from constructs_lib.placement import stack_name
-from toolchain.apps import FLEET_STACK
-from toolchain.lock import OUT_DIR, stack_dir
-from toolchain.project import Run, base_environment, run_command
-from toolchain.stacks import WARM_ENV
 
 
 def inputs(index: int, version: int) -> dict[str, Any]:
-    """A fleet connection's inputs but its secrets (toolchain/apps/fleet.py), as plain values."""
+    """A fleet connection's inputs but its secrets (aep_iac/apps/fleet.py), as plain values."""
     return {"name": f"fleet-{index:03d}", "description": f"Fleet connection {index}", "auth_spec_name": "Access Key",
             "bucket_name": f"fleet-bucket-{index % 7}", "folder_path": f"in/{index:03d}",
             "service_url": "https://s3.us-east-1.amazonaws.com", "access_key_wo_version": "1",
@@ -119,7 +119,7 @@ class OneState(_Offline):
 
 
 class ManyStates(_Offline):
-    """N ``terraform_data`` over the sharded run's k states, through toolchain.stacks and toolchain.plan."""
+    """N ``terraform_data`` over the sharded run's k states, through aep_iac.stacks and aep_iac.plan."""
 
     tool = "terraform_data_k"
     plugin = False
@@ -139,13 +139,13 @@ class ManyStates(_Offline):
         (out / "manifest.json").write_text(json.dumps({"stacks": {name: {} for name in self.stacks}}))
         for name, indexes in self.stacks.items():
             folder = stack_dir(self.project, name)
-            # No provider to install: init leaves no .terraform, where toolchain.stacks marks it done.
+            # No provider to install: init leaves no .terraform, where aep_iac.stacks marks it done.
             (folder / ".terraform").mkdir(parents=True, exist_ok=True)
             (folder / "cdk.tf.json").write_text(json.dumps(configuration("terraform_data", indexes, version)))
 
     def steps(self) -> list[Step]:
-        runner = [sys.executable, "-m", "toolchain.stacks", "--project", "."]
-        plan = [sys.executable, "-m", "toolchain.plan", "--project", ".", "--out", "plan.md", "--json", "plan.json"]
+        runner = [sys.executable, "-m", "aep_iac.stacks", "--project", "."]
+        plan = [sys.executable, "-m", "aep_iac.plan", "--project", ".", "--out", "plan.md", "--json", "plan.json"]
         fields: dict[str, Any] = {"stacks": len(self.stacks), "bound": self.bound}
         self._write(1)
         init = round(init_stacks(self.project, list(self.stacks), self.env), 3)
@@ -153,14 +153,14 @@ class ManyStates(_Offline):
         def command(args: list[str]) -> Callable[[dict[str, str]], Run]:
             return lambda env: self.run(args, self.project, env)
 
-        create = self.step("create", "python -m toolchain.stacks apply", command([*runner, "apply"]),
+        create = self.step("create", "python -m aep_iac.stacks apply", command([*runner, "apply"]),
                            init_seconds=init, **fields)
         create.state_bytes = state_bytes([stack_dir(self.project, name) / "terraform.tfstate" for name in self.stacks])
         steps = [create,
-                 self.step("noop", "python -m toolchain.plan (exit 0: no changes)", command(plan), **fields)]
+                 self.step("noop", "python -m aep_iac.plan (exit 0: no changes)", command(plan), **fields)]
         self._write(2)
-        steps.append(self.step("rotate", "python -m toolchain.stacks apply (session token version 2)",
+        steps.append(self.step("rotate", "python -m aep_iac.stacks apply (session token version 2)",
                                command([*runner, "apply"]), **fields))
-        steps.append(self.step("destroy", "python -m toolchain.stacks destroy", command([*runner, "destroy"]),
+        steps.append(self.step("destroy", "python -m aep_iac.stacks destroy", command([*runner, "destroy"]),
                                **fields))
         return steps

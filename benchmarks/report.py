@@ -96,7 +96,7 @@ def _rpc_cpu(rows: list[dict[str, Any]]) -> list[str]:
     return [f"## Provider CPU per connection by RPC kind (N={n}, {latency:g} ms; ms)", "",
             "Summed over every provider process of the step (each RPC handler thread's own CPU clock); "
             "\"outside RPCs\" is the rest of the processes' CPU: interpreter start-up, imports, gRPC's own "
-            "threads, and the warm provider server `toolchain.stacks` forks `make deploy`'s providers from (its "
+            "threads, and the warm provider server `aep_iac.stacks` forks `make deploy`'s providers from (its "
             "own CPU, from its log; plain terraform and the trivial provider start every process cold). The "
             "trivial provider runs the same protocol layer with no API client behind it "
             "(measured without latency: it makes no call).", "", *_table(head, body), ""]
@@ -174,14 +174,14 @@ def _bound_note(bound: int) -> str:
 
 def _how(meta: dict[str, Any]) -> str:
     return (
-        "How: the fleet app (`toolchain/apps/fleet.py`, N connections in one sandbox) against the local Flow "
+        "How: the fleet app (`aep_iac/apps/fleet.py`, N connections in one sandbox) against the local Flow "
         "Service with the given latency added to every request (IMS included); each tool on a fresh emulator, "
         "each step with a cold IMS token cache. **make deploy** is the fleet with "
         f"`FLEET_BOUND={meta['bound']}` ({_bound_note(meta['bound'])}), spread over "
         "ceil(N / bound) stacks, through the commands `make deploy`, `make plan` and `make destroy` run after "
-        "synthesis: `python -m toolchain.stacks apply` (create), `python -m toolchain.plan` (no-op), "
-        "`toolchain.stacks apply` after re-synthesizing with every session token rotated "
-        "(`FLEET_SESSION_TOKEN_VERSION=2` and a new `TF_VAR_s3_session_token`), `toolchain.stacks destroy`; "
+        "synthesis: `python -m aep_iac.stacks apply` (create), `python -m aep_iac.plan` (no-op), "
+        "`aep_iac.stacks apply` after re-synthesizing with every session token rotated "
+        "(`FLEET_SESSION_TOKEN_VERSION=2` and a new `TF_VAR_s3_session_token`), `aep_iac.stacks destroy`; "
         f"every stack at once within one bound of {meta['in_flight_bound']} Flow Service calls in flight. "
         "Its times are the runner commands'; **synthesis** (the app run, which `make deploy` does first) is "
         "timed on its own and shown beside create and rotation; `terraform init` and the provider lock files "
@@ -192,7 +192,7 @@ def _how(meta: dict[str, Any]) -> str:
         "terraform**: the fleet without a bound, one stack, `terraform apply`, `plan -detailed-exitcode`, "
         "`apply` after rotation, `destroy` in its folder. **terraform_data**: N of Terraform's built-in "
         "resource holding the same inputs, in one state (plain terraform) and in the k states of the sharded "
-        "run (through `toolchain.stacks`/`toolchain.plan`, with `AEP_WARM=0`: no plugin to warm); "
+        "run (through `aep_iac.stacks`/`aep_iac.plan`, with `AEP_WARM=0`: no plugin to warm); "
         "**trivial provider**: N resources of a no-API "
         "provider on our protocol layer (`benchmarks/trivial_provider.py`), one state; these three make no "
         "call, so they are measured once per N and shown at every latency. The **floor** makes the same API "
@@ -281,7 +281,7 @@ def _grow(figures: dict[str, Any]) -> list[str]:
 def _interrupt(figures: dict[str, Any]) -> list[str]:
     first, again = figures["interrupted"], figures["next_deploy"]
     return [f"## Ctrl-C mid-create (N={figures['n']}, {figures['latency_ms']:g} ms, {figures['stacks']} stacks)", "",
-            "The sharded create (`python -m toolchain.stacks apply`, as `make deploy` runs it) got a terminal's "
+            "The sharded create (`python -m aep_iac.stacks apply`, as `make deploy` runs it) got a terminal's "
             "SIGINT once a third of the creates were answered, then ran again to the end "
             "([benchmarks/interrupt.py](benchmarks/interrupt.py)).", "",
             *_table(["run", "exit status", "seconds", "calls", "connections in Flow Service after it"],
@@ -302,7 +302,7 @@ def _review(rows: list[dict[str, Any]]) -> list[str]:
              f"{100 * r['review']['report_s'] / max(r['review']['terraform_s'], 1e-9):.1f}%",
              f"{r['review']['plan_md_chars']:,}", f"{r['review']['comment_chars']:,}"] for r in found]
     return ["## Writing the review (plan of N creates)", "",
-            "`python -m toolchain.plan --comment plan-comment.md` before the create step: Terraform's part (every "
+            "`python -m aep_iac.plan --comment plan-comment.md` before the create step: Terraform's part (every "
             "stack planned and shown as JSON) beside reading those plans and writing plan.md, plan.json and the "
             "comment (plan.json's `timings`); the sizes of plan.md and of the pull-request comment (limit 65,536).",
             "", *_table(["N", "ms", "state", "stacks", "Terraform s", "review s", "share", "plan.md chars",
@@ -319,7 +319,7 @@ def _synthesis(figures: dict[str, Any]) -> list[str]:
 
 def _frameworks(figures: dict[str, Any]) -> list[str]:
     lines = ["## CDKTF and CDK Terrain side by side", "",
-             f"The fleet app with N={figures['n']} at 0 ms, through each framework's CLI (via `toolchain.cdk`), "
+             f"The fleet app with N={figures['n']} at 0 ms, through each framework's CLI (via `aep_iac.cdk`), "
              "fresh emulator each. Terraform, the provider and the API calls are the same; the difference is "
              "each CLI's own cost.", ""]
     measured = figures["frameworks"]

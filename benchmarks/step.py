@@ -51,7 +51,7 @@ class Step:
     synth_seconds: float | None = None  # the app run before the command (create and rotation of `make deploy`)
     init_seconds: float | None = None  # `terraform init` of every stack before the first command (set-up)
     state_bytes: int | None = None  # after create: the local state files' size, summed over the stacks
-    #: before create: `toolchain.plan` of the N creates, as plan.json times it (Terraform's part, and
+    #: before create: `aep_iac.plan` of the N creates, as plan.json times it (Terraform's part, and
     #: reading its plans and writing plan.md, plan.json, plan-comment.md), and the files' sizes
     review: dict[str, Any] | None = None
 
@@ -92,7 +92,7 @@ class Steps:
         self.n = n
         self.latency_ms = latency_ms
         self.server: LocalAep | None = None  # None: an offline tool, nothing to count
-        self.warm_log: Path | None = None  # a warm provider server's log (toolchain.stacks runs one per command)
+        self.warm_log: Path | None = None  # a warm provider server's log (aep_iac.stacks runs one per command)
         self._made = 0
 
     def scratch(self, name: str) -> Path:

@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from toolchain.apps import FLEET_APP
+from aep_iac.apps import FLEET_APP
 
 
 def _seconds(folder: Path, n: int) -> float:

@@ -1,9 +1,9 @@
-"""The fleet app (toolchain/apps/fleet.py) deployed the two ways the project knows, each step timed.
+"""The fleet app (aep_iac/apps/fleet.py) deployed the two ways the project knows, each step timed.
 
 * :class:`ShardedSteps`, **deploy**: what ``make deploy``, ``make plan`` and ``make destroy`` run
   after synthesis, on the fleet app with ``FLEET_BOUND`` (its connections spread over stacks of
-  at most that many): ``toolchain.stacks apply`` (create), ``toolchain.plan`` (no-op),
-  ``toolchain.stacks apply`` after rotating every session token, ``toolchain.stacks destroy``,
+  at most that many): ``aep_iac.stacks apply`` (create), ``aep_iac.plan`` (no-op),
+  ``aep_iac.stacks apply`` after rotating every session token, ``aep_iac.stacks destroy``,
   every stack at once within one bound of 10 Flow Service calls in flight. Synthesis (the app
   run, which ``make`` does first) is timed on its own, before create and before rotation, and
   reported beside the command's time, not in it.
@@ -24,13 +24,13 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from aep_iac.lock import lock, stack_dir, synthesized_stacks
+from aep_iac.mirror import terraform_platform
+from aep_iac.project import CdktfProject, Run
+from aep_iac.stacks import Runner, init_step
 from aep_local.testing import LocalAep
 from benchmarks.environment import IN_FLIGHT, ROTATED, UNROTATED, fleet_env
 from benchmarks.step import Step, Steps, state_bytes, timed
-from toolchain.lock import lock, stack_dir, synthesized_stacks
-from toolchain.mirror import terraform_platform
-from toolchain.project import CdktfProject, Run
-from toolchain.stacks import Runner, init_step
 
 TF_FLAGS = ("-input=false", "-no-color")
 #: A command of N=1,000 at 150 ms takes minutes; a stuck one should not hold the benchmark for ever.
@@ -85,7 +85,7 @@ class FleetSteps(Steps):
 
 
 def init_stacks(project: Path, stacks: list[str], environ: Mapping[str, str]) -> float:
-    """``terraform init`` of every stack as ``toolchain.stacks`` would run it (so that it does not
+    """``terraform init`` of every stack as ``aep_iac.stacks`` would run it (so that it does not
     again), side by side within its bound; the seconds it took."""
     runner = Runner(project, environ, int(IN_FLIGHT["AEP_MAX_IN_FLIGHT"]))
     runs, seconds = timed(lambda: runner.run_all(
@@ -138,21 +138,21 @@ class ShardedSteps(FleetSteps):
         project = self.project
         synth, init = self.prepare()
         fields: dict[str, Any] = {"backend": self.backend, "stacks": len(project.stacks), "bound": self.bound}
-        plan = [sys.executable, "-m", "toolchain.plan", "--project", ".", "--out", "plan.md", "--json", "plan.json"]
+        plan = [sys.executable, "-m", "aep_iac.plan", "--project", ".", "--out", "plan.md", "--json", "plan.json"]
         review = self.review(plan)
 
-        create = self.step("create", "python -m toolchain.stacks apply",
+        create = self.step("create", "python -m aep_iac.stacks apply",
                            lambda env: self.run(project.stacks_command("apply"), env), UNROTATED,
                            synth_seconds=synth, init_seconds=init, **fields)
         create.state_bytes = state_bytes([project.state_file(stack) for stack in project.stacks])
         create.review = review
         steps = [create,
-                 self.step("noop", "python -m toolchain.plan (exit 0: no changes)", lambda env: self.run(plan, env),
+                 self.step("noop", "python -m aep_iac.plan (exit 0: no changes)", lambda env: self.run(plan, env),
                            UNROTATED, **fields)]
         synth = self._synth(ROTATED)
-        steps.append(self.step("rotate", "python -m toolchain.stacks apply (session token version 2)",
+        steps.append(self.step("rotate", "python -m aep_iac.stacks apply (session token version 2)",
                                lambda env: self.run(project.stacks_command("apply"), env), ROTATED,
                                synth_seconds=synth, **fields))
-        steps.append(self.step("destroy", "python -m toolchain.stacks destroy",
+        steps.append(self.step("destroy", "python -m aep_iac.stacks destroy",
                                lambda env: self.run(project.stacks_command("destroy"), env), ROTATED, **fields))
         return steps

@@ -19,7 +19,7 @@ Rules, applied at synth:
   placement decided anew on every deploy could differ from the one already deployed.
 
 Everything that belongs to a connection (its source and target connections, its dataflows) goes
-to the connection's stack. ``toolchain.rebalance`` changes the placement (a new bound, or
+to the connection's stack. ``aep_iac.rebalance`` changes the placement (a new bound, or
 evening out) and moves the connections' state accordingly, without a call to AEP.
 """
 
@@ -33,13 +33,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from aep_spec.commands import command
 from constructs_lib.errors import ConstructError, PropViolation
 
 #: The default bound of connections per stack, chosen by measurement (README, Performance).
 DEFAULT_BOUND = 200
 FROZEN_ENV = "PLACEMENT_FROZEN"
 ABOUT = ("Which Terraform stack (state) holds each connection, per sandbox. Written at synth when a "
-         "connection is added or removed; commit it with main.py. `make rebalance` changes it and moves state.")
+         "connection is added or removed; commit it with main.py. `aep-iac rebalance` changes it and moves state.")
 
 
 def stack_name(first: str, index: int) -> str:
@@ -84,7 +85,7 @@ class Placement:
             raise ConstructError([PropViolation(
                 f"placement ({self.path or 'in memory'})", "sandboxes",
                 f"does not place {len(new)} connection(s) of sandbox {sandbox!r} ({shown}), and {FROZEN_ENV} "
-                f"forbids placing them now: run `make lock` (or `make plan`) and commit {name}")])
+                f"forbids placing them now: run `{command('lock')}` (or `{command('plan')}`) and commit {name}")])
         order = list(stacks)
         # Open at once every stack the total needs, so that a sandbox deployed for the first time (or
         # a large addition) is spread evenly rather than filling stacks one after the other.
@@ -106,7 +107,7 @@ class Placement:
                 raise ConstructError([PropViolation(
                     f"placement ({self.path})", "sandboxes",
                     f"is not what synth writes for sandbox {sandbox!r} (connections removed from main.py are still "
-                    f"placed), and {FROZEN_ENV} forbids changing it now: run `make plan` and commit {name}")])
+                    f"placed), and {FROZEN_ENV} forbids changing it now: run `{command('plan')}` and commit {name}")])
             self.sandboxes[sandbox] = stacks
             self.changed = True
         return stacks

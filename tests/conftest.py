@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 import requests
 
+from aep_iac.project import CdktfProject
+from aep_iac.project import provider_env as project_provider_env
 from aep_local.testing import LocalAep
-from toolchain.project import CdktfProject
-from toolchain.project import provider_env as project_provider_env
 
 #: The one-connection app the lifecycle tests follow (tests/e2e/apps/single.py).
 SINGLE_APP = Path(__file__).resolve().parent / "e2e" / "apps" / "single.py"
@@ -75,7 +75,7 @@ def flow_api(local_aep: LocalAep) -> FlowApi:
 @pytest.fixture(scope="session")
 def cli_config(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One provider mirror per test session, built from this checkout."""
-    from toolchain.project import install_provider
+    from aep_iac.project import install_provider
 
     os.environ.setdefault("CHECKPOINT_DISABLE", "1")
     return install_provider(tmp_path_factory.mktemp("tf"))

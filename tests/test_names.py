@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import subprocess
 
-from toolchain.project import ROOT
+from aep_iac.project import ROOT
 
 OLD_NAMES = re.compile(
     r"flowservice_(s3_base_connection|source_connection|target_connection|dataflow|explore|dataflow_runs)\b"
@@ -19,8 +19,8 @@ OLD_NAMES = re.compile(
     r"|\bflowservice_(provider|client|spec)\b|\blocal_flowservice\b|\bLocalFlowService\b|\bFLOWSERVICE_\w+"
     r"|make flowservice|\.flowservice-data|flowservice-daemon")
 #: The migration and what tests it: the only places that must say the old names.
-MIGRATION = {"aep_spec/legacy.py", "aep_provider/legacy.py", "toolchain/migrate.py", "toolchain/lock.py",
-             "tests/toolchain/test_migrate.py", "tests/e2e/test_upgrade_from_0_1.py", "tests/test_names.py"}
+MIGRATION = {"aep_spec/legacy.py", "aep_provider/legacy.py", "aep_iac/migrate.py", "aep_iac/lock.py",
+             "tests/aep_iac/test_migrate.py", "tests/e2e/test_upgrade_from_0_1.py", "tests/test_names.py"}
 #: Sections of documents that explain the migration.
 SECTIONS = {"README.md": "## Upgrading", "docs/design.md": "## Names"}
 

@@ -1,6 +1,6 @@
 """The provider's executable: hand this process over to a warm provider server, or run the provider here.
 
-The launcher ``toolchain/mirror.py`` writes imports this module first, so it must stay light:
+The launcher ``aep_iac/mirror.py`` writes imports this module first, so it must stay light:
 standard library only, and only modules that cost nothing to load (``_socket`` and ``_signal``, not
 ``socket`` and ``signal``, which load ``enum``; not ``typing``), as must the two package
 ``__init__`` modules above it. A hand-over costs about 20 ms of CPU, most of it the interpreter's

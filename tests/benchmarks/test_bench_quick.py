@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from toolchain.project import ROOT
+from aep_iac.project import ROOT
 
 pytestmark = pytest.mark.e2e
 

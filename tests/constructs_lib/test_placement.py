@@ -79,7 +79,7 @@ def test_the_file_round_trips_and_is_frozen_in_ci(tmp_path: Path) -> None:
     with pytest.raises(ConstructError) as removed:  # a removal changes the file too: CI's plan says so
         frozen.assign("dev", "s3-dev", ["a", "b"])
     assert "is not what synth writes for sandbox 'dev'" in str(removed.value)
-    assert "run `make plan`" in str(removed.value)
+    assert "run `aep-iac plan`" in str(removed.value)
     assert Placement.file(path, bound=2).assign("dev", "s3-dev", ["a", "b"]) == {"s3-dev": ["a"], "s3-dev-2": ["b"]}
     with pytest.raises(ConstructError) as raised:
         Placement.file(path, bound=2, environ={"PLACEMENT_FROZEN": "1"}).assign("dev", "s3-dev", ["a", "b", "c", "d"])

@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from toolchain.processes import stat_fields
+from aep_iac.processes import stat_fields
 
 
 def _children() -> dict[int, list[int]]:

@@ -15,9 +15,9 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
-from toolchain.project import ROOT, Run, base_environment, layered, run_command
+from aep_iac.project import ROOT, Run, base_environment, layered, run_command
 
-SHARED = (".venv", "node_modules", ".tf")
+SHARED = (".venv", "node_modules", ".aep")
 
 
 def checkout_files() -> list[str]:
@@ -49,7 +49,7 @@ def copy_checkout(folder: Path) -> Path:
 
 def make_environment(env: Mapping[str, str | None] | None = None) -> dict[str, str]:
     """The project's usual environment, with no settings of ours (AEP_*, TF_VAR_*), plus ``env``."""
-    return layered(base_environment(ROOT / ".tf" / "cli.tfrc"), env, {"MAKEFLAGS": None, "PATH": os.environ["PATH"]})
+    return layered(base_environment(ROOT / ".aep" / "cli.tfrc"), env, {"MAKEFLAGS": None, "PATH": os.environ["PATH"]})
 
 
 def make(folder: Path, *args: str, env: Mapping[str, str | None] | None = None, timeout: float = 900) -> Run:

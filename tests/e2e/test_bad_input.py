@@ -22,6 +22,8 @@ from typing import Any
 import pytest
 import requests
 
+from aep_iac import preflight
+from aep_iac.project import CdktfProject
 from aep_local.testing import LocalAep
 from constructs_lib import (
     AccessKeyAuth,
@@ -43,8 +45,6 @@ from constructs_lib import (
 from tests.conftest import CLIENT_ID, CLIENT_SECRET, FlowApi, provider_env
 from tests.constructs_lib import support
 from tests.e2e.requestlog import writes
-from toolchain import preflight
-from toolchain.project import CdktfProject
 
 INGESTION_APP = Path(__file__).parent / "apps" / "ingestion.py"
 KEYS = {"TF_VAR_s3_access_key": "AKIABADINPUT0001", "TF_VAR_s3_secret_key": "bad-input-secret-0001",
@@ -162,8 +162,8 @@ def test_synth_errors_print_one_clean_block_per_violation(tmp_path: Path, cli_co
         "    S3Connection('b', 'crm', folder_path='in/'),\n"
         "]))\n")
     project = CdktfProject(tmp_path / "app", cli_config, {}, app_file=app, stacks=("s3-dev",))
-    # The make targets synthesize first (toolchain.lock): the report appears once, then they stop.
-    run = project.run([sys.executable, "-m", "toolchain.lock", "--project", ".", "--app", "broken.py"], check=False)
+    # The make targets synthesize first (aep_iac.lock): the report appears once, then they stop.
+    run = project.run([sys.executable, "-m", "aep_iac.lock", "--project", ".", "--app", "broken.py"], check=False)
     assert run.returncode == 1
     assert "Traceback" not in run.output
     assert run.output.count("bucket_name: may contain only lowercase") == 1, run.output
@@ -357,6 +357,6 @@ def test_preflight_names_missing_settings_and_how_to_set_them(tmp_path: Path, cl
     assert "s3-dev: TF_VAR_s3_session_token is not set (used by " in text
     assert "s3-prod: TF_VAR_s3_prod_access_key is not set" in text
     assert "TF_VAR_s3_access_key is not set" not in text
-    run = subprocess.run([sys.executable, "-m", "toolchain.preflight", "--project", str(project.folder), "s3-dev"],
+    run = subprocess.run([sys.executable, "-m", "aep_iac.preflight", "--project", str(project.folder), "s3-dev"],
                          capture_output=True, text=True, env={"PATH": "/usr/bin:/bin"}, timeout=60)
     assert run.returncode == 1 and "missing setting: s3-dev: AEP_CLIENT_ID is not set" in run.stderr

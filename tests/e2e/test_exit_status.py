@@ -19,6 +19,8 @@ from pathlib import Path
 import pytest
 import requests
 
+from aep_iac import localdemo
+from aep_iac.project import connections_of_state
 from aep_local.testing import LocalAep
 from tests.conftest import FlowApi
 from tests.e2e.processes import wait_for
@@ -31,8 +33,6 @@ from tests.e2e.test_team_workflow import (
     names_by_sandbox,
     section,
 )
-from toolchain import localdemo
-from toolchain.project import connections_of_state
 
 pytestmark = pytest.mark.e2e
 

@@ -2,8 +2,8 @@
 moves state without a call to AEP, one bound on calls in flight across concurrent stacks, and
 Ctrl-C of all of them at once.
 
-Each test deploys the fleet app (``toolchain/apps/fleet.py``) with ``FLEET_BOUND`` set, through
-``toolchain.stacks`` (what ``make deploy`` runs), against the local AEP.
+Each test deploys the fleet app (``aep_iac/apps/fleet.py``) with ``FLEET_BOUND`` set, through
+``aep_iac.stacks`` (what ``make deploy`` runs), against the local AEP.
 """
 
 from __future__ import annotations
@@ -18,11 +18,11 @@ from typing import Any
 
 import pytest
 
+from aep_iac.project import CdktfProject
 from aep_local.testing import LocalAep
 from benchmarks.serverlog import peak_in_flight
 from tests.conftest import FlowApi, provider_env
 from tests.e2e.processes import wait_for
-from toolchain.project import CdktfProject
 
 pytestmark = pytest.mark.e2e
 
@@ -85,7 +85,7 @@ def test_placement_holds_through_deploys_and_a_rebalance_moves_state_without_a_c
 
     # A lower bound: the rebalance spreads 26 connections over 6 stacks of at most 5, moving state only.
     local_aep.reset_requests()
-    run = fleet.run([sys.executable, "-m", "toolchain.rebalance", "--project", ".", "--app", "fleet.py",
+    run = fleet.run([sys.executable, "-m", "aep_iac.rebalance", "--project", ".", "--app", "fleet.py",
                      "--bound", "5"])
     assert api_calls(local_aep) == []  # not a call to Flow Service or IMS, let alone a write
     assert "no call to Flow Service" in run.output
@@ -100,7 +100,7 @@ def test_placement_holds_through_deploys_and_a_rebalance_moves_state_without_a_c
     assert claims == {s: len(keys) for s, keys in placement(fleet).items()}
     # Every stack plans nothing: the moved objects kept their ids, etags and credential versions.
     local_aep.reset_requests()
-    plan = fleet.run([sys.executable, "-m", "toolchain.plan", "--project", ".", "--out", "plan.md",
+    plan = fleet.run([sys.executable, "-m", "aep_iac.plan", "--project", ".", "--out", "plan.md",
                       "--json", "plan.json"], check=False)
     assert plan.returncode == 0, plan.output
     assert [r["method"] for r in api_calls(local_aep) if r["method"] in WRITES] == []

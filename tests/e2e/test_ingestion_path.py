@@ -15,9 +15,9 @@ from typing import Any
 import pytest
 import requests
 
+from aep_iac.project import CdktfProject
 from aep_local.testing import LocalAep
 from tests.conftest import FlowApi, provider_env
-from toolchain.project import CdktfProject
 
 pytestmark = [pytest.mark.e2e, pytest.mark.framework]
 

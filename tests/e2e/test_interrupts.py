@@ -2,7 +2,7 @@
 creating dozens of connections at API latency, then deploy again: exactly the declared connections,
 no duplicate, no orphan, and every etag in state is the server's.
 
-Each case runs a real deploy of toolchain/apps/fleet.py (N connections in one stack) against the
+Each case runs a real deploy of aep_iac/apps/fleet.py (N connections in one stack) against the
 local AEP with added latency, interrupts it once the server has committed a few creates,
 and redeploys.
 """
@@ -19,12 +19,12 @@ from pathlib import Path
 import pytest
 import requests
 
+from aep_iac.processes import process_alive
+from aep_iac.project import CdktfProject, interrupt
 from aep_local.testing import LocalAep
 from tests.conftest import FlowApi, provider_env
 from tests.e2e.processes import find, is_provider, is_terraform_apply, wait_for
 from tests.e2e.requestlog import calls, writes
-from toolchain.processes import process_alive
-from toolchain.project import CdktfProject, interrupt
 
 pytestmark = [pytest.mark.e2e, pytest.mark.framework]
 
@@ -85,7 +85,7 @@ def assert_converged(project: CdktfProject, flow_api: FlowApi) -> None:
 
 def test_ctrl_c_of_make_deploy_is_graceful_then_converges(fleet: CdktfProject, local_aep: LocalAep,
                                                           flow_api: FlowApi) -> None:
-    """Through toolchain.cdk (what `make deploy` runs): in-flight creates finish and reach state."""
+    """Through aep_iac.cdk (what `make deploy` runs): in-flight creates finish and reach state."""
     code, output = start_and_interrupt(fleet, local_aep, fleet.deploy_command(), interrupt)
     assert code == 130, output
     assert "Interrupted" in output and "state is saved" in output
@@ -105,7 +105,7 @@ def test_ctrl_c_of_bare_cdktf_leaves_creates_that_the_next_deploy_adopts(
     """`cdktf deploy` (or `cdktn deploy`) typed directly: cdktf 0.21 kills terraform, so committed
     creates can miss the state; the next deploy adopts them (one PATCH each) instead of creating
     duplicates. (cdktn stops terraform gracefully but exits 0: the exit status is not checked here;
-    toolchain.cdk's is, above.)"""
+    aep_iac.cdk's is, above.)"""
     command = [str(fleet.cli), "deploy", fleet.stack, "--auto-approve"]
     start_and_interrupt(fleet, local_aep, command, interrupt)
     first = posts(local_aep)

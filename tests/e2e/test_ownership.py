@@ -19,6 +19,7 @@ from pathlib import Path
 import boto3
 import pytest
 
+from aep_iac.project import CdktfProject
 from aep_local.testing import LocalAep
 from tests.conftest import FlowApi, provider_env, single_project
 from tests.e2e.processes import find, is_provider, is_terraform_apply, wait_for
@@ -26,7 +27,6 @@ from tests.e2e.requestlog import WRITES
 from tests.e2e.test_plain_terraform import CREDENTIALS as HCL_CREDENTIALS
 from tests.e2e.test_plain_terraform import copy_example, terraform
 from tests.moto_server import MotoServer
-from toolchain.project import CdktfProject
 
 pytestmark = pytest.mark.e2e
 

@@ -17,10 +17,10 @@ from pathlib import Path
 import pytest
 import requests
 
+from aep_iac.project import RESOURCE_TYPE, ROOT
 from aep_local.testing import LocalAep
 from tests.conftest import FlowApi, provider_env
 from tests.e2e.requestlog import calls, writes
-from toolchain.project import RESOURCE_TYPE, ROOT
 
 pytestmark = pytest.mark.e2e
 

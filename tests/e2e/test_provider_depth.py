@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 import requests
 
+from aep_iac.project import CdktfProject
 from aep_local.testing import LocalAep
 from tests.conftest import FlowApi, provider_env, single_project
 from tests.e2e.requestlog import write_methods
-from toolchain.project import CdktfProject
 
 pytestmark = pytest.mark.e2e
 

@@ -16,12 +16,12 @@ from pathlib import Path
 
 import pytest
 
+from aep_iac import review
+from aep_iac.project import ROOT
 from aep_local.testing import LocalAep
 from tests.e2e.repo_copy import copy_checkout, make
 from tests.e2e.test_team_workflow import environment_without_secrets
 from tests.e2e.workflow import Workflow
-from toolchain import review
-from toolchain.project import ROOT
 
 pytestmark = pytest.mark.e2e
 

@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 
+from aep_iac.project import CdktfProject, Run
 from aep_local.testing import LocalAep
 from tests.conftest import provider_env
-from toolchain.project import CdktfProject, Run
 
 INGESTION_APP = Path(__file__).parent / "apps" / "ingestion.py"
 

@@ -24,10 +24,10 @@ from typing import Any
 import pytest
 import requests
 
+from aep_iac.project import ROOT, run_command
 from aep_spec import identity, legacy
 from tests.e2e.repo_copy import copy_files, make, make_environment, plan_script
 from tests.e2e.test_team_workflow import free_port
-from toolchain.project import ROOT, run_command
 
 pytestmark = pytest.mark.e2e
 
@@ -181,9 +181,9 @@ def test_upgrade_from_release_0_1_0_is_one_step_with_no_write(release_demo: tupl
 
     # The plain Terraform folder: one command renames its files and its state; plan says no change.
     reset_requests(port)
-    new_env = {**hcl_env, "TF_CLI_CONFIG_FILE": str(repo / ".tf" / "cli.tfrc")}
+    new_env = {**hcl_env, "TF_CLI_CONFIG_FILE": str(repo / ".aep" / "cli.tfrc")}
     venv_python = repo / ".venv" / "bin" / "python"
-    step = run_command([str(venv_python), "-m", "toolchain.migrate", "--dir", str(hcl)], repo, new_env, 300)
+    step = run_command([str(venv_python), "-m", "aep_iac.migrate", "--dir", str(hcl)], repo, new_env, 300)
     assert step.returncode == 0, step.output
     assert "resource.tf: renamed" in step.output and "provider.tf: renamed" in step.output, step.output
     text = (hcl / "resource.tf").read_text() + (hcl / "provider.tf").read_text()

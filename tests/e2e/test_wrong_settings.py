@@ -21,12 +21,12 @@ from pathlib import Path
 
 import pytest
 
+from aep_iac import localdemo
+from aep_iac.project import Run
 from aep_local.testing import LocalAep
 from tests.e2e.repo_copy import after_demo, copy_checkout, make, make_environment, plan_script
 from tests.e2e.test_exit_status import SECRETS
 from tests.e2e.test_team_workflow import free_port
-from toolchain import localdemo
-from toolchain.project import Run
 
 pytestmark = pytest.mark.e2e
 

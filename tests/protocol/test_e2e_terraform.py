@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from toolchain.mirror import terraform_platform
+from aep_iac.mirror import terraform_platform
 
 HERE = Path(__file__).resolve().parent
 SOURCE = "terraform.local/test/testkv"

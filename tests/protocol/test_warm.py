@@ -1,6 +1,6 @@
 """The warm provider server and the launcher: real processes, the launcher as Terraform runs it.
 
-The launcher is the mirror's executable (``toolchain.mirror.launcher_script``) running either the
+The launcher is the mirror's executable (``aep_iac.mirror.launcher_script``) running either the
 probe (``warm_probe.py``) or the real provider; the server is ``warm_provider``'s.
 """
 
@@ -24,9 +24,9 @@ from typing import Any
 import grpc
 import pytest
 
+from aep_iac.mirror import launcher_script
 from aep_provider.protocol import plugin
 from aep_provider.protocol.warm import ENV_VAR, SERVER_ENV, warm_provider
-from toolchain.mirror import launcher_script
 
 PROBE = "tests.protocol.warm_probe:main"
 TIMEOUT = 30

@@ -1,6 +1,6 @@
 """End to end: real Terraform drives the ``testkv`` provider cold and through a warm server, alike.
 
-The same launcher (the mirror's, as ``toolchain.mirror`` writes it, running ``testkv_provider``)
+The same launcher (the mirror's, as ``aep_iac.mirror`` writes it, running ``testkv_provider``)
 serves both runs; only ``AEP_WARM_PROVIDER`` differs. Every command must print, store and
 write the same (ids aside), and every provider process of the warm run must come from the server.
 """
@@ -15,11 +15,11 @@ from pathlib import Path
 
 import pytest
 
+from aep_iac.mirror import launcher_script
 from aep_provider.protocol.stats import STATS_DIR_ENV
 from aep_provider.protocol.warm import ENV_VAR, warm_provider
 from tests.protocol.test_e2e_terraform import MAIN_TF, _terraform, _workspace
 from tests.protocol.test_warm import _server_pid
-from toolchain.mirror import launcher_script
 
 pytestmark = pytest.mark.e2e
 

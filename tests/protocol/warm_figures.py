@@ -17,10 +17,10 @@ import tempfile
 import time
 from pathlib import Path
 
+from aep_iac.mirror import launcher_script
 from aep_provider.protocol.stats import STATS_DIR_ENV
 from aep_provider.protocol.warm import warm_provider
 from benchmarks.startup import percentile, plugin_env
-from toolchain.mirror import launcher_script
 
 
 def launch(launcher: Path, env: dict[str, str], stats: Path) -> dict[str, float]:
