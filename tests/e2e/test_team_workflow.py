@@ -20,7 +20,9 @@ from typing import Any
 
 import boto3
 import pytest
+import requests
 
+from aep_iac.project import MAIN_STACKS, ROOT, CdktfProject, connections_of_state
 from aep_local.testing import LocalAep
 from tests.conftest import ORG_ID, FlowApi, provider_env
 from tests.e2e.processes import wait_for
@@ -28,7 +30,6 @@ from tests.e2e.repo_copy import copy_checkout, make
 from tests.e2e.requestlog import calls
 from tests.e2e.workflow import Workflow, environment_without_secrets
 from tests.moto_server import MotoServer
-from toolchain.project import MAIN_STACKS, ROOT, CdktfProject, connections_of_state
 
 pytestmark = pytest.mark.e2e
 
@@ -92,7 +93,7 @@ def section(text: str, sandbox: str) -> str:
 
 
 def plan(project: CdktfProject, extra: dict[str, str | None] | None = None) -> tuple[int, str, dict]:
-    run = project.run([sys.executable, "-m", "toolchain.plan", "--project", ".", "--out", "plan.md",
+    run = project.run([sys.executable, "-m", "aep_iac.plan", "--project", ".", "--out", "plan.md",
                        "--json", "plan.json"], extra, check=False)
     assert run.returncode in (0, 1, 2), run.output
     doc = json.loads((project.folder / "plan.json").read_text())
@@ -275,9 +276,25 @@ def test_the_ci_workflow_plans_then_deploys(tmp_path: Path, team_server: LocalAe
     assert names_by_sandbox(team_server, CI_ORG) == {s: set() for s in SANDBOXES}  # a plan writes nothing
 
     steps = workflow.run_job("deploy", repo, values, base, local, tmp_path)
-    assert [s.returncode for s in steps] == [0, 0], [s.output[-3000:] for s in steps]
+    assert [s.returncode for s in steps] == [0, 0, 0], [s.output[-3000:] for s in steps]
     assert names_by_sandbox(team_server, CI_ORG) == EXPECTED
     assert not list(repo.glob("terraform.*.tfstate"))  # state is in the bucket, as the workflow says
+    # After the deploy, the workflow verified the first run of each of main.py's 5 dataflows.
+    assert steps[1].outputs == {"exit_code": "0"}, steps[1].output[-3000:]
+    verified = json.loads((repo / "verify.json").read_text())
+    assert [f["verdict"] for f in verified["flows"]] == ["pass"] * 5, (repo / "verify.md").read_text()
+
+    # The morning health job: no drift, every dataflow healthy; the failing step is skipped.
+    steps = workflow.run_job("health", repo, values, base, local, tmp_path)
+    assert [s.returncode for s in steps] == [0, 0], [s.output[-3000:] for s in steps]
+    assert [s.outputs for s in steps] == [{"exit_code": "0"}, {"exit_code": "0"}]
+    # A dataflow disabled in the UI: the drift plan and the health report both say so; the job fails.
+    disabled = disable_a_flow(team_server, "dev")
+    steps = workflow.run_job("health", repo, values, base, local, tmp_path)
+    assert [s.returncode for s in steps] == [0, 0, 1], [s.output[-3000:] for s in steps]
+    assert [s.outputs for s in steps[:2]] == [{"exit_code": "2"}, {"exit_code": "2"}]
+    assert "disabled outside Terraform" in (repo / "status.md").read_text()
+    assert disabled in (repo / "status.json").read_text()
 
     # A pull request whose plan cannot be made (Flow Service unreachable) fails its check, after
     # posting plan.md with the reason.
@@ -287,6 +304,16 @@ def test_the_ci_workflow_plans_then_deploys(tmp_path: Path, team_server: LocalAe
     assert steps[0].outputs == {"exit_code": "1", "complete": "true"}
     comment = posted.read_text()
     assert "Planning failed" in comment and comment.count("Cannot reach Flow Service: AEP_FLOW_SERVICE_URL=") == 1
+
+
+def disable_a_flow(server: LocalAep, sandbox: str) -> str:
+    """Disable one of the sandbox's dataflows through Flow Service, as a user in the UI would; its id."""
+    api = FlowApi(server, sandbox, CI_ORG)
+    flow_id = str(api.list("/flows")[0]["id"])
+    done = requests.post(f"{server.flow_url}/flows/{flow_id}/action", params={"op": "disable"},
+                         headers=api.headers(), timeout=10)
+    assert done.status_code < 300, done.text
+    return flow_id
 
 
 def free_port() -> int:
@@ -325,7 +352,7 @@ def test_make_demo_on_another_port_and_a_port_in_use(tmp_path: Path) -> None:
 
 
 def test_sandboxes_of_the_demo_server_come_from_main() -> None:
-    done = subprocess.run([sys.executable, "-m", "toolchain.sandboxes", str(ROOT / "main.py")],
+    done = subprocess.run([sys.executable, "-m", "aep_iac.sandboxes", str(ROOT / "main.py")],
                           capture_output=True, text=True, check=True, timeout=60)
     assert done.stdout.strip() == ",".join(SANDBOXES)
 

@@ -88,16 +88,20 @@ def _fill(text: str, values: Mapping[str, str]) -> str:
 
 
 def _holds(condition: str, outputs: Mapping[str, Mapping[str, str]]) -> bool:
-    """A step's ``if:``: comparisons of earlier steps' outputs, joined by ``&&`` (GitHub's meaning)."""
-    results = []
-    for part in condition.split("&&"):
-        match = _CONDITION.match(part.strip())
-        if match is None:
-            raise ValueError(f"condition not understood by the test runner: {condition!r}")
-        step, key, operator, expected = match.groups()
-        value = outputs.get(step, {}).get(key, "")
-        results.append(value == expected if operator == "==" else value != expected)
-    return all(results)
+    """A step's ``if:``: comparisons of earlier steps' outputs joined by ``&&`` and ``||`` (``&&``
+    binding first, as in GitHub's expressions)."""
+    alternatives = []
+    for alternative in condition.split("||"):
+        results = []
+        for part in alternative.split("&&"):
+            match = _CONDITION.match(part.strip())
+            if match is None:
+                raise ValueError(f"condition not understood by the test runner: {condition!r}")
+            step, key, operator, expected = match.groups()
+            value = outputs.get(step, {}).get(key, "")
+            results.append(value == expected if operator == "==" else value != expected)
+        alternatives.append(all(results))
+    return any(alternatives)
 
 
 def environment_without_secrets() -> dict[str, str]:
