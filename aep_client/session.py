@@ -380,7 +380,8 @@ class FlowServiceSession:
                     failing_for = self.reachability.failing_for(origin, started)
                     if not (more and policy.retries_unreachable(failing_for, delay)):
                         raise self.reachability.give_up(origin, UnreachableError(
-                            endpoint, unreachable_reason(err), policy.unreachable_after, method=method, path=path,
+                            self._origin_endpoint(endpoint), unreachable_reason(err), policy.unreachable_after,
+                            method=method, path=path,
                         )) from None
                 elif not more:
                     raise failure from None
@@ -458,6 +459,13 @@ class FlowServiceSession:
         if self._stopping.is_set():
             raise OperationTimeoutError(None, None, "Stopped", "Terraform was interrupted; the call is not retried",
                                         method=method, path=path, service=service)
+
+    def _origin_endpoint(self, endpoint: Endpoint) -> Endpoint:
+        """The endpoint a connection failure names: a connection is made to an origin, not a path, so
+        a service on Flow Service's origin (the other services' URLs are derived from it unless set)
+        is named as Flow Service: one cause, worded the same whichever service a stack calls first."""
+        flow = self.config.flow_service_endpoint
+        return flow if origin_of(endpoint.url) == origin_of(flow.url) else endpoint
 
     def _retrying(self, endpoint: Endpoint, reason: str, attempt: int, delay: float) -> None:
         if self.progress is not None:

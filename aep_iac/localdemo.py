@@ -83,15 +83,15 @@ def advice(project: Path, setting: str, url: str, *, answered: bool) -> str | No
     fails: nothing answered there (its local AEP is not running: how to start it), or something
     answered but not that service (the path is wrong: the demo's own URL). None otherwise."""
     port = recorded_port(project)
-    demo = urls(port).get(setting) if port is not None else None
-    url = url.rstrip("/")
-    if demo is None:
+    if port is None:
         return None
+    demo = urls(port).get(setting)
+    url = url.rstrip("/")
     own = None if port == DEFAULT_PORT else port
-    if not answered and url == demo:
+    if not answered and (url == demo or urlsplit(url).netloc == f"127.0.0.1:{port}"):  # any of its services
         return (f"The local AEP of `{command('demo')}` (port {port}) is not running: start it with "
                 f"`{command('local-aep start', port=own)}` (or `{command('demo', port=own)}`).")
-    if answered and url != demo and urlsplit(url).netloc == urlsplit(demo).netloc:
+    if answered and demo is not None and url != demo and urlsplit(url).netloc == urlsplit(demo).netloc:
         return f"The local AEP of `{command('demo')}` serves {setting}={demo}."
     return None
 

@@ -112,3 +112,18 @@ def test_ims_unreachable_is_said_once_to_the_processes_that_waited_for_it(cache_
 ])
 def test_reasons_are_the_same_words_for_every_call(failure: Any, reason: str) -> None:
     assert unreachable_reason(failure) == reason
+
+
+def test_another_service_on_flow_services_origin_is_one_cause_with_it(cache_dir: Path) -> None:
+    """A stack that first calls the Schema Registry (derived beside Flow Service) meets the same
+    cause, worded the same, as one that first calls Flow Service: a connection is to an origin."""
+    h = make_harness(cache_dir, max_retries=50, operation_timeout=300)
+    h.flow.default = refused_forever  # type: ignore[assignment]
+    session = h.client.session
+    with pytest.raises(UnreachableError) as first:
+        session.request("GET", "/tenant/schemas", endpoint=session.config.schema_registry_endpoint)
+    assert first.value.headline == ("Cannot reach Flow Service: "
+                                    "AEP_FLOW_SERVICE_URL=https://flow.test/data/foundation/flowservice")
+    with pytest.raises(UnreachableError) as then:
+        h.client.get_connection("c1")
+    assert (then.value.headline, then.value.cause) == (first.value.headline, first.value.cause)
