@@ -25,8 +25,13 @@ LISTED = "name,description,version,created,updated,createdClient,tags,schemaRef"
 
 
 def dataset_record(dataset_id: str, doc: Mapping[str, Any]) -> dict[str, Any]:
+    """A dataset in the lifecycle's words; ``claim`` is the value of its :data:`CLAIM_TAG` (empty when
+    it carries none), the only mark by which a dataset is taken for the one a lost create made."""
+    tags = doc.get("tags")
+    marks = tags.get(CLAIM_TAG) if isinstance(tags, Mapping) else None
+    marks = marks if isinstance(marks, list) else []
     return record(dataset_id, doc.get("name"), doc.get("version"), doc.get("created"), doc.get("createdClient"),
-                  doc, doc.get("description"), doc.get("updated"))
+                  doc, doc.get("description"), doc.get("updated")) | {"claim": str(marks[0]) if marks else ""}
 
 
 def partial(ops: Sequence[Mapping[str, Any]]) -> dict[str, Any]:

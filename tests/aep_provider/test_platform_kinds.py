@@ -1,0 +1,93 @@
+"""The Schema Registry, Catalog and Data Prep kinds (and their look-ups by name) against the real local
+AEP through the real client, without Terraform: what the fixes of the tutorial's end-to-end run
+rest on, one behaviour each, counted on the server side.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from aep_client import FlowServiceClient, FlowServiceConfig
+from aep_client.catalog import CLAIM_TAG, dataset_record
+from aep_client.kinds import DATASETS
+from aep_local.testing import DEFAULT_CLIENT_ID, DEFAULT_ORG_ID, LocalAep
+from aep_provider.protocol.resource import DiagnosticsError, Value
+from aep_provider.resources.context import ResourceContext
+from aep_provider.resources.dataset import Dataset
+from aep_provider.resources.flow_object import FlowObject
+from aep_provider.resources.ownership import OwnershipJournal
+from tests.aep_provider.fake_api import MemoryStore
+from tests.aep_provider.test_ingestion_resources import blank, proposed_from
+
+SEEDED_SCHEMA = "https://ns.adobe.com/acme/schemas/5b7ff8b4e4a0c7d9b1f8a3c2d6e9f0a1"
+FIELDS = {"orderId": "string", "total": "number"}
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalAep]:
+    with LocalAep(data_dir=tmp_path_factory.mktemp("platform")) as running:
+        yield running
+
+
+@pytest.fixture
+def client(server: LocalAep, tmp_path: Path) -> Iterator[FlowServiceClient]:
+    config = FlowServiceConfig(flow_service_url=server.flow_url, ims_url=server.ims_url, client_id=DEFAULT_CLIENT_ID,
+                               client_secret="unit-secret", org_id=DEFAULT_ORG_ID, sandbox_name="prod",
+                               request_timeout=5, operation_timeout=30)
+    with FlowServiceClient(config, token_cache_dir=str(tmp_path / "tokens")) as made:
+        yield made
+
+
+@pytest.fixture
+def journal() -> OwnershipJournal:
+    return OwnershipJournal(MemoryStore())
+
+
+def configured(handler: FlowObject, client: FlowServiceClient, journal: OwnershipJournal) -> Any:
+    """``handler`` as ConfigureProvider leaves it: the real client, a fresh inventory, this journal."""
+    handler.configure(ResourceContext(lambda: client, "prod", DEFAULT_CLIENT_ID, journal))
+    return handler
+
+
+def created(handler: FlowObject, **config: Value) -> dict[str, Value]:
+    """Plan and apply a create, as Terraform would."""
+    cfg = blank(handler) | config
+    planned = handler.plan(None, proposed_from(handler, blank(handler), cfg), cfg).planned_state
+    return handler.create(planned, cfg).state
+
+
+def since(server: LocalAep) -> list[str]:
+    """The API calls since the last reset (IMS left out)."""
+    return [f"{r['method']} {r['template']}" for r in server.requests() if not r["template"].startswith(("/ims",
+                                                                                                        "/__local"))]
+
+
+def test_a_dataset_is_adopted_by_its_claim_tag_and_by_nothing_else(
+        client: FlowServiceClient, journal: OwnershipJournal) -> None:
+    """A create began (its claim in the journal), then a dataset of that name appears: without the
+    claim's tag it is someone else's (refused), with it it is the lost create's (adopted)."""
+    claim = journal.begin("dataSets", "prod", "Claimed dataset", DEFAULT_CLIENT_ID)
+    body = {"name": "Claimed dataset", "schemaRef": {"id": SEEDED_SCHEMA, "contentType": "application/json"}}
+    client.catalog.create(DATASETS, body)
+    handler = configured(Dataset(), client, journal)
+    cfg = blank(handler) | {"name": "Claimed dataset", "schema_id": SEEDED_SCHEMA}
+    with pytest.raises(DiagnosticsError, match="already exists"):
+        handler.plan(None, proposed_from(handler, blank(handler), cfg), cfg)
+
+    client.catalog.delete(DATASETS, handler.inventory.named("Claimed dataset")[0]["id"])
+    mine = client.catalog.create(DATASETS, body | {"tags": {CLAIM_TAG: [claim.token]}})
+    handler = configured(Dataset(), client, journal)
+    result = handler.plan(None, proposed_from(handler, blank(handler), cfg), cfg)
+    assert [d.summary for d in result.diagnostics] == ["The dataset 'Claimed dataset' already exists and will be "
+                                                       "adopted"]
+    assert handler.create(result.planned_state, cfg).state["id"] == mine.id
+
+
+def test_a_dataset_record_carries_its_claim_tag() -> None:
+    assert dataset_record("d1", {"name": "n", "tags": {CLAIM_TAG: ["t-1"], "other": ["x"]}})["claim"] == "t-1"
+    assert dataset_record("d1", {"name": "n", "tags": {"other": ["x"]}})["claim"] == ""
+    assert dataset_record("d1", {"name": "n"})["claim"] == ""
