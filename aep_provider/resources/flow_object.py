@@ -23,6 +23,7 @@ from aep_provider.protocol.resource import (
     UNKNOWN,
     ApplyResult,
     Attribute,
+    AttrPath,
     Diagnostic,
     DiagnosticsError,
     PlanResult,
@@ -88,10 +89,20 @@ def as_dict(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
+def attribute_path(field: str) -> AttrPath:
+    """A violation's field as the path Terraform points the error at: ``fields.orderId`` is that key
+    of the map; ``mappings[2].source`` is the list (Terraform cannot point inside a list's element:
+    the message names it)."""
+    head, _, key = field.partition(".")
+    if "[" in head:
+        return (head.partition("[")[0],)
+    return (head, key) if key else (head,)
+
+
 def rule_diagnostics(violations: Iterable[RuleViolation]) -> list[Diagnostic]:
     """Broken rules as plan-time errors, each pointing Terraform at its attribute and showing the
     value declared (never a secret: its check keeps it hidden)."""
-    return [Diagnostic("error", f"Invalid {v.field}", v.described(), (v.field,)) for v in violations]
+    return [Diagnostic("error", f"Invalid {v.field}", v.described(), attribute_path(v.field)) for v in violations]
 
 
 def put(ops: Ops, path: str, old: Value, new: Value) -> None:

@@ -15,10 +15,11 @@ from aep_client import FlowServiceClient, FlowServiceConfig
 from aep_client.catalog import CLAIM_TAG, dataset_record
 from aep_client.kinds import DATASETS
 from aep_local.testing import DEFAULT_CLIENT_ID, DEFAULT_ORG_ID, LocalAep
-from aep_provider.protocol.resource import DiagnosticsError, Value
+from aep_provider.protocol.resource import UNKNOWN, DiagnosticsError, Value
 from aep_provider.resources.context import ResourceContext
 from aep_provider.resources.dataset import Dataset
-from aep_provider.resources.flow_object import FlowObject
+from aep_provider.resources.flow_object import FlowObject, attribute_path
+from aep_provider.resources.mapping_set import line_violations
 from aep_provider.resources.ownership import OwnershipJournal
 from tests.aep_provider.fake_api import MemoryStore
 from tests.aep_provider.test_ingestion_resources import blank, proposed_from
@@ -91,3 +92,20 @@ def test_a_dataset_record_carries_its_claim_tag() -> None:
     assert dataset_record("d1", {"name": "n", "tags": {CLAIM_TAG: ["t-1"], "other": ["x"]}})["claim"] == "t-1"
     assert dataset_record("d1", {"name": "n", "tags": {"other": ["x"]}})["claim"] == ""
     assert dataset_record("d1", {"name": "n"})["claim"] == ""
+
+
+def test_a_mapping_line_is_judged_in_the_configurations_words() -> None:
+    """Attribute names of the configuration (not Data Prep's), the value declared, and the rest of a
+    line still checked while its destination is not known yet."""
+    [violation] = line_violations({"source": "a", "destination": UNKNOWN, "source_type": "SQL"}, "mappings[3]")
+    assert violation.described() == "mappings[3].source_type: must be one of ATTRIBUTE, EXPRESSION, STATIC; " \
+                                    "value: 'SQL'"
+    assert line_violations({"source": "a", "destination": "_acme.a", "source_type": None}, "mappings[0]") == []
+    [empty] = line_violations({"source": "", "destination": "_acme.a", "source_type": "STATIC"}, "mappings[1]")
+    assert empty.field == "mappings[1].source"
+
+
+def test_a_violation_points_at_the_attribute_terraform_can_show() -> None:
+    assert attribute_path("schema_id") == ("schema_id",)
+    assert attribute_path("fields.orderId") == ("fields", "orderId")
+    assert attribute_path("mappings[2].source") == ("mappings",)
