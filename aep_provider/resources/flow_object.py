@@ -63,10 +63,11 @@ def rfc3339(epoch_ms: Any) -> str | None:
 
 def named(noun: str) -> tuple[Attribute, ...]:
     """The attributes every kind opens with: its id, name and description."""
+    noun = noun[:1].upper() + noun[1:]  # "XDM schema", not capitalize()'s "Xdm schema"
     return (
-        Attribute("id", "string", computed=True, description=f"{noun.capitalize()} id."),
-        Attribute("name", "string", required=True, description=f"{noun.capitalize()} name (unique per sandbox)."),
-        Attribute("description", "string", optional=True, description=f"{noun.capitalize()} description."),
+        Attribute("id", "string", computed=True, description=f"{noun} id."),
+        Attribute("name", "string", required=True, description=f"{noun} name (unique per sandbox)."),
+        Attribute("description", "string", optional=True, description=f"{noun} description."),
     )
 
 
@@ -332,7 +333,8 @@ class FlowObject(ResourceHandler):
                   "This state did not create it (its ownership journal has no record of it), so it belongs to "
                   "someone else: another repository or state, or a person. ")
         return error(
-            f"A {self.noun} named {name!r} already exists in sandbox {self.context.sandbox_name!r}",
+            f"{'An' if self.noun.startswith('XDM') else 'A'} {self.noun} named {name!r} already exists in sandbox "
+            f"{self.context.sandbox_name!r}",
             f"Found {made}. Names are unique per sandbox and kind, so Terraform will not create another, and "
             f"it adopts only what this state began to create. {reason}Two ways out: to manage that "
             f"{self.noun} here (and stop managing it elsewhere), import it: `.import_from({first!r})` on the "

@@ -21,6 +21,7 @@ from aep_provider.resources.dataset import Dataset
 from aep_provider.resources.flow_object import FlowObject, attribute_path
 from aep_provider.resources.mapping_set import line_violations
 from aep_provider.resources.ownership import OwnershipJournal
+from aep_provider.resources.xdm_schema import XdmSchema
 from tests.aep_provider.fake_api import MemoryStore
 from tests.aep_provider.test_ingestion_resources import blank, proposed_from
 
@@ -65,6 +66,46 @@ def since(server: LocalAep) -> list[str]:
     """The API calls since the last reset (IMS left out)."""
     return [f"{r['method']} {r['template']}" for r in server.requests() if not r["template"].startswith(("/ims",
                                                                                                         "/__local"))]
+
+
+def test_an_imported_schema_knows_its_field_group_from_one_get(
+        server: LocalAep, client: FlowServiceClient, journal: OwnershipJournal) -> None:
+    """The resolved read has no allOf: the field group is found in meta:extends, and the import
+    records it as this state's, as the create did."""
+    made = created(configured(XdmSchema(), client, journal), name="Imported schema", fields=FIELDS)
+    fresh = configured(XdmSchema(), client, OwnershipJournal(MemoryStore()))
+    server.reset_requests()
+    read = fresh.read(fresh.import_(str(made["id"]))).state
+    assert since(server) == ["GET /schemaregistry/tenant/schemas/{id}"]
+    assert read is not None and read["field_group_id"] == made["field_group_id"] and read["fields"] == FIELDS
+    claim = fresh.context.journal.claim("tenant/fieldgroups", "prod", "Imported schema fields")
+    assert claim is not None and claim.object_id == made["field_group_id"]
+
+
+def test_a_renamed_schema_renames_its_field_group_and_its_claim(
+        server: LocalAep, client: FlowServiceClient, journal: OwnershipJournal) -> None:
+    handler = configured(XdmSchema(), client, journal)
+    prior = created(handler, name="Before rename", fields=FIELDS)
+    cfg = dict(prior, name="After rename")
+    planned = handler.plan(prior, proposed_from(handler, prior, cfg), cfg).planned_state
+    assert planned["field_group_version"] is UNKNOWN and planned["paths"] == prior["paths"]
+    server.reset_requests()
+    done = handler.update(prior, planned, cfg).state
+    assert sorted(since(server)) == ["PATCH /schemaregistry/tenant/fieldgroups/{id}",
+                                     "PATCH /schemaregistry/tenant/schemas/{id}"]
+    assert client.registry.get(handler.group.kind, str(prior["field_group_id"]))["name"] == "After rename fields"
+    assert journal.claim("tenant/fieldgroups", "prod", "Before rename fields") is None
+    held = journal.claim("tenant/fieldgroups", "prod", "After rename fields")
+    assert held is not None and held.object_id == prior["field_group_id"] and done["field_group_version"] != "1.0"
+
+
+def test_a_new_field_leaves_the_other_paths_known(client: FlowServiceClient, journal: OwnershipJournal) -> None:
+    """Mapping lines to kept fields show no change; the new field's path is known after apply."""
+    handler = configured(XdmSchema(), client, journal)
+    prior = created(handler, name="Growing schema", fields=FIELDS)
+    cfg = dict(prior, fields=FIELDS | {"channel": "string"})
+    planned = handler.plan(prior, proposed_from(handler, prior, cfg), cfg).planned_state
+    assert planned["paths"] == {"orderId": "_acme.orderId", "total": "_acme.total", "channel": UNKNOWN}
 
 
 def test_a_dataset_is_adopted_by_its_claim_tag_and_by_nothing_else(
