@@ -15,6 +15,8 @@ from aep_client import FlowServiceClient, FlowServiceConfig
 from aep_client.catalog import CLAIM_TAG, dataset_record
 from aep_client.kinds import DATASETS
 from aep_local.testing import DEFAULT_CLIENT_ID, DEFAULT_ORG_ID, LocalAep
+from aep_provider.data_sources.dataset import DatasetLookup
+from aep_provider.data_sources.xdm_schema import XdmSchemaLookup
 from aep_provider.protocol.resource import UNKNOWN, DiagnosticsError, Value
 from aep_provider.resources.context import ResourceContext
 from aep_provider.resources.dataset import Dataset
@@ -135,6 +137,20 @@ def test_a_dataset_record_carries_its_claim_tag() -> None:
     assert dataset_record("d1", {"name": "n"})["claim"] == ""
 
 
+def test_deletion_protection_counts_the_records_of_the_batches(
+        client: FlowServiceClient, journal: OwnershipJournal, monkeypatch: pytest.MonkeyPatch) -> None:
+    handler = configured(Dataset(), client, journal)
+    prior = {"id": "64d0a1b2c3d4e5f6a7b8c9d2", "name": "Orders", "deletion_protection": True}
+    batches = [{"metrics": {"recordsWritten": 70}}, {"metrics": {"recordsWritten": 5}}, {"metrics": {}}]
+    monkeypatch.setattr(client.catalog, "batches", lambda dataset_id: batches)
+    [refusal] = handler.plan_delete(prior)
+    assert refusal.summary == "Dataset 'Orders' holds data and would be deleted"
+    assert "holds 75 record(s) in 3 batch(es)" in refusal.detail and refusal.path == ("deletion_protection",)
+    assert handler.plan_delete(dict(prior, deletion_protection=False)) == []
+    monkeypatch.setattr(client.catalog, "batches", lambda dataset_id: [{"metrics": {"recordsWritten": 0}}])
+    assert handler.plan_delete(prior) == []
+
+
 def test_a_mapping_line_is_judged_in_the_configurations_words() -> None:
     """Attribute names of the configuration (not Data Prep's), the value declared, and the rest of a
     line still checked while its destination is not known yet."""
@@ -150,3 +166,26 @@ def test_a_violation_points_at_the_attribute_terraform_can_show() -> None:
     assert attribute_path("schema_id") == ("schema_id",)
     assert attribute_path("fields.orderId") == ("fields", "orderId")
     assert attribute_path("mappings[2].source") == ("mappings",)
+
+
+def test_a_look_up_shares_its_kinds_listing_and_wants_exactly_one(
+        server: LocalAep, client: FlowServiceClient, journal: OwnershipJournal) -> None:
+    kind = configured(Dataset(), client, journal)
+    lookup = DatasetLookup(kind)
+    lookup.configure(kind.context)
+    body = {"name": "Twice listed", "schemaRef": {"id": SEEDED_SCHEMA, "contentType": "application/json"}}
+    ids = [client.catalog.create(DATASETS, body).id for _ in range(2)]
+    server.reset_requests()
+    found = lookup.read({"name": "Acme Orders (prod)"})
+    assert found["id"] == "64d0a1b2c3d4e5f6a7b8c9d2" and found["schema_id"] == SEEDED_SCHEMA
+    with pytest.raises(DiagnosticsError) as several:
+        lookup.read({"name": "Twice listed"})
+    assert kind.inventory.named("Acme Orders (prod)")  # the resource's own look-up: no second listing
+    assert since(server) == ["GET /catalog/dataSets"]
+    [diagnostic] = several.value.diagnostics
+    assert diagnostic.summary == "2 datasets named 'Twice listed' in sandbox 'prod'"
+    assert all(i in diagnostic.detail for i in ids) and diagnostic.path == ("name",)
+    schemas = XdmSchemaLookup(configured(XdmSchema(), client, journal))
+    schemas.configure(kind.context)
+    with pytest.raises(DiagnosticsError, match="No XDM schema named 'Nowhere' in sandbox 'prod'"):
+        schemas.read({"name": "Nowhere"})
