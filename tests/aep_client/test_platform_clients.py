@@ -5,35 +5,18 @@ came is found by the key of its kind, never sent twice.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 
-from aep_client import AmbiguousCreateError, FlowServiceClient, FlowServiceConfig, OutcomeUnknownError
+from aep_client import AmbiguousCreateError, FlowServiceClient, OutcomeUnknownError
 from aep_client.catalog import CLAIM_TAG
 from aep_client.kinds import DATASETS, FIELD_GROUPS
-from aep_local.testing import DEFAULT_CLIENT_ID, DEFAULT_ORG_ID, LocalAep
+from aep_local.testing import LocalAep
 from aep_spec import xdm
+from tests.aep_client import test_local_aep
 
+#: The local AEP of the module and a client of it (the fixtures of the client's integration tests).
+server, svc, client = test_local_aep.server, test_local_aep.svc, test_local_aep.client
 SCHEMA = "https://ns.adobe.com/acme/schemas/5b7ff8b4e4a0c7d9b1f8a3c2d6e9f0a1"
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalAep]:
-    with LocalAep(data_dir=tmp_path_factory.mktemp("platform-clients")) as running:
-        yield running
-
-
-@pytest.fixture
-def client(server: LocalAep, tmp_path: Path) -> Iterator[FlowServiceClient]:
-    server.clear_faults()
-    config = FlowServiceConfig(flow_service_url=server.flow_url, ims_url=server.ims_url, client_id=DEFAULT_CLIENT_ID,
-                               client_secret="unit-secret", org_id=DEFAULT_ORG_ID, sandbox_name="prod",
-                               request_timeout=5, operation_timeout=30, max_retries=1)
-    with FlowServiceClient(config, token_cache_dir=str(tmp_path / "tokens")) as made:
-        yield made
-    server.clear_faults()
 
 
 def dataset_body(name: str, token: str) -> dict[str, object]:

@@ -5,16 +5,14 @@ rest on, one behaviour each, counted on the server side.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from aep_client import FlowServiceClient, FlowServiceConfig
+from aep_client import FlowServiceClient
 from aep_client.catalog import CLAIM_TAG, dataset_record
 from aep_client.kinds import DATASETS
-from aep_local.testing import DEFAULT_CLIENT_ID, DEFAULT_ORG_ID, LocalAep
+from aep_local.testing import DEFAULT_CLIENT_ID, LocalAep
 from aep_provider.data_sources.dataset import DatasetLookup
 from aep_provider.data_sources.xdm_schema import XdmSchemaLookup
 from aep_provider.protocol.resource import UNKNOWN, DiagnosticsError, Value
@@ -24,26 +22,14 @@ from aep_provider.resources.flow_object import FlowObject, attribute_path
 from aep_provider.resources.mapping_set import line_violations
 from aep_provider.resources.ownership import OwnershipJournal
 from aep_provider.resources.xdm_schema import XdmSchema
+from tests.aep_client import test_local_aep
 from tests.aep_provider.fake_api import MemoryStore
 from tests.aep_provider.test_ingestion_resources import blank, proposed_from
 
+#: The local AEP of the module and a client of it (the fixtures of the client's integration tests).
+server, svc, client = test_local_aep.server, test_local_aep.svc, test_local_aep.client
 SEEDED_SCHEMA = "https://ns.adobe.com/acme/schemas/5b7ff8b4e4a0c7d9b1f8a3c2d6e9f0a1"
 FIELDS = {"orderId": "string", "total": "number"}
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalAep]:
-    with LocalAep(data_dir=tmp_path_factory.mktemp("platform")) as running:
-        yield running
-
-
-@pytest.fixture
-def client(server: LocalAep, tmp_path: Path) -> Iterator[FlowServiceClient]:
-    config = FlowServiceConfig(flow_service_url=server.flow_url, ims_url=server.ims_url, client_id=DEFAULT_CLIENT_ID,
-                               client_secret="unit-secret", org_id=DEFAULT_ORG_ID, sandbox_name="prod",
-                               request_timeout=5, operation_timeout=30)
-    with FlowServiceClient(config, token_cache_dir=str(tmp_path / "tokens")) as made:
-        yield made
 
 
 @pytest.fixture
