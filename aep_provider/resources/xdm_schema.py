@@ -209,8 +209,8 @@ class XdmSchema(FlowObject):
                 result.diagnostics += self.group._existing_named(self._group_name(planned),
                                                                  self._group_planned(planned))
             return result
-        if planned.get("fields") != prior.get("fields") or planned.get("name") != prior.get("name"):
-            planned["field_group_version"] = UNKNOWN  # the field group is patched too (see update)
+        if self._patches_group(prior, planned):
+            planned["field_group_version"] = UNKNOWN
         if planned.get("fields") != prior.get("fields"):
             planned["paths"] = self._planned_paths(prior, planned.get("fields"))
             self._refuse_breaking(prior, planned)
@@ -226,6 +226,13 @@ class XdmSchema(FlowObject):
         if paths is None or not isinstance(before, dict):
             return UNKNOWN
         return {name: path if name in before else UNKNOWN for name, path in paths.items()}
+
+    @staticmethod
+    def _patches_group(prior: dict[str, Value], planned: dict[str, Value]) -> bool:
+        """Whether a change patches the field group: its fields, or the schema's title (the field
+        group's follows it: it would stay taken, and claimed by this state, under the old name)."""
+        return planned.get("fields") != prior.get("fields") or (
+            planned.get("name") != prior.get("name") and isinstance(prior.get("field_group_id"), str))
 
     def _refuse_breaking(self, prior: dict[str, Value], planned: dict[str, Value]) -> None:
         before, after = prior.get("fields"), planned.get("fields")
@@ -280,11 +287,15 @@ class XdmSchema(FlowObject):
         return {"type": "object", "allOf": [{"$ref": planned["class_id"]}, {"$ref": planned["field_group_id"]}]}
 
     def update(self, prior: dict[str, Value], planned: dict[str, Value], config: dict[str, Value]) -> ApplyResult:
-        planned = dict(planned, tenant=prior.get("tenant"), field_group_id=prior.get("field_group_id"))
-        # The field group follows the fields, and the schema's title: its own title is taken from it,
-        # and would stay taken (and claimed by this state) under the old name otherwise.
-        if planned.get("fields") != prior.get("fields") or planned.get("name") != prior.get("name"):
-            group_prior = dict(self._group_planned(prior), id=known_str(prior, "field_group_id"),
+        planned = dict(planned, tenant=prior.get("tenant"), field_group_id=prior.get("field_group_id"),
+                       field_group_version=prior.get("field_group_version"))
+        if planned.get("fields") != prior.get("fields") and not isinstance(prior.get("field_group_id"), str):
+            raise error(f"XDM schema {prior.get('name')!r} has no tenant field group", (
+                f"{prior.get('id')} is made of global field groups only (an imported schema), so there is no field "
+                "group of the tenant to hold its fields. Declare a new schema (another name) with the fields "
+                "instead."), ("fields",))
+        if self._patches_group(prior, planned):
+            group_prior = dict(self._group_planned(prior), id=prior["field_group_id"],
                                etag=prior.get("field_group_version") or "")
             group_planned = dict(group_prior, name=self._group_name(planned), fields=planned.get("fields"))
             changed = self.group.update(group_prior, group_planned, {}).state

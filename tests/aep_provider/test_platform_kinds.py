@@ -11,7 +11,7 @@ import pytest
 
 from aep_client import FlowServiceClient
 from aep_client.catalog import CLAIM_TAG, dataset_record
-from aep_client.kinds import DATASETS
+from aep_client.kinds import DATASETS, SCHEMAS
 from aep_local.testing import DEFAULT_CLIENT_ID, LocalAep
 from aep_provider.data_sources.dataset import DatasetLookup
 from aep_provider.data_sources.xdm_schema import XdmSchemaLookup
@@ -22,6 +22,7 @@ from aep_provider.resources.flow_object import FlowObject, attribute_path
 from aep_provider.resources.mapping_set import line_violations
 from aep_provider.resources.ownership import OwnershipJournal
 from aep_provider.resources.xdm_schema import XdmSchema
+from aep_spec import xdm
 from tests.aep_client import test_local_aep
 from tests.aep_provider.fake_api import MemoryStore
 from tests.aep_provider.test_ingestion_resources import blank, proposed_from
@@ -175,3 +176,21 @@ def test_a_look_up_shares_its_kinds_listing_and_wants_exactly_one(
     schemas.configure(kind.context)
     with pytest.raises(DiagnosticsError, match="No XDM schema named 'Nowhere' in sandbox 'prod'"):
         schemas.read({"name": "Nowhere"})
+
+
+def test_fields_cannot_be_given_to_a_schema_of_global_field_groups_only(
+        client: FlowServiceClient, journal: OwnershipJournal) -> None:
+    """An imported schema without a field group of the tenant: a change of fields is one clear error."""
+    made = client.registry.create(SCHEMAS, {"title": "Global groups only", "type": "object", "allOf": [
+        {"$ref": xdm.PROFILE_CLASS}, {"$ref": "https://ns.adobe.com/xdm/context/profile-person-details"}]})
+    handler = configured(XdmSchema(), client, journal)
+    prior = handler.read(handler.import_(made.id)).state
+    assert prior is not None and prior["field_group_id"] is None and prior["fields"] == {}
+    cfg = dict(prior, fields={"orderId": "string"})
+    planned = handler.plan(prior, proposed_from(handler, prior, cfg), cfg).planned_state
+    with pytest.raises(DiagnosticsError, match="'Global groups only' has no tenant field group"):
+        handler.update(prior, planned, cfg)
+    renamed = dict(prior, name="Global groups only, renamed")
+    planned = handler.plan(prior, proposed_from(handler, prior, renamed), renamed).planned_state
+    done = handler.update(prior, planned, renamed).state
+    assert done["name"] == "Global groups only, renamed" and UNKNOWN not in done.values()
