@@ -82,6 +82,11 @@ def line_violations(line: dict[str, Value], field: str) -> list[RuleViolation]:
     return found
 
 
+#: What the plan-time check of the lines reads: a change of any of them checks them again (a new
+#: output schema replaces the set, and is checked too).
+CHECKED_BY = ("mappings", "sample_connection_id", "sample_file", "sample_delimiter")
+
+
 def reads_column(line: dict[str, Value]) -> bool:
     """Whether a line takes a file's column as it is (an ``ATTRIBUTE`` source, the default)."""
     return isinstance(line.get("source"), str) and dataprep.source_type(line.get("source_type") or "ATTRIBUTE") \
@@ -151,7 +156,7 @@ class MappingSet(FlowObject):
         planned = result.planned_state
         if prior is None or result.requires_replace or planned.get("etag") is UNKNOWN:
             planned["version"] = UNKNOWN
-        if prior is None or planned.get("mappings") != prior.get("mappings"):
+        if prior is None or result.requires_replace or any(planned.get(name) != prior.get(name) for name in CHECKED_BY):
             self._check_lines(planned)
         return result
 

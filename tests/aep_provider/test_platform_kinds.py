@@ -19,7 +19,7 @@ from aep_provider.protocol.resource import UNKNOWN, DiagnosticsError, Value
 from aep_provider.resources.context import ResourceContext
 from aep_provider.resources.dataset import Dataset
 from aep_provider.resources.flow_object import FlowObject, attribute_path
-from aep_provider.resources.mapping_set import line_violations
+from aep_provider.resources.mapping_set import MappingSet, line_violations
 from aep_provider.resources.ownership import OwnershipJournal
 from aep_provider.resources.xdm_schema import XdmSchema
 from aep_spec import xdm
@@ -30,6 +30,7 @@ from tests.aep_provider.test_ingestion_resources import blank, proposed_from
 #: The local AEP of the module and a client of it (the fixtures of the client's integration tests).
 server, svc, client = test_local_aep.server, test_local_aep.svc, test_local_aep.client
 SEEDED_SCHEMA = "https://ns.adobe.com/acme/schemas/5b7ff8b4e4a0c7d9b1f8a3c2d6e9f0a1"
+CRM_SCHEMA = "https://ns.adobe.com/acme/schemas/7c1d2e3f4a5b6c7d8e9f0a1b2c3d4e5f"
 FIELDS = {"orderId": "string", "total": "number"}
 
 
@@ -194,3 +195,15 @@ def test_fields_cannot_be_given_to_a_schema_of_global_field_groups_only(
     planned = handler.plan(prior, proposed_from(handler, prior, renamed), renamed).planned_state
     done = handler.update(prior, planned, renamed).state
     assert done["name"] == "Global groups only, renamed" and UNKNOWN not in done.values()
+
+
+def test_a_mapping_set_moved_to_another_schema_has_its_lines_checked_against_it(
+        client: FlowServiceClient, journal: OwnershipJournal) -> None:
+    handler = configured(MappingSet(), client, journal)
+    line = {"source": "order_id", "destination": "_acme.orderId", "source_type": "ATTRIBUTE"}
+    prior = created(handler, name="Moving mapping", schema_id=SEEDED_SCHEMA, mappings=[line])
+    cfg = dict(prior, schema_id=CRM_SCHEMA)
+    with pytest.raises(DiagnosticsError) as refused:
+        handler.plan(prior, proposed_from(handler, prior, cfg), cfg)
+    [diagnostic] = refused.value.diagnostics
+    assert diagnostic.summary == "Invalid mappings[0].destination" and CRM_SCHEMA in diagnostic.detail
