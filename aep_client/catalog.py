@@ -25,12 +25,13 @@ LISTED = "name,description,version,created,updated,createdClient,tags,schemaRef"
 
 
 def dataset_record(dataset_id: str, doc: Mapping[str, Any]) -> dict[str, Any]:
-    """The dataset in the lifecycle's words, with the claim its create carried (``claim``) if any."""
-    found = record(dataset_id, doc.get("name"), doc.get("version"), doc.get("created"), doc.get("createdClient"),
-                   doc, doc.get("description"), doc.get("updated"))
-    marks = (doc.get("tags") or {}).get(CLAIM_TAG) if isinstance(doc.get("tags"), Mapping) else None
-    found["claim"] = marks[0] if isinstance(marks, list) and marks else None
-    return found
+    """A dataset in the lifecycle's words; ``claim`` is the value of its :data:`CLAIM_TAG` (empty when
+    it carries none), the only mark by which a dataset is taken for the one a lost create made."""
+    tags = doc.get("tags")
+    marks = tags.get(CLAIM_TAG) if isinstance(tags, Mapping) else None
+    marks = marks if isinstance(marks, list) else []
+    return record(dataset_id, doc.get("name"), doc.get("version"), doc.get("created"), doc.get("createdClient"),
+                  doc, doc.get("description"), doc.get("updated")) | {"claim": str(marks[0]) if marks else ""}
 
 
 def partial(ops: Sequence[Mapping[str, Any]]) -> dict[str, Any]:

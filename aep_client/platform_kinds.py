@@ -79,7 +79,8 @@ class ServiceClient:
                 return ObjectRef(str(found[0]["id"]), str(found[0].get("etag") or ""), adopted=True)
             raise AmbiguousCreateError(lost.status, lost.code, None, (
                 f"no answer to the create of {what}, and {len(found)} object(s) match it; the next deploy adopts "
-                "the one this state began to create"), lost.request_id, cause=lost) from None
+                "the one this state began to create"), lost.request_id, cause=lost, method=lost.method, path=lost.path,
+                service=lost.service) from None
 
     def pages(self, path: str, params: dict[str, str], items: Callable[[Any], list[Any]],
               page_size: int) -> Iterator[Any]:

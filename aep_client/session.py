@@ -371,7 +371,7 @@ class FlowServiceSession:
                     if not safe:
                         raise OutcomeUnknownError(
                             None, None, None, f"no response, the request may have been processed: {detail}",
-                            method=method, path=path, cause=failure,
+                            method=method, path=path, cause=failure, service=service,
                         ) from None
                     stats.ambiguous = True
                 delay = policy.backoff(retries + 1)
@@ -418,12 +418,12 @@ class FlowServiceSession:
             if not safe and status != 429:
                 cause = error_from_response(
                     status, resp.content, resp.headers, method=method, path=path,
-                    secrets=secrets + self.tokens.secrets(),
+                    secrets=secrets + self.tokens.secrets(), endpoint=endpoint,
                 )
                 detail = f": {cause.message}" if cause.message else ""
                 raise OutcomeUnknownError(
                     cause.status, cause.code, cause.title, f"the request may have been processed{detail}",
-                    cause.request_id, method=method, path=path, cause=cause,
+                    cause.request_id, method=method, path=path, cause=cause, service=service,
                 )
             if not policy.retries_status(status, safe=safe) or not policy.allows(retries):
                 return resp

@@ -21,6 +21,8 @@ PRELOAD = (
     "aep_provider.resources.xdm_schema", "aep_provider.resources.dataset", "aep_provider.resources.mapping_set",
     "aep_client.schema_registry", "aep_client.catalog", "aep_client.dataprep",
     "aep_provider.data_sources.dataflow_runs", "aep_provider.data_sources.explore",
+    "aep_provider.data_sources.by_name", "aep_provider.data_sources.xdm_schema", "aep_provider.data_sources.dataset",
+    "aep_provider.data_sources.mapping_set",
     "requests", "aep_client", "aep_client.client", "aep_client.session",
     "aep_client.ims", "aep_client.retry",
 )

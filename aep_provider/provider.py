@@ -172,9 +172,16 @@ class AepProviderHandler(ProviderHandler):
         """One handler per data source type, built on first use."""
         if self._readers is None:
             from aep_provider.data_sources.dataflow_runs import DataflowRuns
+            from aep_provider.data_sources.dataset import DatasetLookup
             from aep_provider.data_sources.explore import Explore
+            from aep_provider.data_sources.mapping_set import MappingSetLookup
+            from aep_provider.data_sources.xdm_schema import XdmSchemaLookup
 
-            made: list[FlowDataSource] = [Explore(), DataflowRuns()]
+            # A look-up by name reads its kind's listing through the resource's handler: one per process.
+            kinds = self.handlers
+            made: list[FlowDataSource] = [
+                Explore(), DataflowRuns(), XdmSchemaLookup(kinds[identity.XDM_SCHEMA]),
+                DatasetLookup(kinds[identity.DATASET]), MappingSetLookup(kinds[identity.MAPPING_SET])]
             self._readers = {reader.type_name: reader for reader in made}
         return self._readers
 

@@ -1,1 +1,1 @@
-"""One handler per data source type: reads of Flow Service that create nothing (explore, runs)."""
+"""One handler per data source type: reads that create nothing (explore, runs, look-ups by name)."""

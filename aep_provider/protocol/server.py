@@ -236,7 +236,7 @@ class ProviderServicer:
     # -- metadata and schema -----------------------------------------------------------------
 
     def _capabilities(self) -> pb.ServerCapabilities:
-        return pb.ServerCapabilities(plan_destroy=False, get_provider_schema_optional=True, move_resource_state=False)
+        return pb.ServerCapabilities(plan_destroy=True, get_provider_schema_optional=True, move_resource_state=False)
 
     def GetMetadata(self, request: pb.GetMetadata.Request, context: Any) -> pb.GetMetadata.Response:
         try:

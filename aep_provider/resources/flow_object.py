@@ -23,6 +23,7 @@ from aep_provider.protocol.resource import (
     UNKNOWN,
     ApplyResult,
     Attribute,
+    AttrPath,
     Diagnostic,
     DiagnosticsError,
     PlanResult,
@@ -62,10 +63,11 @@ def rfc3339(epoch_ms: Any) -> str | None:
 
 def named(noun: str) -> tuple[Attribute, ...]:
     """The attributes every kind opens with: its id, name and description."""
+    noun = noun[:1].upper() + noun[1:]  # "XDM schema", not capitalize()'s "Xdm schema"
     return (
-        Attribute("id", "string", computed=True, description=f"{noun.capitalize()} id."),
-        Attribute("name", "string", required=True, description=f"{noun.capitalize()} name (unique per sandbox)."),
-        Attribute("description", "string", optional=True, description=f"{noun.capitalize()} description."),
+        Attribute("id", "string", computed=True, description=f"{noun} id."),
+        Attribute("name", "string", required=True, description=f"{noun} name (unique per sandbox)."),
+        Attribute("description", "string", optional=True, description=f"{noun} description."),
     )
 
 
@@ -88,10 +90,20 @@ def as_dict(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
+def attribute_path(field: str) -> AttrPath:
+    """A violation's field as the path Terraform points the error at: ``fields.orderId`` is that key
+    of the map; ``mappings[2].source`` is the list (Terraform cannot point inside a list's element:
+    the message names it)."""
+    head, _, key = field.partition(".")
+    if "[" in head:
+        return (head.partition("[")[0],)
+    return (head, key) if key else (head,)
+
+
 def rule_diagnostics(violations: Iterable[RuleViolation]) -> list[Diagnostic]:
     """Broken rules as plan-time errors, each pointing Terraform at its attribute and showing the
     value declared (never a secret: its check keeps it hidden)."""
-    return [Diagnostic("error", f"Invalid {v.field}", v.described(), (v.field,)) for v in violations]
+    return [Diagnostic("error", f"Invalid {v.field}", v.described(), attribute_path(v.field)) for v in violations]
 
 
 def put(ops: Ops, path: str, old: Value, new: Value) -> None:
@@ -321,7 +333,8 @@ class FlowObject(ResourceHandler):
                   "This state did not create it (its ownership journal has no record of it), so it belongs to "
                   "someone else: another repository or state, or a person. ")
         return error(
-            f"A {self.noun} named {name!r} already exists in sandbox {self.context.sandbox_name!r}",
+            f"{'An' if self.noun.startswith('XDM') else 'A'} {self.noun} named {name!r} already exists in sandbox "
+            f"{self.context.sandbox_name!r}",
             f"Found {made}. Names are unique per sandbox and kind, so Terraform will not create another, and "
             f"it adopts only what this state began to create. {reason}Two ways out: to manage that "
             f"{self.noun} here (and stop managing it elsewhere), import it: `.import_from({first!r})` on the "

@@ -14,10 +14,19 @@ explore call); each refusal names the mapping line.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from aep_client.kinds import MAPPING_SETS, SCHEMAS
-from aep_provider.protocol.resource import UNKNOWN, Attribute, Diagnostic, PlanResult, Schema, Value
+from aep_provider.protocol.resource import (
+    UNKNOWN,
+    Attribute,
+    Diagnostic,
+    DiagnosticsError,
+    PlanResult,
+    Schema,
+    Value,
+)
 from aep_provider.resources.context import KindApi
 from aep_provider.resources.flow_object import FlowObject, Ops, as_dict, named, rule_diagnostics, tracked
 from aep_spec import dataprep, identity, ingestion, xdm
@@ -52,6 +61,38 @@ def mapping_lines(value: Value) -> list[dict[str, Value]]:
     return [dict(m) for m in value if isinstance(m, dict)] if isinstance(value, list) else []
 
 
+#: A line's attributes by the member Data Prep's rules name, and a value that passes them, which
+#: stands in for a value not known yet (a path of a schema not made yet): the rest is checked now.
+LINE_MEMBERS = {"sourceType": ("source_type", "ATTRIBUTE"), "source": ("source", "x"),
+                "destination": ("destination", "_tenant.field")}
+
+
+def line_violations(line: dict[str, Value], field: str) -> list[RuleViolation]:
+    """Data Prep's rules for one line, in the words of the configuration: its attribute names, the
+    value declared; a member not known yet is checked at apply, when it is."""
+    mapping: dict[str, Value] = {}
+    for member, (name, stand_in) in LINE_MEMBERS.items():
+        mapping[member] = stand_in if line.get(name) is UNKNOWN else line.get(name)
+    mapping["sourceType"] = mapping["sourceType"] or "ATTRIBUTE"
+    found = []
+    for violation in dataprep.check_mapping(mapping, field):
+        member = violation.field.rpartition(".")[2]
+        name = LINE_MEMBERS[member][0]
+        found.append(dataclasses.replace(violation, field=f"{field}.{name}", value=line.get(name)))
+    return found
+
+
+#: What the plan-time check of the lines reads: a change of any of them checks them again (a new
+#: output schema replaces the set, and is checked too).
+CHECKED_BY = ("mappings", "sample_connection_id", "sample_file", "sample_delimiter")
+
+
+def reads_column(line: dict[str, Value]) -> bool:
+    """Whether a line takes a file's column as it is (an ``ATTRIBUTE`` source, the default)."""
+    return isinstance(line.get("source"), str) and dataprep.source_type(line.get("source_type") or "ATTRIBUTE") \
+        == "ATTRIBUTE"
+
+
 class MappingSet(FlowObject):
     type_name = identity.MAPPING_SET
     schema = SCHEMA
@@ -71,11 +112,7 @@ class MappingSet(FlowObject):
         if isinstance(config.get("mappings"), list) and not lines:
             problems.append(RuleViolation("mappings", "declare at least one mapping line"))
         for index, line in enumerate(lines):
-            if UNKNOWN in line.values():
-                continue
-            problems += dataprep.check_mapping({"sourceType": line.get("source_type") or "ATTRIBUTE",
-                                                "source": line.get("source"),
-                                                "destination": line.get("destination")}, f"mappings[{index}]")
+            problems += line_violations(line, f"mappings[{index}]")
         return rule_diagnostics(problems)
 
     def body(self, planned: dict[str, Value], config: dict[str, Value]) -> dict[str, Any]:
@@ -119,41 +156,34 @@ class MappingSet(FlowObject):
         planned = result.planned_state
         if prior is None or result.requires_replace or planned.get("etag") is UNKNOWN:
             planned["version"] = UNKNOWN
-        if prior is None or planned.get("mappings") != prior.get("mappings"):
+        if prior is None or result.requires_replace or any(planned.get(name) != prior.get(name) for name in CHECKED_BY):
             self._check_lines(planned)
         return result
 
     def _check_lines(self, planned: dict[str, Value]) -> None:
+        """Each line against what it names: its destination is a field of the output schema, its
+        column (an ``ATTRIBUTE`` source) is in the sample file's header. One error per line, naming it."""
         lines = mapping_lines(planned.get("mappings"))
-        problems: list[Diagnostic] = []
+        problems: list[RuleViolation] = []
         schema_id = planned.get("schema_id")
         if isinstance(schema_id, str) and lines:
             with self._api_errors("plan (reading the output schema)"):
                 record = self.context.api().registry.get(SCHEMAS, schema_id)
-            paths = {path for path, _ in xdm.leaf_fields(record["raw"].get("properties") or {})}
-            for index, line in enumerate(lines):
-                destination = line.get("destination")
-                if isinstance(destination, str) and destination not in paths:
-                    problems.append(Diagnostic("error", f"Mapping line {index + 1}: destination not in the schema", (
-                        f"mappings[{index}] maps {line.get('source')!r} to {destination!r}, which is no field of the "
-                        f"output schema {schema_id}. Its fields: {', '.join(sorted(paths)[:12])}"
-                        f"{' ...' if len(paths) > 12 else ''}. Declare the field in the schema, or fix the path."),
-                        ("mappings", index, "destination")))
+            paths = sorted(path for path, _ in xdm.leaf_fields(record["raw"].get("properties") or {}))
+            listed = f"{', '.join(paths[:12])}{' ...' if len(paths) > 12 else ''}"
+            problems += [RuleViolation(f"mappings[{index}].destination", (
+                f"no field of the output schema {schema_id} is called so (its fields: {listed}); declare the "
+                "field in the schema, or fix the path"), line["destination"]) for index, line in enumerate(lines)
+                if isinstance(line.get("destination"), str) and line["destination"] not in paths]
         connection, sample = planned.get("sample_connection_id"), planned.get("sample_file")
         if isinstance(connection, str) and isinstance(sample, str) and lines:
             columns = self._columns(connection, sample, planned.get("sample_delimiter"))
-            for index, line in enumerate(lines):
-                source = line.get("source")
-                if (line.get("source_type") or "ATTRIBUTE") == "ATTRIBUTE" and isinstance(source, str) \
-                        and source not in columns:
-                    problems.append(Diagnostic("error", f"Mapping line {index + 1}: source column not in the file", (
-                        f"mappings[{index}] reads the column {source!r}, which the header of {sample} does not have. "
-                        f"Its columns: {', '.join(columns)}. Fix the column name, or map an expression."),
-                        ("mappings", index, "source")))
+            problems += [RuleViolation(f"mappings[{index}].source", (
+                f"no column of {sample}'s header is called so (its columns: {', '.join(columns)}); fix the column "
+                "name, or map an expression"), line["source"]) for index, line in enumerate(lines)
+                if reads_column(line) and str(line["source"]).replace("\\.", ".") not in columns]
         if problems:
-            from aep_provider.protocol.resource import DiagnosticsError
-
-            raise DiagnosticsError(problems)
+            raise DiagnosticsError(rule_diagnostics(problems))
 
     def _columns(self, connection_id: str, sample: str, delimiter: Value) -> list[str]:
         preview = {"fileType": "delimited", **({"columnDelimiter": str(delimiter)} if delimiter else {})}

@@ -4,8 +4,9 @@ XDM composes a schema from one class and field groups, and custom fields live in
 group under ``_<tenant>``; so one schema resource is two Registry objects: the field group
 ``<title> fields`` holding the declared fields, and the schema (the class plus that field group).
 A create is two POSTs (the Registry allows no fewer), a refresh one GET (the schema with its field
-groups resolved), a change one PATCH of the object it touches (fields: the field group; title and
-description: the schema), a delete two DELETEs. Titles are unique in the tenant, so both objects
+groups resolved), a change one PATCH of the object it touches (fields: the field group; the
+description: the schema; a new title: both, since the field group's title is the schema's and
+" fields"), a delete two DELETEs. Titles are unique in the tenant, so both objects
 are claimed and adopted by title like every other kind.
 
 Once a dataset uses a schema, AEP accepts only additive changes: a field removed or retyped is
@@ -24,6 +25,7 @@ from aep_provider.protocol.resource import (
     Attribute,
     Diagnostic,
     PlanResult,
+    ReadResult,
     Schema,
     Value,
     error,
@@ -55,7 +57,9 @@ SCHEMA = Schema(
         Attribute("paths", ["map", "string"], computed=True, description=(
             "Each field's XDM path (`_<tenant>.<name>`): what a mapping's destination names.")),
         Attribute("field_group_id", "string", computed=True, description="The tenant field group's `$id`."),
-        Attribute("field_group_version", "string", computed=True, description="The field group's version."),
+        Attribute("field_group_version", "string", computed=True, description=(
+            "The field group's version after this state's last write to it (a refresh reads only the schema: "
+            "null after an import, until the next change of `fields` or `name`).")),
         *tracked("XDM schema"),
     ),
 )
@@ -155,6 +159,18 @@ def fields_of(raw: Mapping[str, Any], tenant: Value) -> dict[str, Value]:
     return found
 
 
+def tenant_group(raw: Mapping[str, Any], tenant: Value, known: Value) -> Value:
+    """The tenant field group a schema is made of: its ``allOf`` names it in the raw form, its
+    ``meta:extends`` in the resolved one (a refresh or an import reads that one). ``known`` (the
+    state's) wins when the schema still has it."""
+    refs = [part.get("$ref") for part in raw.get("allOf") or [] if isinstance(part, dict)]
+    groups = [r for r in [*refs, *(raw.get("meta:extends") or [])]
+              if isinstance(r, str) and "/mixins/" in r and xdm.tenant_of(r) == tenant]
+    if known in groups or not groups:
+        return known
+    return groups[0]
+
+
 class XdmSchema(FlowObject):
     type_name = identity.XDM_SCHEMA
     schema = SCHEMA
@@ -190,13 +206,33 @@ class XdmSchema(FlowObject):
         if prior is None or result.requires_replace:
             name = planned.get("name")
             if prior is None and isinstance(name, str):  # its field group's title must be free too
-                result.diagnostics += self.group._existing_named(f"{name} fields", self._group_planned(planned))
+                result.diagnostics += self.group._existing_named(self._group_name(planned),
+                                                                 self._group_planned(planned))
             return result
-        if planned.get("fields") != prior.get("fields"):
+        if self._patches_group(prior, planned):
             planned["field_group_version"] = UNKNOWN
-            planned["paths"] = UNKNOWN
+        if planned.get("fields") != prior.get("fields"):
+            planned["paths"] = self._planned_paths(prior, planned.get("fields"))
             self._refuse_breaking(prior, planned)
         return result
+
+    @classmethod
+    def _planned_paths(cls, prior: dict[str, Value], fields: Value) -> Value:
+        """The paths after a change of fields: those of the fields kept stay known, so the lines that
+        map to them show no change; a new field's path is known after apply, so a mapping line that
+        names it is checked against the schema once the field is there."""
+        paths = cls._paths(prior.get("tenant"), fields)
+        before = prior.get("fields")
+        if paths is None or not isinstance(before, dict):
+            return UNKNOWN
+        return {name: path if name in before else UNKNOWN for name, path in paths.items()}
+
+    @staticmethod
+    def _patches_group(prior: dict[str, Value], planned: dict[str, Value]) -> bool:
+        """Whether a change patches the field group: its fields, or the schema's title (the field
+        group's follows it: it would stay taken, and claimed by this state, under the old name)."""
+        return planned.get("fields") != prior.get("fields") or (
+            planned.get("name") != prior.get("name") and isinstance(prior.get("field_group_id"), str))
 
     def _refuse_breaking(self, prior: dict[str, Value], planned: dict[str, Value]) -> None:
         before, after = prior.get("fields"), planned.get("fields")
@@ -225,9 +261,14 @@ class XdmSchema(FlowObject):
 
     # ---- apply: two objects, each with the shared lifecycle ---------------------------------
 
+    @staticmethod
+    def _group_name(values: dict[str, Value]) -> str:
+        """The field group's title: the schema's, and " fields" (titles are unique in the tenant)."""
+        return f"{values.get('name')} fields"
+
     def _group_planned(self, planned: dict[str, Value]) -> dict[str, Value]:
         group: dict[str, Value] = {a.name: None for a in self.group.schema.attributes}
-        group.update(name=f"{planned.get('name')} fields", description=planned.get("description"),
+        group.update(name=self._group_name(planned), description=planned.get("description"),
                      fields=planned.get("fields"), class_id=planned.get("class_id"), tenant=planned.get("tenant"))
         for name in SET_BY_SERVER:
             group[name] = UNKNOWN
@@ -246,11 +287,17 @@ class XdmSchema(FlowObject):
         return {"type": "object", "allOf": [{"$ref": planned["class_id"]}, {"$ref": planned["field_group_id"]}]}
 
     def update(self, prior: dict[str, Value], planned: dict[str, Value], config: dict[str, Value]) -> ApplyResult:
-        planned = dict(planned, tenant=prior.get("tenant"), field_group_id=prior.get("field_group_id"))
-        if planned.get("fields") != prior.get("fields"):
-            group_prior = dict(self._group_planned(prior), id=prior.get("field_group_id"),
-                               etag=prior.get("field_group_version"))
-            group_planned = dict(group_prior, fields=planned.get("fields"))
+        planned = dict(planned, tenant=prior.get("tenant"), field_group_id=prior.get("field_group_id"),
+                       field_group_version=prior.get("field_group_version"))
+        if planned.get("fields") != prior.get("fields") and not isinstance(prior.get("field_group_id"), str):
+            raise error(f"XDM schema {prior.get('name')!r} has no tenant field group", (
+                f"{prior.get('id')} is made of global field groups only (an imported schema), so there is no field "
+                "group of the tenant to hold its fields. Declare a new schema (another name) with the fields "
+                "instead."), ("fields",))
+        if self._patches_group(prior, planned):
+            group_prior = dict(self._group_planned(prior), id=prior["field_group_id"],
+                               etag=prior.get("field_group_version") or "")
+            group_planned = dict(group_prior, name=self._group_name(planned), fields=planned.get("fields"))
             changed = self.group.update(group_prior, group_planned, {}).state
             planned.update(field_group_version=changed["etag"],
                            paths=self._paths(prior.get("tenant"), planned.get("fields")))
@@ -263,7 +310,17 @@ class XdmSchema(FlowObject):
         super().delete(state)
         if isinstance(state.get("field_group_id"), str):
             group: dict[str, Value] = {a.name: None for a in self.group.schema.attributes}
-            self.group.delete(dict(group, id=state["field_group_id"], name=f"{state.get('name')} fields"))
+            self.group.delete(dict(group, id=state["field_group_id"], name=self._group_name(state)))
+
+    def read(self, state: dict[str, Value]) -> ReadResult:
+        """One GET of the schema (its field group's fields resolved in it); an import also records the
+        field group as this state's, so a later create of that title is not taken for another's."""
+        imported = state.get("name") is None
+        result = super().read(state)
+        found = result.state
+        if imported and found is not None and isinstance(found.get("field_group_id"), str):
+            self.group._hold(self._group_name(found), str(found["field_group_id"]))
+        return result
 
     # ---- refresh --------------------------------------------------------------------------------
 
@@ -271,8 +328,7 @@ class XdmSchema(FlowObject):
         new = self.common(record, prior)
         raw = record["raw"]
         tenant = prior.get("tenant") or xdm.tenant_of(str(raw.get("$id", "")))
-        refs = [part.get("$ref") for part in raw.get("allOf") or [] if isinstance(part, dict)]
-        group_id = next((r for r in refs if isinstance(r, str) and "/mixins/" in r), prior.get("field_group_id"))
+        group_id = tenant_group(raw, tenant, prior.get("field_group_id"))
         fields = fields_of(raw, tenant)
         new.update(class_id=raw.get("meta:class") or prior.get("class_id"), tenant=tenant,
                    fields=fields if fields or prior.get("fields") is None else prior.get("fields"),

@@ -187,7 +187,8 @@ STATE = {"id": "t-1", "name": "n", "labels": None, "token_wo": None, "etag": "e1
 def test_schema_and_metadata(svc: server.ProviderServicer) -> None:
     resp = svc.GetProviderSchema(pb.GetProviderSchema.Request(), None)
     assert not resp.diagnostics
-    assert resp.server_capabilities.get_provider_schema_optional and not resp.server_capabilities.plan_destroy
+    # plan_destroy: Terraform plans every destroy with the provider, so a handler may refuse one.
+    assert resp.server_capabilities.get_provider_schema_optional and resp.server_capabilities.plan_destroy
     thing = resp.resource_schemas[TYPE]
     assert thing.version == 2
     assert [a.name for a in thing.block.attributes if a.write_only] == ["token_wo"]
@@ -287,6 +288,15 @@ def test_plan_destroy_never_reaches_the_handler(svc: server.ProviderServicer, pr
     )
     assert resp.planned_state == proposed and resp.planned_private == b"p"
     assert provider.thing.calls == []
+
+
+def test_a_handler_may_refuse_a_destroy_at_plan(svc: server.ProviderServicer, provider: Provider,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(provider.thing, "plan_delete", lambda prior: [Diagnostic("error", "Holds data", prior["id"])])
+    resp = svc.PlanResourceChange(pb.PlanResourceChange.Request(
+        type_name=TYPE, prior_state=dv(STATE), proposed_new_state=dv(None), config=dv(None)), None)
+    [refusal] = resp.diagnostics
+    assert (refusal.severity, refusal.summary, refusal.detail) == (pb.Diagnostic.ERROR, "Holds data", "t-1")
 
 
 def test_apply_create_update_delete(svc: server.ProviderServicer, provider: Provider) -> None:
