@@ -76,8 +76,9 @@ def report(project: Path, stacks: Sequence[str], wait: float) -> list[str]:
         lines.append(f"{stack} (sandbox {config.sandbox_name}):")
         with FlowServiceClient(config) as client:
             for key, flow_id in sorted(flows.items()):
-                files = (values.get("explored_files") or {}).get(key) or []
-                lines.append(f"  {key}: explored {len(files)} file(s): {', '.join(files) or '(none)'}")
+                if "explored_files" in values:  # a sandbox declared with reports=True
+                    files = (values.get("explored_files") or {}).get(key) or []
+                    lines.append(f"  {key}: explored {len(files)} file(s): {', '.join(files) or '(none)'}")
                 run = finished_run(lambda flow: client.list_runs(flow, limit=5), flow_id, wait)
                 lines.append(f"  {key}: " + (describe(run) if run else f"no run finished within {wait:g} s"))
             for key, dataset_id in sorted((values.get("dataset_ids") or {}).items()):
