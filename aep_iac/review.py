@@ -67,7 +67,7 @@ class Section:
     drift: list[tuple[str, ChangeLike]] = field(default_factory=list)
     errors: list[list[str]] = field(default_factory=list)  # each failed stack's lines
     notes: list[list[str]] = field(default_factory=list)  # lines of each warning
-    picture: list[str] = field(default_factory=list)  # its pipelines (aep_iac.pictures), shown in full only
+    picture: list[str] = field(default_factory=list)  # its pipelines (aep_iac.pictures): in full, when it changes
 
 
 @dataclass
@@ -233,7 +233,7 @@ def render(header: Sequence[str], sections: Sequence[Section], tail: Sequence[st
                 lines.append("")
         if not section.changes and not section.errors:
             lines.append("No changes.")
-        if section.picture and detail == Detail.FULL:
+        if section.picture and detail == Detail.FULL and (section.changes or section.drift):
             lines += ["", "### Pipelines", "", *section.picture]
         for action in ("update", "create"):
             lines += changes_lines(section.changes, action, nouns, detail, order)

@@ -75,8 +75,19 @@ def test_a_few_changes_read_one_by_one_as_before() -> None:
     assert "  - `region`: us-east-1" in full and "Deletions and replacements" not in full
 
 
-def _parts(plans: list[StackPlan]) -> tuple:
+def _parts(plans: list[StackPlan], drawn: dict[str, list[str]] | None = None) -> tuple:
     from aep_iac.plan import KIND_NAMES, _kind_order, review_parts
 
-    header, sections, tail = review_parts(plans, [])
+    header, sections, tail = review_parts(plans, [], drawn)
     return header, sections, tail, KIND_NAMES, _kind_order
+
+
+def test_a_sandbox_that_changes_shows_its_picture_in_full_only() -> None:
+    plans = [StackPlan("s3-dev", sandbox="dev", changes=[connection(1)]), StackPlan("s3-prod", sandbox="prod")]
+    drawn = {"dev": ["```mermaid", "flowchart LR", "  n0[\"dev picture\"]", "```", ""],
+             "prod": ["```mermaid", "flowchart LR", "  n0[\"prod picture\"]", "```", ""]}
+    full = render_markdown(plans, [], drawn)
+    assert "### Pipelines" in full and "dev picture" in full
+    assert "prod picture" not in full  # no change there: nothing to look at
+    folded = review.render(*_parts(plans, drawn), review.Detail.LINES, frozenset())[0]
+    assert "dev picture" not in folded
