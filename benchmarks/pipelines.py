@@ -434,7 +434,7 @@ def measure_variant(folder: Path, cli_config: Path, variant: Variant, latency_ms
         floor_create, create_calls = floor.create()
         floor_noop, noop_calls = floor.noop()
     made = objects(variant.n, variant.targets)
-    resources = 4 * variant.n + 3 * variant.targets  # Terraform resources (an XDM schema is one)
+    resources = sum(fleet.pipeline_objects(variant.n, variant.targets).values())  # an XDM schema is one
     return {
         "label": variant.label, "n": variant.n, "targets": variant.targets, "bound": variant.bound,
         "latency_ms": latency_ms, "stacks": stacks, "objects": made, "objects_total": sum(made.values()),
