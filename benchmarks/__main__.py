@@ -3,12 +3,13 @@ bound comparison, provider start-up and synthesis, then the outputs.
 
 Writes BENCHMARKS.md at the repository root, benchmarks/results/bench.json and bench.png (with
 --out-dir, all three go there). --quick (N=3 at 150 ms over 2 stacks, every tool and both state
-backends, 5 start-up launches: about a minute) is what `make test` runs so the harness keeps
-working. The full run (N=1,50,200,1000 at 0 and 150 ms, the S3 state backend at N=1000, bounds
-100, 200 and 500 at N=1000 and 150 ms, then at that size a fleet growing by N/5 and a Ctrl-C
-mid-create) takes about 27 minutes on a quiet 2-core machine and stays
-out of CI: a 1,000-connection run takes minutes per tool (terraform_data alone, in one state, about
-three). A failing run is reported and the others still run; the exit status says whether everything ran.
+backends, 3 pipelines in one stack and in two, 5 start-up launches: about a minute) is what
+`make test` runs so the harness keeps working. The full run (N=1,50,200,1000 at 0 and 150 ms,
+the S3 state backend at N=1000, bounds 100, 200 and 500 at N=1000 and 150 ms, then at that size
+a fleet growing by N/5 and a Ctrl-C mid-create, then fleets of 250 pipelines at 150 ms,
+benchmarks/pipelines.py) takes about 35 minutes on a quiet 2-core machine and stays out of CI: a
+1,000-connection run takes minutes per tool (terraform_data alone, in one state, about three). A
+failing run is reported and the others still run; the exit status says whether everything ran.
 """
 
 from __future__ import annotations
@@ -31,7 +32,19 @@ from typing import Any, TypeVar
 
 from aep_iac.mirror import launcher_path, terraform_platform, terraform_report
 from aep_iac.project import ROOT, install_provider
-from benchmarks import figures, frameworks, grow, interrupt, plot, report, scale, startup, synthesis, trivial_provider
+from benchmarks import (
+    figures,
+    frameworks,
+    grow,
+    interrupt,
+    pipelines,
+    plot,
+    report,
+    scale,
+    startup,
+    synthesis,
+    trivial_provider,
+)
 from benchmarks.environment import IN_FLIGHT
 from benchmarks.machine import CpuWatch
 from benchmarks.step import TOOLS, Step
@@ -40,7 +53,7 @@ from constructs_lib.placement import DEFAULT_BOUND
 RESULTS = ROOT / "benchmarks" / "results"
 T = TypeVar("T")
 #: What --tools chooses from: the series of the report.
-SERIES = ("deploy", "deploy_s3", *TOOLS[1:], "grow", "interrupt")
+SERIES = ("deploy", "deploy_s3", *TOOLS[1:], "grow", "interrupt", "pipelines")
 
 
 @dataclass(frozen=True)
@@ -53,13 +66,24 @@ class Preset:
     launches: int
     synthesis: tuple[int, int]  # small and large N of the per-construct figure
     frameworks: bool  # CDKTF and CDK Terrain side by side
+    #: Fleets of pipelines at the largest latency: the first is the issue's (declared targets), the
+    #: others the same pipelines on the seeded target (nothing to look up), sharded.
+    pipelines: tuple[pipelines.Variant, ...] = ()
 
+
+#: The declared targets live in a sandbox's first stack and its other stacks look them up by name
+#: (data sources aep_dataset and aep_mapping_set), which the provider does not serve yet: the fleet
+#: with declared targets runs in one stack (bound N). The seeded-target fleets show what sharding does.
+PIPELINES = 250
+PIPELINE_TARGETS = 5
 
 #: One small cell, sharded over 2 stacks, every tool and both state backends: about a minute.
 QUICK = Preset(sizes=(3,), latencies=(150.0,), s3_sizes=(3,), bound=2, bounds=(), launches=5, synthesis=(1, 10),
-               frameworks=False)
+               frameworks=False, pipelines=(pipelines.Variant(3, 2, 3), pipelines.Variant(3, 0, 2)))
 FULL = Preset(sizes=(1, 50, 200, 1000), latencies=(0.0, 150.0), s3_sizes=(1000,), bound=DEFAULT_BOUND,
-              bounds=(100, 200, 500), launches=30, synthesis=(1, 200), frameworks=True)
+              bounds=(100, 200, 500), launches=30, synthesis=(1, 200), frameworks=True,
+              pipelines=(pipelines.Variant(PIPELINES, PIPELINE_TARGETS, PIPELINES),
+                         pipelines.Variant(PIPELINES, 0, DEFAULT_BOUND), pipelines.Variant(PIPELINES, 0, 50)))
 
 
 def _ints(text: str) -> list[int]:
@@ -115,6 +139,7 @@ class Plan:
     launches: int
     tools: frozenset[str]
     preset: Preset
+    pipelines: list[pipelines.Variant]
 
 
 def run(plan: Plan, command: str) -> dict[str, Any]:
@@ -187,6 +212,23 @@ def run(plan: Plan, command: str) -> dict[str, Any]:
                 tmp / "interrupt", cli_config, n, latency, plan.bound))
             if interrupted is not None:
                 print(f"  {interrupted}", flush=True)
+        fleets: list[dict[str, Any]] = []
+        for index, variant in enumerate(plan.pipelines if "pipelines" in plan.tools else []):
+            cell = f"pipelines: {variant.label}, {latency:g} ms"
+            load_by_cell[cell] = round(os.getloadavg()[0], 2)
+            print(f"== {cell} (load average {load_by_cell[cell]:.2f})", flush=True)
+            watch = CpuWatch.start()
+            fleet = _attempt(errors, cell, partial(pipelines.measure_variant, tmp / f"pipelines-{index}", cli_config,
+                                                   variant, latency))
+            cpu_by_cell[cell] = watch.figures()
+            if fleet is not None:
+                fleets.append(fleet)
+                for operation in ("create", "noop"):
+                    got = fleet[operation]
+                    print(f"  {operation:7} {got['seconds']:8.2f} s, floor {got['floor_s']:.2f} s "
+                          f"({got['ratio']:.2f}x), "
+                          f"{fleet['stacks']} stack(s), {got['calls_total']} calls (floor {got['floor_calls_total']}), "
+                          f"in flight {got['peak_in_flight']}", flush=True)
     table = figures.rows(steps, plan.bound)
     in_flight = int(next(iter(IN_FLIGHT.values())))
     return {
@@ -201,7 +243,7 @@ def run(plan: Plan, command: str) -> dict[str, Any]:
                              "by_cell": load_by_cell},
             "cpu_by_cell": cpu_by_cell,
         },
-        "targets": figures.targets(table, startup_figures, interrupted),
+        "targets": figures.targets(table, startup_figures, interrupted, fleets),
         "rows": table,
         "bounds": figures.bound_table(steps, table),
         "shares": figures.shares(table),
@@ -211,6 +253,7 @@ def run(plan: Plan, command: str) -> dict[str, Any]:
         "frameworks": framework_figures,
         "grow": grown,
         "interrupt": interrupted,
+        "pipelines": fleets,
         "anomalies": figures.anomalies(steps, in_flight),
         "errors": errors,
         "steps": [step.as_dict() for step in steps],
@@ -230,6 +273,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--bounds", type=_ints, help="bounds compared at the largest N and latency (default "
                         "100,200,500; '' for none)")
     parser.add_argument("--tools", type=_tools, help=f"which series to measure (default all: {','.join(SERIES)})")
+    parser.add_argument("--pipelines-bound", type=int, help="FLEET_BOUND of the fleet of pipelines with declared "
+                        "targets (default: its N, one stack: the provider serves no look-up of targets by name yet)")
     parser.add_argument("--launches", type=int, help="provider start-up launches of each kind (default 30)")
     parser.add_argument("--out-dir", type=Path, help="where bench.json, bench.png (and BENCHMARKS.md) go "
                         "(default benchmarks/results, BENCHMARKS.md at the repository root)")
@@ -237,11 +282,17 @@ def main(argv: list[str] | None = None) -> int:
     preset = QUICK if args.quick else FULL
     if args.bound is not None and args.bound < 1:
         parser.error("--bound must be 1 or more")
+    if args.pipelines_bound is not None and args.pipelines_bound < 1:
+        parser.error("--pipelines-bound must be 1 or more")
+    fleets = list(preset.pipelines)
+    if fleets and args.pipelines_bound:
+        fleets[0] = pipelines.Variant(fleets[0].n, fleets[0].targets, args.pipelines_bound)
     plan = Plan(sizes=args.sizes or list(preset.sizes), latencies=args.latencies or list(preset.latencies),
                 s3_sizes=list(preset.s3_sizes) if args.s3_sizes is None else args.s3_sizes,
                 bound=args.bound or preset.bound,
                 bounds=list(preset.bounds) if args.bounds is None else args.bounds,
-                launches=args.launches or preset.launches, tools=args.tools or frozenset(SERIES), preset=preset)
+                launches=args.launches or preset.launches, tools=args.tools or frozenset(SERIES), preset=preset,
+                pipelines=fleets)
     out_dir = args.out_dir or RESULTS
     report_path = (args.out_dir or ROOT) / "BENCHMARKS.md"
     command = shlex.join(["python", "-m", "benchmarks", *(sys.argv[1:] if argv is None else argv)])

@@ -20,6 +20,8 @@ from benchmarks.step import OFFLINE, OPERATIONS, Step
 TARGET_LATENCY_MS = 150.0
 TARGET_N = 1000
 TARGET_N_PLAIN = 200
+#: The issue's fleet of pipelines (N dataflows over shared targets), at 150 ms.
+TARGET_N_PIPELINES = 250
 WRITES = ("POST", "PATCH", "DELETE")
 SERIES = ("deploy", "deploy_s3", "terraform", "terraform_data", "terraform_data_k", "trivial", "floor")
 NETWORK = ("deploy", "deploy_s3", "terraform")
@@ -234,8 +236,30 @@ def _calls_target(at: Mapping[str, dict[str, Any]], series: str, label: str, whe
                    len(good) == len(made))
 
 
+def pipeline_targets(fleets: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """The fleet of pipelines with declared targets (the first measured, the issue's N if it ran): create
+    and no-op against their floors, and whether each made the calls it needs and no failed one."""
+    declared = [f for f in fleets if f["targets"]]
+    if not declared:
+        return []
+    fleet = next((f for f in declared if f["n"] == TARGET_N_PIPELINES), declared[0])
+    where = (f"N={fleet['n']} pipelines ({fleet['flow_service_objects']:,} Flow Service objects, {fleet['targets']} "
+             f"schemas, datasets and mapping sets), {fleet['latency_ms']:g} ms, {fleet['stacks']} stack(s)")
+    out = []
+    for label, operation in (("`make deploy` create of the pipelines / floor", "create"),
+                             ("`make plan` no-op of the pipelines / floor", "noop")):
+        ratio = fleet[operation]["ratio"]
+        out.append(_target(label, where, ratio, "<= 1.5", ratio is not None and ratio <= 1.5))
+    steps = [fleet["create"], fleet["noop"]]
+    good = sum(1 for s in steps if s["minimal"] and not s["failed"])
+    out.append(_target("pipelines: the calls each step needs, none failed", where, f"{good} of {len(steps)} steps",
+                       "every needed call made (plus listings), 0 failed", good == len(steps)))
+    return out
+
+
 def targets(table: list[dict[str, Any]], startup: Mapping[str, Any] | None,
-            interrupt: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
+            interrupt: Mapping[str, Any] | None = None,
+            pipelines: Iterable[Mapping[str, Any]] = ()) -> list[dict[str, Any]]:
     """The issue's done-when figures against their limits: for the report, not a pass/fail."""
     out: list[dict[str, Any]] = []
     big = cell(table, TARGET_N)
@@ -285,6 +309,7 @@ def targets(table: list[dict[str, Any]], startup: Mapping[str, Any] | None,
                            f"{interrupt['duplicates']} duplicates, {interrupt['missing']} missing "
                            f"(exit {interrupt['interrupted']['exit_status']}, then "
                            f"{interrupt['next_deploy']['exit_status']})", "0 duplicates, 0 missing", converged))
+    out += pipeline_targets(pipelines)
     if startup:
         ratio = startup.get("ratio_median")
         out.append(_target("provider start-up (handshake) / floor, medians", "exec to handshake line", ratio,

@@ -47,7 +47,7 @@ def test_files_are_written(quick: tuple[Path, dict[str, Any]]) -> None:
     assert (out / "bench.png").read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
     report = (out / "BENCHMARKS.md").read_text()
     for heading in ("## 150 ms per request", "## Targets of the issue", "## Whose time", "by RPC kind",
-                    "Provider start-up", "## Writing the review (plan of N creates)"):
+                    "Provider start-up", "## Writing the review (plan of N creates)", "## A fleet of pipelines"):
         assert heading in report
     assert "| create | 3 |" in report
     assert results["errors"] == {} and results["anomalies"] == []
@@ -136,6 +136,53 @@ def test_an_interrupted_create_converges_without_duplicates(quick: tuple[Path, d
     assert figures["interrupted"]["calls"]["POST"] + figures["next_deploy"]["calls"]["POST"] == figures["n"]
     target = next(t for t in results["targets"] if t["target"].startswith("duplicates after Ctrl-C"))
     assert target["met"]
+
+
+#: The routes of each pipeline's objects (Flow Service) and of each declared target's (the other services).
+PIPELINE_ROUTES = ("/connections", "/sourceConnections", "/targetConnections", "/flows")
+TARGET_POSTS = ("/schemaregistry/tenant/fieldgroups", "/schemaregistry/tenant/schemas", "/catalog/dataSets",
+                "/conversion/mappingSets")
+TARGET_GETS = ("/schemaregistry/tenant/schemas", "/catalog/dataSets", "/conversion/mappingSets")
+
+
+def needed(operation: str, n: int, k: int) -> dict[str, int]:
+    """What the create and the no-op of n pipelines over k declared targets need, in one stack."""
+    if operation == "create":
+        calls = {f"POST {r}": n for r in PIPELINE_ROUTES} | {f"POST {r}": k for r in TARGET_POSTS if k}
+        return calls | ({"GET /schemaregistry/stats": 1} if k else {})
+    return {f"GET {r}/{{id}}": n for r in PIPELINE_ROUTES} | {f"GET {r}/{{id}}": k for r in TARGET_GETS if k}
+
+
+def test_a_fleet_of_pipelines_is_measured_beside_its_floor(quick: tuple[Path, dict[str, Any]]) -> None:
+    _, results = quick
+    fleets = results["pipelines"]
+    # Declared targets in one stack; the seeded target over two stacks of at most 2 connections.
+    assert [(f["n"], f["targets"], f["bound"], f["stacks"]) for f in fleets] == [(3, 2, 3, 1), (3, 0, 2, 2)]
+    for fleet in fleets:
+        n, k = fleet["n"], fleet["targets"]
+        assert fleet["objects_total"] == 4 * n + 4 * k and fleet["resources"] == 4 * n + 3 * k, fleet
+        for operation in ("create", "noop"):
+            step = fleet[operation]
+            wanted = needed(operation, n, k)
+            assert step["needed"] == wanted, (operation, step["needed"])
+            # The floor makes exactly what is needed and one token request; the toolchain at least that.
+            assert step["floor_calls"] == wanted | {"POST /ims/token/v3": 1}, (operation, step["floor_calls"])
+            assert {r: step["calls"].get(r, 0) for r in wanted} == wanted and step["minimal"], (operation, step)
+            assert step["calls"]["POST /ims/token/v3"] == 1, step["calls"]
+            extra = set(step["beyond_needed"])
+            if operation == "noop":  # one stack or the seeded target: a plan reads, nothing else
+                assert extra == set(), step["beyond_needed"]
+            else:  # the listings that find what an interrupted deploy left, the schema a mapping set is checked on
+                schema_read = "GET /schemaregistry/tenant/schemas/{id}"
+                assert all(r.startswith("LIST ") or r == schema_read for r in extra), extra
+            assert step["failed"] == 0 and step["floor_failed"] == 0, step
+            assert 1 <= step["peak_in_flight"] <= 10 and 1 <= step["floor_peak_in_flight"] <= 10, step
+            assert step["seconds"] > 0 and step["floor_s"] > 0, step
+            assert step["ratio"] == pytest.approx(step["seconds"] / step["floor_s"], abs=0.01)
+            assert step["provider_processes"] >= 1 and step["provider_cpu_ms_per_object"] > 0, step
+    labels = [t["target"] for t in results["targets"] if "pipelines" in t["target"]]
+    assert len(labels) == 3, labels
+    assert all(t["value"] is not None for t in results["targets"] if t["target"] in labels)
 
 
 def test_startup_is_measured_beside_its_floor(quick: tuple[Path, dict[str, Any]]) -> None:
