@@ -36,6 +36,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from types import FrameType
 from typing import TextIO
@@ -279,11 +280,22 @@ def init_step(folder: Path, environ: Mapping[str, str]) -> list[Step]:
     return [Step(("terraform", "init", "-input=false", "-no-color"))] if needs_init(folder, environ) else []
 
 
-def terraform_command(verb: str, folder: Path, environ: Mapping[str, str], parallelism: int) -> list[Step]:
-    """init (when needed), then ``terraform <verb>`` through the graceful wrapper."""
+def terraform_command(verb: str, folder: Path, environ: Mapping[str, str], parallelism: int,
+                      targets: Sequence[str] = ()) -> list[Step]:
+    """init (when needed), then ``terraform <verb>`` through the graceful wrapper; with ``targets``,
+    only those objects (and what they need), its two warnings about that in their short form."""
     flags = {"apply": ("-auto-approve",), "destroy": ("-auto-approve",)}[verb]
+    only = (*(f"-target={address}" for address in targets), "-compact-warnings") if targets else ()
     return [*init_step(folder, environ),
-            Step((str(wrapper_path()), verb, *flags, "-input=false", "-no-color", f"-parallelism={parallelism}"))]
+            Step((str(wrapper_path()), verb, *flags, *only, "-input=false", "-no-color",
+                  f"-parallelism={parallelism}"))]
+
+
+def steps_of(project: Path, verb: str, environ: Mapping[str, str], phase: Phase, stack: str,
+             parallelism: int) -> list[Step]:
+    """One stack's steps in a phase (``Runner.run_all``'s command)."""
+    return terraform_command(verb, stack_dir(project, stack), environ, parallelism,
+                             target_addresses(project, stack) if phase.targets_only else ())
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -309,12 +321,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     console = Console(project)
     runner = handle_interrupts(Runner(project, os.environ, bound, echo=console, progress=terminal()))
     with warm(project, runner):
-        runs: list[StackRun] = []
+        last: dict[str, StackRun] = {}  # each stack's last run (a stack holding targets runs twice)
         for phase in phases(project, stacks, args.verb):
-            runs += runner.run_all(phase, lambda stack, parallelism: terraform_command(
-                args.verb, stack_dir(project, stack), runner.environ, parallelism))
-            if any(not r.ok for r in runs):
+            done = runner.run_all(phase.stacks, partial(steps_of, project, args.verb, runner.environ, phase))
+            last |= {r.stack: r for r in done}
+            if any(not r.ok for r in done):
                 break
+        runs = list(last.values())
     for line in console.summary():
         print(line)
     failed = [r for r in runs if not r.ok]
@@ -335,19 +348,31 @@ def main(argv: Sequence[str] | None = None) -> int:
 TARGET_TYPES = (identity.XDM_SCHEMA, identity.DATASET, identity.MAPPING_SET)
 
 
-def phases(project: Path, stacks: Sequence[str], verb: str) -> list[list[str]]:
-    """The order stacks run in: a sandbox's other stacks find its schemas, datasets and mapping sets
-    by name, so the stacks that hold them are applied first and destroyed last; the rest run side by
-    side. One phase when no stack holds any."""
-    def holds(stack: str) -> bool:
-        path = stack_dir(project, stack) / "cdk.tf.json"
-        resources = (json.loads(path.read_text()).get("resource") or {}) if path.exists() else {}
-        return any(kind in resources for kind in TARGET_TYPES)
+@dataclass(frozen=True)
+class Phase:
+    """Stacks that run side by side; ``targets_only``: only their schemas, datasets and mapping sets."""
 
-    first = [s for s in stacks if holds(s)]
+    stacks: list[str]
+    targets_only: bool = False
+
+
+def target_addresses(project: Path, stack: str) -> list[str]:
+    """The addresses of the schemas, datasets and mapping sets a stack declares."""
+    path = stack_dir(project, stack) / "cdk.tf.json"
+    resources = (json.loads(path.read_text()).get("resource") or {}) if path.exists() else {}
+    return [f"{kind}.{key}" for kind in TARGET_TYPES for key in resources.get(kind) or {}]
+
+
+def phases(project: Path, stacks: Sequence[str], verb: str) -> list[Phase]:
+    """The order stacks run in. A sandbox's other stacks find its schemas, datasets and mapping sets
+    by name, so on apply the stacks that hold them first apply those alone (a few objects, not their
+    share of the sandbox's pipelines), then every stack runs side by side; on destroy the others go
+    first. One phase when no stack holds any, or when no other stack needs them."""
+    first = [s for s in stacks if target_addresses(project, s)]
     rest = [s for s in stacks if s not in first]
-    ordered = [first, rest] if verb == "apply" else [rest, first]
-    return [phase for phase in ordered if phase] if first and rest else [list(stacks)]
+    if not (first and rest):
+        return [Phase(list(stacks))]
+    return [Phase(first, targets_only=True), Phase(list(stacks))] if verb == "apply" else [Phase(rest), Phase(first)]
 
 
 def stacks_to_run(project: Path, verb: str, names: Sequence[str],

@@ -328,14 +328,12 @@ def _pipelines(fleets: list[dict[str, Any]]) -> list[str]:
             "(targets, then connections, then sources and targets, then flows), and reads each back once for the "
             "no-op, plus the look-ups by name a stack without the targets would list "
             "([benchmarks/pipelines.py](benchmarks/pipelines.py)).", "",
-            "**Why one stack for the declared targets.** A sandbox's schemas, datasets and mapping sets live in its "
-            "first stack; its other stacks look them up by name (`data.aep_dataset`, `data.aep_mapping_set`), "
-            "which the provider does not serve yet: spread over stacks of 200, the second stack fails with "
-            "\"The provider terraform.local/aep/aep does not support data source aep_dataset\". So that fleet "
-            "runs with a bound of N (one stack, every object in one state). The fleets on the seeded target "
-            "(the local AEP's own dataset, schema and mapping set: nothing to look up) show what sharding the "
-            "same pipelines does, at the default bound of 200 connections per stack (800 objects in the first "
-            "state) and at 50 (200 objects per state, what a stack of 200 base connections holds).", "",
+            "**Stacks.** A sandbox's schemas, datasets and mapping sets live in its first stack; its other "
+            "stacks look them up by name (`data.aep_dataset`, `data.aep_mapping_set`). On a create the first "
+            "stack applies those alone, then every stack runs side by side. The fleet runs at the default bound "
+            "of 200 connections per stack and at 50 (200 objects per state, what a stack of 200 base connections "
+            "holds); the same pipelines on the seeded target (the local AEP's own dataset, schema and mapping "
+            "set: nothing to look up) show what the look-ups cost.", "",
             *_table(head, body), "",
             "Calls per route are the server's log; *beyond the needed calls* are the listings that find "
             "objects an interrupted deploy left (one per kind and Terraform process that creates) and the schema "

@@ -22,6 +22,13 @@ CLIENT_SECRET = "e2e-client-secret-CANARY-7f3a"
 ORG_ID = "E2E0000000000000000000@AdobeOrg"
 
 
+@pytest.fixture(autouse=True)
+def console_spelling(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Messages name aep-iac's commands unless a test says otherwise: `make test` runs this suite
+    with the Makefile's AEP_IAC_VIA=make exported (the e2e tests' make runs set it again)."""
+    monkeypatch.delenv("AEP_IAC_VIA", raising=False)
+
+
 class FlowApi:
     """Talks to the local AEP directly (not through our client) to check the server side."""
 
