@@ -81,12 +81,12 @@ class Schedule:
 
 @dataclass(frozen=True)
 class Expect:
-    """What a run of the dataflow must show to pass ``verify`` (and the health report):
-    at most ``max_failed_share`` of the records read failed (default 5 %), and at least
-    ``min_records`` were written (default 1)."""
+    """What a run of the dataflow must show to pass ``verify`` (and the health report): it did not
+    fail, at most ``max_failed_share`` of the records read failed (default 5 %), and at least
+    ``min_records`` were written (default 0: a scheduled run after a change may find no new file)."""
 
     max_failed_share: float = 0.05
-    min_records: int = 1
+    min_records: int = 0
 
     def violations(self) -> list[RuleViolation]:
         out: list[RuleViolation] = []

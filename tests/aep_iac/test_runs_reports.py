@@ -222,3 +222,17 @@ def test_a_picture_too_large_to_read_is_one_line() -> None:
         graph.add(f"{identity.DATAFLOW}.f{i}", f"f{i}")
     assert pictures.mermaid(graph)[0].startswith(f"_The picture is left out: {pictures.MAX_NODES + 1} objects")
     assert pictures.mermaid(pictures.Graph()) == []
+
+
+def test_the_run_judged_is_the_first_after_the_deploy_not_a_later_one() -> None:
+    flows = {"f": {"scheduleParams": {"frequency": "minute", "interval": 15}, "updatedAt": NOW * 1000}}
+    first = run("partialSuccess", 10, 2, 8, started_ms=NOW * 1000)
+    later = run("success", 0, 0, 0, started_ms=(NOW + 900) * 1000)  # no new file: nothing to say
+    api = FakeFlows(flows, {"f": [later, first]})  # newest first, as Flow Service lists them
+    c = verify.Check("dev-1", "dev", "orders", "f", dict(verify.DEFAULT_EXPECT))
+    verify.Verifier(lambda sandbox: api, NOW - 60, 5.0, lambda c: None).run([c])
+    assert (c.verdict, c.read, c.failed) == ("fail", 10, 8)
+    quiet = verify.Check("dev-1", "dev", "orders", "f", dict(verify.DEFAULT_EXPECT))
+    quiet.take(later)
+    quiet.judge()
+    assert quiet.verdict == "pass"  # a run that found no new file is not a failure by default
