@@ -23,6 +23,7 @@ from aep_iac import localdemo
 from aep_iac.project import connections_of_state
 from aep_local.testing import LocalAep
 from tests.conftest import FlowApi
+from tests.e2e.edits import edited
 from tests.e2e.processes import wait_for
 from tests.e2e.repo_copy import after_demo, copy_checkout, make, make_environment, plan_script
 from tests.e2e.test_team_workflow import (
@@ -102,7 +103,7 @@ def test_after_make_demo_plan_deploy_destroy_work_and_exit_truthfully(demo: tupl
     # ...until the declaration says so, in a reviewed change: then it goes.
     main_py = repo / "main.py"
     declared = main_py.read_text()
-    main_py.write_text(declared.replace('schema="orders")', 'schema="orders", deletion_protection=False)'))
+    main_py.write_text(edited(declared, ('schema="orders")', 'schema="orders", deletion_protection=False)')))
     assert make(repo, "deploy", "STACKS=s3-stage").returncode == 0
     run = make(repo, "destroy", "STACKS=s3-stage")
     assert run.returncode == 0, run.output[-3000:]
@@ -162,7 +163,7 @@ def test_pointed_elsewhere_nothing_is_filled_in_and_errors_name_what_is_missing(
 
     # A declaration that breaks a rule: refused at synth, before any plan: 1, and plan.md says so.
     main_py = repo / "main.py"
-    main_py.write_text(main_py.read_text().replace('bucket_name="acme-orders-dev"', 'bucket_name="Acme_Orders"'))
+    main_py.write_text(edited(main_py.read_text(), ('bucket_name="acme-orders-dev"', 'bucket_name="Acme_Orders"')))
     run = plan_script(repo)
     assert run.returncode == 1
     assert "bucket_name" in run.output and "planning failed (exit 1); plan.md says why" in run.output

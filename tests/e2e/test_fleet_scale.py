@@ -22,6 +22,7 @@ from aep_iac.project import CdktfProject
 from aep_local.testing import LocalAep
 from benchmarks.serverlog import peak_in_flight
 from tests.conftest import FlowApi, provider_env
+from tests.e2e.edits import edited
 from tests.e2e.processes import wait_for
 
 pytestmark = pytest.mark.e2e
@@ -71,10 +72,9 @@ def test_placement_holds_through_deploys_and_a_rebalance_moves_state_without_a_c
     # Three connections added and two removed: nothing else moves, one POST or DELETE each.
     local_aep.reset_requests()
     fleet.env["FLEET_CONNECTIONS"] = "28"
-    text = (fleet.folder / "fleet.py").read_text().replace(
-        "for i in range(1, count + 1)]\n\n\ndef dataflows",
-        "for i in range(1, count + 1) if i not in (4, 17)]\n\n\ndef dataflows")
-    (fleet.folder / "fleet.py").write_text(text)
+    (fleet.folder / "fleet.py").write_text(edited((fleet.folder / "fleet.py").read_text(), (
+        "for i in range(1, count + 1)]\n\n\ndef target_of",
+        "for i in range(1, count + 1) if i not in (4, 17)]\n\n\ndef target_of")))
     fleet.lock()
     fleet.run(fleet.stacks_command("apply"))
     methods = sorted(r["method"] for r in api_calls(local_aep) if r["method"] in WRITES)

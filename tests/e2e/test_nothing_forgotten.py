@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 import requests
 
+from tests.e2e.edits import edited
 from tests.e2e.processes import descendants, wait_for
 from tests.e2e.repo_copy import copy_checkout, make, make_environment, plan_script
 from tests.e2e.test_team_workflow import free_port
@@ -88,15 +89,16 @@ def test_a_plan_is_current_and_no_stack_or_state_is_forgotten(demo: Demo) -> Non
     assert plan_script(repo).returncode == 0
     assert "No changes." in (repo / "plan.md").read_text()
     # What follows deletes datasets that hold records: their declarations say so first (a reviewed change).
-    declared = app.read_text().replace('schema="orders")', 'schema="orders", deletion_protection=False)').replace(
-        'schema="crm_profiles", sandboxes=("dev", "prod"))',
-        'schema="crm_profiles", sandboxes=("dev", "prod"), deletion_protection=False)')
+    declared = edited(app.read_text(),
+                      ('schema="orders")', 'schema="orders", deletion_protection=False)'),
+                      ('schema="crm_profiles", sandboxes=("dev", "prod"))',
+                       'schema="crm_profiles", sandboxes=("dev", "prod"), deletion_protection=False)'))
     app.write_text(declared)
     assert make(repo, "deploy").returncode == 0
 
     # A synth error after a good plan: plan.md shows the error, status and plan.json say 1.
-    app.write_text(declared.replace('Sandbox("dev", credentials="s3", reports=True)',
-                                    'Sandbox("Dev Sandbox", credentials="s3", reports=True)'))
+    app.write_text(edited(declared, ('Sandbox("dev", credentials="s3", reports=True)',
+                                     'Sandbox("Dev Sandbox", credentials="s3", reports=True)')))
     refused = plan_script(repo)
     assert refused.returncode == 1, refused.output[-2000:]
     text = (repo / "plan.md").read_text()
@@ -104,7 +106,7 @@ def test_a_plan_is_current_and_no_stack_or_state_is_forgotten(demo: Demo) -> Non
     assert '"exit_code": 1' in (repo / "plan.json").read_text()
 
     # A sandbox removed from main.py: named by the plan, left alone by deploy, destroyed only by name.
-    without_stage = declared.replace('    Sandbox("stage", credentials="s3", reports=True),\n', "")
+    without_stage = edited(declared, ('    Sandbox("stage", credentials="s3", reports=True),\n', ""))
     app.write_text("".join(line for line in without_stage.splitlines(keepends=True) if '"stage": ' not in line))
     stage_before = demo.objects("stage")
     assert sum(map(len, stage_before.values())) > 0

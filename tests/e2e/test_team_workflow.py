@@ -25,6 +25,7 @@ import requests
 from aep_iac.project import MAIN_STACKS, ROOT, CdktfProject, connections_of_state
 from aep_local.testing import LocalAep
 from tests.conftest import ORG_ID, FlowApi, provider_env
+from tests.e2e.edits import edited
 from tests.e2e.processes import wait_for
 from tests.e2e.repo_copy import copy_checkout, make
 from tests.e2e.requestlog import calls
@@ -74,14 +75,14 @@ def names_by_sandbox(server: LocalAep, org_id: str = ORG_ID) -> dict[str, set[st
 def sample_change(app: Path) -> None:
     """Rotate the tutorial connection's session token in prod only; add a connection to stage only."""
     text = app.read_text()
-    text = text.replace('        session_token_version=1,\n',
-                        '        session_token_version=1,\n'
-                        '        overrides={"prod": SandboxOverride(session_token_version=2)},\n', 1)
-    text = text.replace('        sandboxes=("dev", "prod"),\n    ),\n]',
-                        '        sandboxes=("dev", "prod"),\n    ),\n'
-                        '    S3Connection(\n        key="web_logs",\n        name="Web logs",\n'
-                        '        bucket_name="acme-web-logs",\n        region="eu-central-1",\n'
-                        '        sandboxes=("stage",),\n    ),\n]', 1)
+    text = edited(text, ('        session_token_version=1,\n',
+                         '        session_token_version=1,\n'
+                         '        overrides={"prod": SandboxOverride(session_token_version=2)},\n'))
+    text = edited(text, ('        session_token=False,\n        sandboxes=("dev", "prod"),\n    ),\n]',
+                         '        session_token=False,\n        sandboxes=("dev", "prod"),\n    ),\n'
+                         '    S3Connection(\n        key="web_logs",\n        name="Web logs",\n'
+                         '        bucket_name="acme-web-logs",\n        region="eu-central-1",\n'
+                         '        sandboxes=("stage",),\n    ),\n]'))
     assert "web_logs" in text and 'SandboxOverride(session_token_version=2)' in text
     app.write_text(text)
 
@@ -166,8 +167,11 @@ def test_plain_terraform_runs_the_synthesized_stacks(team_server: LocalAep,
     refused = project.terraform("destroy", "-auto-approve", "-input=false", "-no-color", stack="s3-dev", check=False)
     assert refused.returncode == 1 and "holds data and would be deleted" in refused.output, refused.output[-3000:]
     app = project.folder / project.app_name
-    app.write_text(app.read_text().replace('schema="orders")', 'schema="orders", deletion_protection=False').replace(
-        'schema="crm_profiles",', 'schema="crm_profiles", deletion_protection=False,'))
+    app.write_text(edited(
+        app.read_text(),
+        ('name="Orders", schema="orders")', 'name="Orders", schema="orders", deletion_protection=False)'),
+        ('name="CRM profiles", schema="crm_profiles",',
+         'name="CRM profiles", schema="crm_profiles", deletion_protection=False,')))
     project.synth()
     for stack in MAIN_STACKS:
         project.terraform("apply", "-auto-approve", "-input=false", "-no-color", stack=stack)
