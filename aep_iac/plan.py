@@ -154,6 +154,26 @@ def _shown(value: Any, sensitive: Any) -> str:
     return json.dumps(value) if not isinstance(value, str) else value
 
 
+UNKNOWN = "(known after apply)"
+
+
+def _with_unknowns(value: Any, unknown: Any) -> Any:
+    """``value`` with what Terraform marks unknown inside it (``after_unknown``) spelled out: the plan's
+    ``after`` leaves such keys out, so a mapping line whose destination comes from a schema being
+    updated would read as a line without a destination."""
+    if unknown is True:
+        return UNKNOWN
+    if isinstance(unknown, dict) and isinstance(value, dict | type(None)):
+        merged = dict(value or {})
+        for key, inner in unknown.items():
+            if inner:
+                merged[key] = _with_unknowns(merged.get(key), inner)
+        return merged
+    if isinstance(unknown, list) and isinstance(value, list):
+        return [_with_unknowns(item, unknown[i] if i < len(unknown) else False) for i, item in enumerate(value)]
+    return value
+
+
 def _attribute_changes(change: Mapping[str, Any]) -> dict[str, tuple[str, str]]:
     before = change.get("before") or {}
     after = change.get("after") or {}
@@ -164,9 +184,9 @@ def _attribute_changes(change: Mapping[str, Any]) -> dict[str, tuple[str, str]]:
     for name in sorted(set(before) | set(after)):
         if name in SERVER_SET or name.endswith("_wo"):
             continue
-        old, new = before.get(name), after.get(name)
+        old, new = before.get(name), _with_unknowns(after.get(name), unknown.get(name))
         if unknown.get(name) is True:
-            new_text = "(known after apply)"
+            new_text = UNKNOWN
         elif old == new:
             continue
         else:

@@ -123,6 +123,21 @@ def test_a_deleted_connection_shows_as_drift_without_attribute_noise() -> None:
     assert "- base connection `a` (A) in `s3-dev`: deleted in Flow Service" in text
 
 
+def test_a_value_known_only_after_apply_inside_a_list_is_spelled_out() -> None:
+    """A new mapping line whose destination comes from the schema being updated: Terraform's ``after``
+    leaves the destination out; the review says it is known after apply instead of dropping it."""
+    line = {"destination": "_acme.orderId", "source": "order_id"}
+    update = {"actions": ["update"], "before": {"name": "M", "mappings": [line]},
+              "after": {"name": "M", "mappings": [line, {"source": "currency"}]},
+              "after_unknown": {"mappings": [{}, {"destination": True}]}}
+    shown = {"resource_changes": [{"address": "aep_mapping_set.m", "name": "m", "type": "aep_mapping_set",
+                                   "change": update}]}
+    changes, _ = plan.changes_of(shown)
+    assert [(c.key, c.action) for c in changes] == [("m", "update")]
+    new = json.loads(changes[0].attributes["mappings"][1])
+    assert new == [line, {"source": "currency", "destination": "(known after apply)"}]
+
+
 @pytest.mark.parametrize(("plans", "code", "returned"), [
     ([StackPlan("a")], 0, 0),
     ([StackPlan("a", changes=[plan.Change("x.a", "a", "A", "create")])], 2, 0),
