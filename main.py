@@ -146,7 +146,9 @@ DATAFLOWS = [
 # Which stack (Terraform state) holds each connection: placement.json, written at synth when
 # connections are added or removed; commit it with this file. A sandbox's connections spread over
 # as many stacks as this bound needs (`make rebalance` applies a new bound without touching AEP).
-PLACEMENT = Placement.file(Path(__file__).with_name("placement.json"), bound=200)
+# 50 connections per stack when they carry dataflows (four resources each), 200 for bare
+# connections: both measured by `make bench` (README, Performance).
+PLACEMENT = Placement.file(Path(__file__).with_name("placement.json"), bound=50)
 
 # The embedded default: the local AEP `make demo` starts (it exports these for its PORT).
 LOCAL_FLOW_SERVICE_URL = "http://127.0.0.1:8750/data/foundation/flowservice"

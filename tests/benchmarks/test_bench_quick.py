@@ -55,6 +55,18 @@ def test_files_are_written(quick: tuple[Path, dict[str, Any]]) -> None:
     assert set(cpu) == set(results["meta"]["load_average"]["by_cell"]) and all(c["wall_s"] > 0 for c in cpu.values())
 
 
+def test_render_writes_the_same_report_from_bench_json_without_measuring(
+        quick: tuple[Path, dict[str, Any]]) -> None:
+    out, results = quick
+    report = (out / "BENCHMARKS.md").read_text()
+    (out / "BENCHMARKS.md").unlink()
+    proc = subprocess.run([sys.executable, "-m", "benchmarks", "--render", "--out-dir", str(out)], cwd=ROOT,
+                          capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
+    assert proc.returncode == 0, f"{proc.stdout}\n{proc.stderr}"
+    assert (out / "BENCHMARKS.md").read_text() == report
+    assert json.loads((out / "bench.json").read_text()) == results
+
+
 def test_every_step_is_measured_with_the_calls_it_needs(quick: tuple[Path, dict[str, Any]]) -> None:
     _, results = quick
     steps = results["steps"]
