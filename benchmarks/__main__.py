@@ -313,7 +313,9 @@ def main(argv: list[str] | None = None) -> int:
     if results["rows"]:
         plot.write(results["rows"], png_path)
     report_path.write_text(report.markdown(results, report_path, png_path, json_path))
-    print(f"== done in {results['meta']['seconds']:.0f} s -> {report_path}, {json_path}, {png_path}")
+    done = "rendered from bench.json (measured in" if args.render else "done in"
+    print(f"== {done} {results['meta']['seconds']:.0f} s{')' if args.render else ''} -> {report_path}, {json_path}, "
+          f"{png_path}")
     for problem in [*results["anomalies"], *results["errors"]]:
         print(f"!! {problem}", file=sys.stderr)
     return 1 if results["errors"] else 0
