@@ -22,6 +22,7 @@ import pytest
 from aep_iac.project import CdktfProject
 from aep_local.testing import LocalAep
 from tests.conftest import FlowApi, provider_env, single_project
+from tests.e2e.edits import edited
 from tests.e2e.processes import find, is_provider, is_terraform_apply, wait_for
 from tests.e2e.requestlog import WRITES
 from tests.e2e.test_plain_terraform import CREDENTIALS as HCL_CREDENTIALS
@@ -53,7 +54,7 @@ def test_a_second_state_with_the_same_name_is_refused_and_never_touches_the_firs
 
     hcl = copy_example(tmp_path / "hcl")
     resource = hcl / "resource.tf"
-    resource.write_text(resource.read_text().replace('"Amazon S3 base connection"', f'"{SHARED_NAME}"'))
+    resource.write_text(edited(resource.read_text(), ('"Amazon S3 base connection"', f'"{SHARED_NAME}"')))
     hcl_env = {**env, **HCL_CREDENTIALS, "TF_CLI_CONFIG_FILE": str(cli_config), "CHECKPOINT_DISABLE": "1"}
     terraform(hcl, hcl_env, "init")
     planned = terraform(hcl, hcl_env, "plan", check=False)

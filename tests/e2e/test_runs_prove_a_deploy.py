@@ -24,6 +24,7 @@ from aep_iac import localdemo
 from aep_iac.project import run_command
 from aep_local.testing import LocalAep
 from tests.conftest import FlowApi
+from tests.e2e.edits import edited
 from tests.e2e.repo_copy import after_demo, copy_checkout, make, make_environment
 from tests.e2e.test_team_workflow import free_port
 
@@ -70,7 +71,7 @@ def test_verify_and_status_judge_the_runs_green_and_red(demo: tuple[Path, int]) 
                       aws_access_key_id="test", aws_secret_access_key="test")
     s3.put_object(Bucket="acme-orders-dev", Key=f"exports/orders/{BAD_FILE}", Body=BAD_ROWS.encode())
     main = (repo / "main.py").read_text()
-    (repo / "main.py").write_text(main.replace(MARK, ONCE_FLOW + "\n" + MARK))
+    (repo / "main.py").write_text(edited(main, (MARK, ONCE_FLOW + "\n" + MARK)))
     plan = run_command([str(repo / "scripts" / "plan")], repo, make_environment(), 600)
     assert plan.returncode == 2, plan.output[-3000:]
     plan_md = (repo / "plan.md").read_text()

@@ -139,10 +139,8 @@ def test_main_deploys_every_sandbox_and_plan_md_reviews_a_change(tmp_path: Path,
 
     # An error is exit status 1, and plan.md says what failed: here a sandbox the service does not know.
     prod = '    Sandbox("prod", credentials="s3_prod", reports=True),\n'
-    text = (project.folder / "main.py").read_text()
-    assert prod in text
-    text = text.replace(prod, prod + '    Sandbox("qa", credentials="s3"),\n')
-    (project.folder / "main.py").write_text(text)
+    (project.folder / "main.py").write_text(edited((project.folder / "main.py").read_text(),
+                                                   (prod, prod + '    Sandbox("qa", credentials="s3"),\n')))
     project.lock()
     code, text, doc = plan(project, {"TF_VAR_s3_prod_session_token": "team-prod-token-CANARY-2"})
     assert code == 1 and "Sandbox not found" in text and "## qa" in text and "Planning failed in `s3-qa`" in text

@@ -23,6 +23,7 @@ import pytest
 from aep_client.catalog import CLAIM_TAG
 from aep_local.testing import LocalAep
 from tests.conftest import ORG_ID
+from tests.e2e.edits import edited
 from tests.e2e.tutorial import (
     FIELDS,
     LINES,
@@ -426,8 +427,8 @@ def test_the_look_ups_by_name(tmp_path: Path, server: LocalAep, cli_config: Path
     # A name of two datasets, and a title of none: one error each, naming the name, the sandbox and the ids.
     body = {"name": "Orders twice", "schemaRef": {"id": schema_id, "contentType": "application/vnd.adobe.xed+json"}}
     twice = [api.call("POST", f"{server.catalog_url}/dataSets", body).json()[0].rsplit("/", 1)[1] for _ in range(2)]
-    (folder / "main.tf").write_text(PREAMBLE + LOOKUPS.replace(
-        '"Acme Orders (prod)"', '"Orders twice"').replace('"Acme Orders"', '"Orders nowhere"'))
+    (folder / "main.tf").write_text(PREAMBLE + edited(
+        LOOKUPS, ('"Acme Orders (prod)"', '"Orders twice"'), ('"Acme Orders"', '"Orders nowhere"')))
     code, text = plan(folder, env)
     assert code == 1 and text.count("Error: ") == 2, text
     assert "Error: 2 datasets named 'Orders twice' in sandbox 'prod' " in text and all(i in text for i in twice)

@@ -26,6 +26,7 @@ import requests
 
 from aep_iac.project import ROOT, run_command
 from aep_spec import identity, legacy
+from tests.e2e.edits import edited
 from tests.e2e.repo_copy import copy_files, make, make_environment, plan_script
 from tests.e2e.test_team_workflow import free_port
 
@@ -137,7 +138,7 @@ def test_upgrade_from_release_0_1_0_is_one_step_with_no_write(release_demo: tupl
     hcl.mkdir()
     shutil.copy(repo / "examples" / "provider" / "provider.tf", hcl)
     example = (repo / "examples" / "resources" / "flowservice_s3_base_connection" / "resource.tf").read_text()
-    (hcl / "resource.tf").write_text(example.replace('"Amazon S3 base connection"', '"Upgrade test (plain HCL)"'))
+    (hcl / "resource.tf").write_text(edited(example, ('"Amazon S3 base connection"', '"Upgrade test (plain HCL)"')))
     demo = json.loads((repo / ".run" / "demo.json").read_text())
     hcl_env = {**make_environment(), **HCL_CREDENTIALS, "TF_CLI_CONFIG_FILE": str(repo / ".tf" / "cli.tfrc"),
                "AEP_FLOW_SERVICE_URL": demo["AEP_FLOW_SERVICE_URL"], "AEP_IMS_URL": demo["AEP_IMS_URL"],
