@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from aep_iac import localdemo, pictures, review
+from aep_iac import localdemo, pictures, report_files, review
 from aep_iac.cdk import INTERRUPTED, wrapper_path
 from aep_iac.lock import prepare, selected_stacks, stack_dir
 from aep_iac.review import Section
@@ -554,10 +554,7 @@ def print_summary(plans: Sequence[StackPlan]) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--project", type=Path, default=Path.cwd())
-    parser.add_argument("--out", type=Path, default=Path("plan.md"))
-    parser.add_argument("--json", type=Path, default=Path("plan.json"))
+    parser = report_files.parser(__doc__, "plan")
     parser.add_argument("--comment", type=Path, default=None,
                         help="also write the body a pull request shows (plan.md, folded to fit when it does not)")
     parser.add_argument("--status-file", type=Path, default=None,
@@ -624,7 +621,6 @@ def report(args: argparse.Namespace, plans: Sequence[StackPlan], left: Sequence[
     drawn = pictures_for(args.project.resolve(), plans)
     full = render_markdown(plans, left, drawn)
     body = render_comment(plans, left, full, run_link(os.environ), drawn)
-    args.out.write_text(full)
     if args.comment is not None:
         args.comment.write_text(body.text)
     doc = render_json(plans, code, left)
@@ -632,7 +628,7 @@ def report(args: argparse.Namespace, plans: Sequence[StackPlan], left: Sequence[
                      "comment_chars": len(body.text)}
     doc["timings"] = {"terraform_s": round(getattr(args, "terraform_seconds", 0.0), 3),
                       "report_s": round(time.monotonic() - started, 4)}
-    args.json.write_text(json.dumps(doc, indent=2) + "\n")
+    report_files.write(args.out, args.json, full, doc)
     if not body.complete:
         print(f"the pull-request comment could not show every deletion and replacement ({body.folded[-1]} only in "
               f"{args.out}): review the full plan", file=sys.stderr)
@@ -640,7 +636,7 @@ def report(args: argparse.Namespace, plans: Sequence[StackPlan], left: Sequence[
     for stack in left:
         print(f"{stack.stack}: not declared any more, still holds {describe(stack.objects)} (plan.md says what to do)")
     meaning = {0: "no changes", 1: "error", 2: "changes", INTERRUPTED: "interrupted"}[code]
-    print(f"wrote {args.out} and {args.json} ({meaning}: exit status {code})")
+    report_files.say_written(args.out, args.json, meaning, code)
     if args.status_file is not None:
         args.status_file.write_text(f"{code}\n")
         return code if code in (1, INTERRUPTED) else 0

@@ -14,7 +14,6 @@ A scheduled CI job runs it with the drift plan.
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import subprocess
@@ -25,7 +24,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from aep_iac import localdemo, pictures
+from aep_iac import localdemo, pictures, report_files
 from aep_iac.demo_report import outputs, run_status
 from aep_iac.lock import selected_stacks, stack_dir
 from aep_iac.verify import DEFAULT_EXPECT, sandbox_clients
@@ -178,10 +177,7 @@ def render_markdown(found: Sequence[Health], drawn: Mapping[str, list[str]], now
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--project", type=Path, default=Path.cwd())
-    parser.add_argument("--out", type=Path, default=Path("status.md"))
-    parser.add_argument("--json", type=Path, default=Path("status.json"))
+    parser = report_files.parser(__doc__, "status")
     parser.add_argument("--at", type=float, default=None,
                         help="judge lateness as of this time (epoch seconds; default now)")
     parser.add_argument("stacks", nargs="*")
@@ -195,12 +191,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"status: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 1
     code = 2 if any(not h.healthy for h in found) else 0
-    args.out.write_text(render_markdown(found, drawn, now))
-    args.json.write_text(json.dumps({"exit_code": code, "dataflows": [asdict(h) for h in found]}, indent=2) + "\n")
+    report_files.write(args.out, args.json, render_markdown(found, drawn, now),
+                       {"exit_code": code, "dataflows": [asdict(h) for h in found]})
     for health in found:
         print(f"{health.stack}/{health.key}: " + ("healthy" if health.healthy else "; ".join(health.problems)))
-    meaning = {0: "healthy", 2: "something needs attention"}[code]
-    print(f"wrote {args.out} and {args.json} ({meaning}: exit status {code})")
+    report_files.say_written(args.out, args.json, {0: "healthy", 2: "something needs attention"}[code], code)
     return code
 
 

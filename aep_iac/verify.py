@@ -18,7 +18,6 @@ plain line per event.
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 import time
@@ -27,7 +26,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from aep_iac import localdemo
+from aep_iac import localdemo, report_files
 from aep_iac.demo_report import outputs, run_status
 from aep_iac.lock import selected_stacks
 from aep_spec import identity
@@ -231,14 +230,11 @@ def render_markdown(checks: Sequence[Check], since: float) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--project", type=Path, default=Path.cwd())
+    parser = report_files.parser(__doc__, "verify")
     parser.add_argument("--timeout", type=float, default=900.0, help="seconds to wait for the runs (default 900)")
     parser.add_argument("--since", type=float, default=None, help="epoch seconds (default: the last deploy's start)")
     parser.add_argument("--flow", action="append", default=[], help="a dataflow's key (repeatable; default: "
                                                                      "those the deploy created or changed)")
-    parser.add_argument("--out", type=Path, default=Path("verify.md"))
-    parser.add_argument("--json", type=Path, default=Path("verify.json"))
     parser.add_argument("stacks", nargs="*")
     args = parser.parse_args(argv)
     project = args.project.resolve()
@@ -266,11 +262,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"verify: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 1
     code = exit_code(chosen)
-    args.out.write_text(render_markdown(chosen, since))
-    args.json.write_text(json.dumps({"exit_code": code, "since": since, "flows": [asdict(c) for c in chosen]},
-                                    indent=2) + "\n")
+    report_files.write(args.out, args.json, render_markdown(chosen, since),
+                       {"exit_code": code, "since": since, "flows": [asdict(c) for c in chosen]})
     meaning = {0: "every run within its expectations", 2: "some run outside its expectations", 1: "error"}[code]
-    print(f"wrote {args.out} and {args.json} ({meaning}: exit status {code})")
+    report_files.say_written(args.out, args.json, meaning, code)
     return code
 
 
